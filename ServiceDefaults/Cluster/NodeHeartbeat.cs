@@ -1,0 +1,51 @@
+using System.Text.Json.Serialization;
+using ModelContextProtocol.Protocol;
+
+namespace McpAspire.ServiceDefaults.Cluster;
+
+/// <summary>
+/// What a node publishes about itself on every heartbeat. The coordinator reads it to route calls;
+/// <c>GET /api/nodes</c> shows it. The JSON shape is a contract between node and coordinator versions.
+/// </summary>
+public sealed record NodeHeartbeat
+{
+    /// <summary>The node's unique id (stable for the life of the process).</summary>
+    [JsonPropertyName("id")]
+    public required string Id { get; init; }
+
+    /// <summary>The absolute URL of the node's MCP endpoint.</summary>
+    [JsonPropertyName("mcpUrl")]
+    public required Uri McpUrl { get; init; }
+
+    /// <summary>The node's status; see <see cref="NodeStatus"/>.</summary>
+    [JsonPropertyName("status")]
+    public required string Status { get; init; }
+
+    /// <summary>Tool calls running or queued on the node now.</summary>
+    [JsonPropertyName("inFlight")]
+    public int InFlight { get; init; }
+
+    /// <summary>How many tool calls the node runs at once.</summary>
+    [JsonPropertyName("maxConcurrency")]
+    public int MaxConcurrency { get; init; }
+
+    /// <summary>The node's version.</summary>
+    [JsonPropertyName("version")]
+    public string? Version { get; init; }
+
+    /// <summary>The tool packs the node serves.</summary>
+    [JsonPropertyName("packs")]
+    public IReadOnlyList<string> Packs { get; init; } = [];
+
+    /// <summary>The full MCP definitions of the node's tools, as <c>tools/list</c> returns them.</summary>
+    [JsonPropertyName("tools")]
+    public IReadOnlyList<Tool> Tools { get; init; } = [];
+
+    /// <summary>When the node sent this heartbeat (UTC).</summary>
+    [JsonPropertyName("sentAt")]
+    public DateTimeOffset SentAt { get; init; }
+
+    /// <summary>How long the heartbeat stays valid after <see cref="SentAt"/>.</summary>
+    [JsonPropertyName("ttlMs")]
+    public long TtlMilliseconds { get; init; }
+}

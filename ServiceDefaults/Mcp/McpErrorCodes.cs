@@ -1,0 +1,26 @@
+namespace McpAspire.ServiceDefaults.Mcp;
+
+/// <summary>JSON-RPC error codes this project answers with.</summary>
+public static class McpErrorCodes
+{
+    /// <summary>The body is not valid JSON.</summary>
+    public const int ParseError = -32700;
+
+    /// <summary>The body is JSON but not a valid JSON-RPC message.</summary>
+    public const int InvalidRequest = -32600;
+
+    /// <summary>The method does not exist.</summary>
+    public const int MethodNotFound = -32601;
+
+    /// <summary>The parameters are invalid, including an unknown tool name.</summary>
+    public const int InvalidParams = -32602;
+
+    /// <summary>The server failed while handling a valid request.</summary>
+    public const int InternalError = -32603;
+
+    /// <summary>A transport-level rejection (headers, size, session) that has no more specific code.</summary>
+    public const int ServerError = -32000;
+
+    /// <summary>The session in <c>Mcp-Session-Id</c> is unknown or has ended.</summary>
+    public const int SessionNotFound = -32001;
+}

@@ -1,0 +1,214 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+
+namespace McpAspire.ServiceDefaults.Mcp;
+
+/// <summary>
+/// Validates and reads a POST to <c>/mcp</c>: the <c>Accept</c>, <c>Content-Type</c> and
+/// <c>MCP-Protocol-Version</c> headers, the body size and the JSON-RPC message. Every rejection
+/// is answered here with the status and JSON-RPC error the specification names.
+/// </summary>
+public static class McpHttpRequestReader
+{
+    /// <summary>
+    /// Reads the request, or answers it with an error and returns <see langword="null"/>.
+    /// </summary>
+    public static async Task<McpHttpRequest?> ReadAsync(HttpContext context, McpEndpointOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(options);
+        var request = context.Request;
+
+        if (!AcceptsJsonAndEventStream(request))
+        {
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status406NotAcceptable, McpErrorCodes.ServerError,
+                "Not Acceptable: the Accept header must include both application/json and text/event-stream.");
+            return null;
+        }
+
+        if (!IsJsonContent(request))
+        {
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, McpErrorCodes.ServerError,
+                "Unsupported Media Type: the Content-Type must be application/json.");
+            return null;
+        }
+
+        var version = request.Headers[McpProtocol.ProtocolVersionHeader].ToString();
+        if (version.Length == 0)
+        {
+            version = McpProtocol.DefaultVersion;
+        }
+        else if (!McpProtocol.IsSupported(version))
+        {
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ServerError,
+                $"Bad Request: unsupported MCP-Protocol-Version '{Truncate(version)}'. Supported: {string.Join(", ", McpProtocol.SupportedVersions)}.");
+            return null;
+        }
+
+        if (request.ContentLength > options.MaxRequestBodyBytes)
+        {
+            await RejectTooLargeAsync(context, options);
+            return null;
+        }
+
+        var (buffer, length) = await ReadBodyAsync(request, options.MaxRequestBodyBytes, context.RequestAborted);
+        if (buffer is null)
+        {
+            await RejectTooLargeAsync(context, options);
+            return null;
+        }
+
+        var message = await ParseAsync(context, buffer.AsMemory(0, length));
+        if (message is null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return null;
+        }
+
+        return new McpHttpRequest(message, buffer, length, version);
+    }
+
+    private static bool AcceptsJsonAndEventStream(HttpRequest request)
+    {
+        var json = false;
+        var eventStream = false;
+        foreach (var accept in request.GetTypedHeaders().Accept)
+        {
+            json |= accept.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || accept.MatchesAllTypes;
+            eventStream |= accept.MediaType.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase) || accept.MatchesAllTypes;
+        }
+
+        return json && eventStream;
+    }
+
+    private static bool IsJsonContent(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
+        && contentType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+
+    private static Task RejectTooLargeAsync(HttpContext context, McpEndpointOptions options) =>
+        McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, McpErrorCodes.InvalidRequest,
+            $"Payload Too Large: the request body exceeds the limit of {options.MaxRequestBodyBytes} bytes (Mcp:MaxRequestBodyBytes).");
+
+    /// <summary>Reads the whole body into a pooled buffer, stopping as soon as it passes the limit.</summary>
+    private static async Task<(byte[]? Buffer, int Length)> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        var initial = (int)Math.Min(limit + 1, request.ContentLength is > 0 and var known ? known : 4096);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initial, 256));
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, (long)buffer.Length * 2));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                if (read == 0)
+                {
+                    return (buffer, length);
+                }
+
+                length += read;
+                if (length > limit)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return (null, 0);
+                }
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    private static async Task<JsonRpcMessage?> ParseAsync(HttpContext context, ReadOnlyMemory<byte> body)
+    {
+        var shape = Inspect(body.Span);
+        switch (shape)
+        {
+            case BodyShape.Object:
+                break;
+            case BodyShape.Array:
+                await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.InvalidRequest,
+                    "Invalid Request: JSON-RPC batches are not supported; send one message per POST.");
+                return null;
+            case BodyShape.OtherJson:
+                await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.InvalidRequest,
+                    "Invalid Request: the body must be a JSON-RPC message object.");
+                return null;
+            default:
+                await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ParseError,
+                    "Parse error: the body is not valid JSON.");
+                return null;
+        }
+
+        try
+        {
+            var message = JsonSerializer.Deserialize(body.Span, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage))) as JsonRpcMessage;
+            if (message is not null && message.JsonRpc == "2.0")
+            {
+                return message;
+            }
+        }
+        catch (JsonException)
+        {
+            // Valid JSON that the SDK cannot map to a message: answered below as an invalid request.
+        }
+
+        await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.InvalidRequest,
+            "Invalid Request: the body is not a JSON-RPC 2.0 request, notification or response (check 'jsonrpc', 'method', 'id').");
+        return null;
+    }
+
+    private enum BodyShape
+    {
+        Invalid,
+        Object,
+        Array,
+        OtherJson,
+    }
+
+    /// <summary>Checks the body is well-formed JSON and finds its top-level shape, without allocating a DOM.</summary>
+    private static BodyShape Inspect(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
+            if (!reader.Read())
+            {
+                return BodyShape.Invalid;
+            }
+
+            var first = reader.TokenType;
+            reader.Skip();
+            if (reader.Read())
+            {
+                return BodyShape.Invalid;
+            }
+
+            return first switch
+            {
+                JsonTokenType.StartObject => BodyShape.Object,
+                JsonTokenType.StartArray => BodyShape.Array,
+                _ => BodyShape.OtherJson,
+            };
+        }
+        catch (JsonException)
+        {
+            return BodyShape.Invalid;
+        }
+    }
+
+    private static string Truncate(string value) => value.Length <= 40 ? value : string.Concat(value.AsSpan(0, 40), "...");
+}

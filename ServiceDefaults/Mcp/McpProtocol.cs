@@ -1,0 +1,24 @@
+namespace McpAspire.ServiceDefaults.Mcp;
+
+/// <summary>Protocol constants for the Streamable HTTP transport. The SDK keeps its own list internal.</summary>
+public static class McpProtocol
+{
+    /// <summary>The version assumed when a request carries no <c>MCP-Protocol-Version</c> header.</summary>
+    public const string DefaultVersion = "2025-03-26";
+
+    /// <summary>The newest version this project speaks.</summary>
+    public const string LatestVersion = "2026-07-28";
+
+    /// <summary>The request header that names the protocol version.</summary>
+    public const string ProtocolVersionHeader = "MCP-Protocol-Version";
+
+    /// <summary>The header that carries the session id in stateful mode.</summary>
+    public const string SessionIdHeader = "Mcp-Session-Id";
+
+    /// <summary>Every version the SDK negotiates, oldest first.</summary>
+    public static IReadOnlyList<string> SupportedVersions { get; } =
+        ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
+
+    /// <summary>Whether <paramref name="version"/> is one this endpoint accepts.</summary>
+    public static bool IsSupported(string version) => SupportedVersions.Contains(version, StringComparer.Ordinal);
+}

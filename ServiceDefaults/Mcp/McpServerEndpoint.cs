@@ -1,0 +1,198 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace McpAspire.ServiceDefaults.Mcp;
+
+/// <summary>
+/// Serves <c>/mcp</c> with the SDK's <see cref="McpServer"/> over its Streamable HTTP transport.
+/// Stateless mode creates a server per POST; stateful mode keeps one per session.
+/// </summary>
+internal sealed class McpServerEndpoint(
+    IOptions<McpServerOptions> serverOptions,
+    IOptions<McpEndpointOptions> endpointOptions,
+    McpSessionStore sessions,
+    IServiceProvider services,
+    ILoggerFactory loggerFactory)
+{
+    private McpEndpointOptions Options => endpointOptions.Value;
+
+    public async Task HandlePostAsync(HttpContext context)
+    {
+        using var request = await McpHttpRequestReader.ReadAsync(context, Options);
+        if (request is null)
+        {
+            return;
+        }
+
+        var sessionId = context.Request.Headers[McpProtocol.SessionIdHeader].ToString();
+        if (Options.Stateless)
+        {
+            if (sessionId.Length > 0)
+            {
+                await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ServerError,
+                    "Bad Request: this endpoint is stateless and does not accept Mcp-Session-Id.", RequestIdOf(request.Message));
+                return;
+            }
+
+            await HandleStatelessAsync(context, request.Message);
+            return;
+        }
+
+        if (sessionId.Length == 0)
+        {
+            if (request.Message is JsonRpcRequest { Method: RequestMethods.Initialize })
+            {
+                await HandleInitializeAsync(context, request.Message);
+                return;
+            }
+
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ServerError,
+                "Bad Request: Mcp-Session-Id header is required for every request after initialize.", RequestIdOf(request.Message));
+            return;
+        }
+
+        if (!sessions.TryGet(sessionId, out var session))
+        {
+            await SessionNotFoundAsync(context, RequestIdOf(request.Message));
+            return;
+        }
+
+        context.Response.Headers[McpProtocol.SessionIdHeader] = session!.Id;
+        await WriteThroughTransportAsync(context, session.Transport, request.Message);
+    }
+
+    public async Task HandleGetAsync(HttpContext context)
+    {
+        if (Options.Stateless)
+        {
+            context.Response.Headers.Allow = "POST";
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, McpErrorCodes.ServerError,
+                "Method Not Allowed: this endpoint is stateless and has no server-to-client stream; use POST.");
+            return;
+        }
+
+        if (!context.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase)))
+        {
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status406NotAcceptable, McpErrorCodes.ServerError,
+                "Not Acceptable: the Accept header must include text/event-stream.");
+            return;
+        }
+
+        var sessionId = context.Request.Headers[McpProtocol.SessionIdHeader].ToString();
+        if (sessionId.Length == 0)
+        {
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ServerError,
+                "Bad Request: Mcp-Session-Id header is required.");
+            return;
+        }
+
+        if (!sessions.TryGet(sessionId, out var session))
+        {
+            await SessionNotFoundAsync(context, default);
+            return;
+        }
+
+        if (!session!.TryOpenGetStream())
+        {
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status409Conflict, McpErrorCodes.ServerError,
+                "Conflict: this session already has an open GET stream.");
+            return;
+        }
+
+        try
+        {
+            context.Response.Headers[McpProtocol.SessionIdHeader] = session.Id;
+            McpHttpResponses.PrepareEventStream(context.Response);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await session.Transport.HandleGetRequestAsync(context.Response.Body, context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client closed its stream.
+        }
+        finally
+        {
+            session.CloseGetStream();
+        }
+    }
+
+    public async Task HandleDeleteAsync(HttpContext context)
+    {
+        if (Options.Stateless)
+        {
+            context.Response.Headers.Allow = "POST";
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, McpErrorCodes.ServerError,
+                "Method Not Allowed: this endpoint is stateless and has no sessions to end.");
+            return;
+        }
+
+        var sessionId = context.Request.Headers[McpProtocol.SessionIdHeader].ToString();
+        if (sessionId.Length == 0)
+        {
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ServerError,
+                "Bad Request: Mcp-Session-Id header is required.");
+            return;
+        }
+
+        if (!await sessions.EndAsync(sessionId))
+        {
+            await SessionNotFoundAsync(context, default);
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+    }
+
+    private async Task HandleStatelessAsync(HttpContext context, JsonRpcMessage message)
+    {
+        var transport = new StreamableHttpServerTransport(loggerFactory) { Stateless = true };
+        var server = McpServer.Create(transport, serverOptions.Value, loggerFactory, context.RequestServices);
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        var running = server.RunAsync(ending.Token);
+        try
+        {
+            await WriteThroughTransportAsync(context, transport, message);
+        }
+        finally
+        {
+            await ending.CancelAsync();
+            await transport.DisposeAsync();
+            await running.ContinueWith(static _ => { }, TaskScheduler.Default);
+            await server.DisposeAsync();
+        }
+    }
+
+    private async Task HandleInitializeAsync(HttpContext context, JsonRpcMessage message)
+    {
+        // The session outlives this request, so it resolves services from the root provider, not the request scope.
+        var session = new McpSession(McpSessionStore.NewId(), serverOptions.Value, loggerFactory, services);
+        sessions.Add(session);
+        session.Start();
+        context.Response.Headers[McpProtocol.SessionIdHeader] = session.Id;
+        await WriteThroughTransportAsync(context, session.Transport, message);
+    }
+
+    private static async Task WriteThroughTransportAsync(HttpContext context, StreamableHttpServerTransport transport, JsonRpcMessage message)
+    {
+        McpHttpResponses.PrepareEventStream(context.Response);
+        var wrote = await transport.HandlePostRequestAsync(message, context.Response.Body, context.RequestAborted);
+        if (!wrote && !context.Response.HasStarted)
+        {
+            // Notifications and responses carry nothing back: 202 with no body, as the spec says.
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
+            context.Response.ContentType = null;
+            context.Response.Headers.CacheControl = default;
+            context.Response.Headers.ContentEncoding = default;
+            context.Response.Headers.Remove("X-Accel-Buffering");
+        }
+    }
+
+    private static Task SessionNotFoundAsync(HttpContext context, RequestId id) =>
+        McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status404NotFound, McpErrorCodes.SessionNotFound,
+            "Session not found: the Mcp-Session-Id is unknown or the session has ended; send initialize to start a new one.", id);
+
+    private static RequestId RequestIdOf(JsonRpcMessage message) => message is JsonRpcMessageWithId withId ? withId.Id : default;
+}

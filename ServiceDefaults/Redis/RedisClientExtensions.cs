@@ -1,0 +1,43 @@
+using McpAspire.ServiceDefaults.Redis;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Registers the project's Redis client, the way Aspire's Redis integration does.</summary>
+public static class RedisClientExtensions
+{
+    /// <summary>
+    /// When <c>ConnectionStrings:{connectionName}</c> is set, registers a <see cref="RedisClient"/>
+    /// singleton and a <c>redis</c> health check, and returns <see langword="true"/>. When it is not
+    /// set, registers nothing and returns <see langword="false"/>, so the service can run without a store.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The connection string is set but malformed; the message names the key.</exception>
+    public static bool AddRedisClient(this IHostApplicationBuilder builder, string connectionName = "redis")
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var connectionString = builder.Configuration.GetConnectionString(connectionName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return false;
+        }
+
+        RedisConnectionOptions options;
+        try
+        {
+            options = RedisConnectionOptions.Parse(connectionString);
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidOperationException($"ConnectionStrings:{connectionName} is invalid: {ex.Message}", ex);
+        }
+
+        builder.Services.AddSingleton(services => RedisClient.Create(
+            options, services.GetRequiredService<ILogger<RedisClient>>(), services.GetService<TimeProvider>()));
+        builder.Services.AddHealthChecks()
+            .AddCheck<RedisHealthCheck>("redis", failureStatus: HealthStatus.Degraded, tags: ["ready"]);
+        return true;
+    }
+}

@@ -1,0 +1,103 @@
+namespace McpAspire.ServiceDefaults.Redis;
+
+/// <summary>Typed helpers for the commands the project uses.</summary>
+public static class RedisCommands
+{
+    /// <summary><c>PING</c>; returns the round trip's reply text (<c>PONG</c>).</summary>
+    public static async Task<string> PingAsync(this RedisClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var reply = await client.ExecuteAsync(["PING"], cancellationToken);
+        return reply.AsString() ?? string.Empty;
+    }
+
+    /// <summary><c>GET key</c>; <see langword="null"/> when the key does not exist.</summary>
+    public static async Task<string?> GetAsync(this RedisClient client, string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var reply = await client.ExecuteAsync(["GET", key], cancellationToken);
+        return reply.AsString();
+    }
+
+    /// <summary><c>SET key value [PX ms]</c>.</summary>
+    public static async Task SetAsync(this RedisClient client, string key, RedisArgument value, TimeSpan? expiry = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        if (expiry is { } ttl)
+        {
+            var milliseconds = (long)Math.Ceiling(ttl.TotalMilliseconds);
+            ArgumentOutOfRangeException.ThrowIfLessThan(milliseconds, 1, nameof(expiry));
+            await client.ExecuteAsync(["SET", key, value, "PX", milliseconds], cancellationToken);
+        }
+        else
+        {
+            await client.ExecuteAsync(["SET", key, value], cancellationToken);
+        }
+    }
+
+    /// <summary><c>MGET key...</c>; a missing key gives <see langword="null"/> in its place.</summary>
+    public static async Task<IReadOnlyList<string?>> GetManyAsync(this RedisClient client, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            return [];
+        }
+
+        var reply = await client.ExecuteAsync(Command("MGET", keys), cancellationToken);
+        return reply.Items?.Select(item => item.AsString()).ToArray() ?? [];
+    }
+
+    /// <summary><c>DEL key...</c>; returns how many keys existed.</summary>
+    public static async Task<long> DeleteAsync(this RedisClient client, params IReadOnlyCollection<string> keys)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(keys);
+        var reply = await client.ExecuteAsync(Command("DEL", keys));
+        return reply.Number;
+    }
+
+    /// <summary><c>SADD key member</c>; returns whether the member was new.</summary>
+    public static async Task<bool> SetAddAsync(this RedisClient client, string key, string member, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var reply = await client.ExecuteAsync(["SADD", key, member], cancellationToken);
+        return reply.Number == 1;
+    }
+
+    /// <summary><c>SREM key member...</c>; returns how many members were removed.</summary>
+    public static async Task<long> SetRemoveAsync(this RedisClient client, string key, IReadOnlyCollection<string> members, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(members);
+        if (members.Count == 0)
+        {
+            return 0;
+        }
+
+        var reply = await client.ExecuteAsync(Command("SREM", [key, .. members]), cancellationToken);
+        return reply.Number;
+    }
+
+    /// <summary><c>SMEMBERS key</c>.</summary>
+    public static async Task<IReadOnlyList<string>> SetMembersAsync(this RedisClient client, string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var reply = await client.ExecuteAsync(["SMEMBERS", key], cancellationToken);
+        return reply.Items?.Select(item => item.AsString() ?? string.Empty).ToArray() ?? [];
+    }
+
+    private static RedisArgument[] Command(string name, IReadOnlyCollection<string> arguments)
+    {
+        var command = new RedisArgument[arguments.Count + 1];
+        command[0] = name;
+        var i = 1;
+        foreach (var argument in arguments)
+        {
+            command[i++] = argument;
+        }
+
+        return command;
+    }
+}
