@@ -109,7 +109,7 @@ public sealed partial class RedisClient : IAsyncDisposable
             catch (Exception ex)
             {
                 failures++;
-                LogConnectFailed(Options.EndpointDisplay, failures, ex.Message);
+                LogConnectFailed(failures, Options.EndpointDisplay, ex.Message);
             }
 
             try
@@ -163,6 +163,6 @@ public sealed partial class RedisClient : IAsyncDisposable
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Lost the connection to Redis at {Endpoint}; reconnecting")]
     private partial void LogConnectionLost(string endpoint);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Could not connect to Redis at {Endpoint} (attempt {Attempt}): {Reason}")]
-    private partial void LogConnectFailed(string endpoint, int attempt, string reason);
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Redis connection attempt {Attempt} to {Endpoint} failed: {Reason}")]
+    private partial void LogConnectFailed(int attempt, string endpoint, string reason);
 }

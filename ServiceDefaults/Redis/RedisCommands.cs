@@ -49,13 +49,12 @@ public static class RedisCommands
         return reply.Items?.Select(item => item.AsString()).ToArray() ?? [];
     }
 
-    /// <summary><c>DEL key...</c>; returns how many keys existed.</summary>
-    public static async Task<long> DeleteAsync(this RedisClient client, params IReadOnlyCollection<string> keys)
+    /// <summary><c>DEL key</c>; returns whether the key existed.</summary>
+    public static async Task<bool> DeleteAsync(this RedisClient client, string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(keys);
-        var reply = await client.ExecuteAsync(Command("DEL", keys));
-        return reply.Number;
+        var reply = await client.ExecuteAsync(["DEL", key], cancellationToken);
+        return reply.Number == 1;
     }
 
     /// <summary><c>SADD key member</c>; returns whether the member was new.</summary>

@@ -1,0 +1,75 @@
+using McpAspire.McpCoordinator.Registry;
+using McpAspire.McpCoordinator.Routing;
+
+namespace McpAspire.McpCoordinator.Apis;
+
+/// <summary>The cluster API: what the coordinator knows about the nodes.</summary>
+public static class ClusterApi
+{
+    /// <summary>Maps <c>GET /api/nodes</c>.</summary>
+    public static IEndpointRouteBuilder MapClusterApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var api = endpoints.MapGroup("/api");
+        api.MapGet("/nodes", GetNodes);
+        return endpoints;
+    }
+
+    /// <summary>The registry as JSON: each node with status, load, tools, heartbeat age and calls routed.</summary>
+    public static NodesResponse GetNodes(NodeRegistry registry, LocalCallTracker calls, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(calls);
+        ArgumentNullException.ThrowIfNull(time);
+        var snapshot = registry.Current;
+        var now = time.GetUtcNow();
+        return new NodesResponse(
+            snapshot.IsStale,
+            snapshot.StaleReason,
+            snapshot.ReadAt == DateTimeOffset.MinValue ? null : snapshot.ReadAt,
+            [.. snapshot.Nodes.Select(node => new NodeView(
+                node.Id,
+                node.Heartbeat.McpUrl,
+                node.Heartbeat.Status,
+                node.Heartbeat.InFlight,
+                calls.InFlight(node.Id),
+                node.Heartbeat.MaxConcurrency,
+                node.Heartbeat.Version,
+                node.Heartbeat.Packs,
+                [.. node.ToolNames.Order(StringComparer.Ordinal)],
+                (long)(now - node.Heartbeat.SentAt).TotalMilliseconds,
+                calls.Routed(node.Id)))]);
+    }
+}
+
+/// <summary>The body of <c>GET /api/nodes</c>.</summary>
+/// <param name="Stale">Whether Redis could not be read at the last refresh, so this is an older view.</param>
+/// <param name="StaleReason">Why the view is stale.</param>
+/// <param name="ReadAt">When the nodes were last read from Redis.</param>
+/// <param name="Nodes">The live nodes.</param>
+public sealed record NodesResponse(bool Stale, string? StaleReason, DateTimeOffset? ReadAt, IReadOnlyList<NodeView> Nodes);
+
+/// <summary>One node in <c>GET /api/nodes</c>.</summary>
+/// <param name="Id">The node's id.</param>
+/// <param name="McpUrl">Its MCP endpoint.</param>
+/// <param name="Status">ready or draining.</param>
+/// <param name="InFlight">The calls it reported in flight at its last heartbeat.</param>
+/// <param name="CoordinatorInFlight">The calls this coordinator has in flight to it now.</param>
+/// <param name="MaxConcurrency">How many calls it runs at once.</param>
+/// <param name="Version">Its version.</param>
+/// <param name="Packs">Its tool packs.</param>
+/// <param name="Tools">Its tool names.</param>
+/// <param name="HeartbeatAgeMs">How old its last heartbeat is.</param>
+/// <param name="CallsRouted">How many calls this coordinator has routed to it.</param>
+public sealed record NodeView(
+    string Id,
+    Uri McpUrl,
+    string Status,
+    int InFlight,
+    int CoordinatorInFlight,
+    int MaxConcurrency,
+    string? Version,
+    IReadOnlyList<string> Packs,
+    IReadOnlyList<string> Tools,
+    long HeartbeatAgeMs,
+    long CallsRouted);

@@ -1,0 +1,26 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace McpAspire.McpCoordinator;
+
+/// <summary>Settings of the coordinator, bound from the <c>Coordinator</c> section and validated at start-up.</summary>
+public sealed class CoordinatorOptions
+{
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string SectionName = "Coordinator";
+
+    /// <summary>How often the registry re-reads the nodes' heartbeats from Redis.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Coordinator:RegistryRefreshInterval must be between 50 ms and 1 minute.")]
+    public TimeSpan RegistryRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many nodes a call may be tried on when a node cannot be reached.</summary>
+    [Range(1, 10, ErrorMessage = "Coordinator:MaxAttempts must be between 1 and 10.")]
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>How long opening a connection to a node may take before the next node is tried.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00", ErrorMessage = "Coordinator:ConnectTimeout must be between 100 ms and 1 minute.")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a pooled connection to a node is reused before it is replaced (picks up DNS changes).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Coordinator:PooledConnectionLifetime must be between 1 second and 1 hour.")]
+    public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(2);
+}

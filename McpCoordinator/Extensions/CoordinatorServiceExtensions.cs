@@ -1,0 +1,49 @@
+using McpAspire.McpCoordinator.Registry;
+using McpAspire.McpCoordinator.Routing;
+using Microsoft.Extensions.Options;
+
+namespace McpAspire.McpCoordinator;
+
+/// <summary>Composes the coordinator: options, the registry, routing and forwarding.</summary>
+public static class CoordinatorServiceExtensions
+{
+    /// <summary>Adds everything the coordinator needs on top of the service defaults. Requires <c>ConnectionStrings:redis</c>.</summary>
+    /// <exception cref="InvalidOperationException">No Redis connection string is configured.</exception>
+    public static WebApplicationBuilder AddMcpCoordinator(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (!builder.AddRedisClient())
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:redis is not set. The coordinator reads the node registry from Redis; set it (e.g. ConnectionStrings__redis=localhost:6379) or start the cluster with the AppHost.");
+        }
+
+        builder.Services.AddOptions<CoordinatorOptions>()
+            .BindConfiguration(CoordinatorOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddMcpEndpointOptions();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<NodeRegistry>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<NodeRegistry>());
+        builder.Services.AddSingleton<LocalCallTracker>();
+        builder.Services.AddSingleton<ToolRouter>();
+        builder.Services.AddSingleton<NodeForwarder>();
+        builder.Services.AddSingleton<McpGateway>();
+        builder.Services.AddHttpClient(NodeForwarder.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(services =>
+            {
+                var options = services.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
+                return new SocketsHttpHandler
+                {
+                    ConnectTimeout = options.ConnectTimeout,
+                    PooledConnectionLifetime = options.PooledConnectionLifetime,
+                    AllowAutoRedirect = false,
+                    UseCookies = false,
+                    AutomaticDecompression = System.Net.DecompressionMethods.None,
+                };
+            })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        return builder;
+    }
+}

@@ -1,0 +1,136 @@
+using System.Text.Json;
+using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.ServiceDefaults.Redis;
+using Microsoft.Extensions.Options;
+
+namespace McpAspire.McpCoordinator.Registry;
+
+/// <summary>
+/// Keeps the coordinator's view of the cluster: re-reads every node's heartbeat from Redis each
+/// <see cref="CoordinatorOptions.RegistryRefreshInterval"/>, drops nodes whose heartbeat expired
+/// (and sweeps them from the node set), and keeps the last view, marked stale, while Redis is unreachable.
+/// </summary>
+public sealed partial class NodeRegistry(
+    RedisClient redis,
+    IOptions<CoordinatorOptions> options,
+    TimeProvider time,
+    ILogger<NodeRegistry> logger) : BackgroundService
+{
+    private RegistrySnapshot _current = RegistrySnapshot.Empty;
+
+    /// <summary>The latest view of the cluster.</summary>
+    public RegistrySnapshot Current => Volatile.Read(ref _current);
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.RegistryRefreshInterval, time);
+        do
+        {
+            await RefreshAsync(stoppingToken);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Reads the registry from Redis once.</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var ids = await redis.SetMembersAsync(ClusterKeys.NodeSet, cancellationToken);
+            var heartbeats = await redis.GetManyAsync(ids.Select(ClusterKeys.Heartbeat).ToArray(), cancellationToken);
+            var now = time.GetUtcNow();
+            var nodes = new List<RegisteredNode>(ids.Count);
+            var gone = new List<string>();
+            for (var i = 0; i < ids.Count; i++)
+            {
+                var node = Parse(ids[i], heartbeats[i]);
+                if (node is null)
+                {
+                    gone.Add(ids[i]);
+                }
+                else if (node.ExpiresAt > now)
+                {
+                    nodes.Add(node);
+                }
+            }
+
+            if (gone.Count > 0)
+            {
+                // The heartbeat key expired: the node died without deregistering.
+                await redis.SetRemoveAsync(ClusterKeys.NodeSet, gone, cancellationToken);
+                LogSwept(gone);
+            }
+
+            var previous = Current;
+            Volatile.Write(ref _current, new RegistrySnapshot(nodes.OrderBy(node => node.Id, StringComparer.Ordinal).ToArray(), now));
+            ReportChanges(previous, Current);
+        }
+        catch (RedisException ex)
+        {
+            var previous = Current;
+            Volatile.Write(ref _current, previous.AsStale($"Redis is unreachable: {ex.Message}"));
+            if (!previous.IsStale)
+            {
+                LogStale(ex.Message);
+            }
+        }
+    }
+
+    private RegisteredNode? Parse(string id, string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var heartbeat = JsonSerializer.Deserialize<NodeHeartbeat>(json, ClusterJson.Options);
+            return heartbeat is not null && heartbeat.Id == id ? new RegisteredNode(heartbeat) : null;
+        }
+        catch (JsonException ex)
+        {
+            LogUnreadable(id, ex.Message);
+            return null;
+        }
+    }
+
+    private void ReportChanges(RegistrySnapshot previous, RegistrySnapshot current)
+    {
+        var before = previous.Nodes.Select(node => node.Id).ToHashSet(StringComparer.Ordinal);
+        var after = current.Nodes.Select(node => node.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var joined in after.Except(before))
+        {
+            LogJoined(joined);
+        }
+
+        foreach (var left in before.Except(after))
+        {
+            LogLeft(left);
+        }
+
+        if (previous.IsStale && previous.ReadAt != DateTimeOffset.MinValue)
+        {
+            LogRecovered(current.Nodes.Count);
+        }
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Node {NodeId} joined")]
+    private partial void LogJoined(string nodeId);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Node {NodeId} left")]
+    private partial void LogLeft(string nodeId);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Swept expired node(s) {NodeIds} from the registry")]
+    private partial void LogSwept(IReadOnlyList<string> nodeIds);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Cannot read the registry ({Reason}); routing on the last known nodes")]
+    private partial void LogStale(string reason);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Registry readable again; {Count} node(s) live")]
+    private partial void LogRecovered(int count);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "The heartbeat of node {NodeId} is unreadable and is ignored: {Reason}")]
+    private partial void LogUnreadable(string nodeId, string reason);
+}

@@ -1,0 +1,30 @@
+using McpAspire.ServiceDefaults.Cluster;
+
+namespace McpAspire.McpCoordinator.Registry;
+
+/// <summary>A node as the registry last saw it, with the set of its tool names for fast lookup.</summary>
+public sealed class RegisteredNode
+{
+    /// <summary>Wraps a heartbeat.</summary>
+    public RegisteredNode(NodeHeartbeat heartbeat)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        Heartbeat = heartbeat;
+        ToolNames = heartbeat.Tools.Select(tool => tool.Name).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The node's id.</summary>
+    public string Id => Heartbeat.Id;
+
+    /// <summary>The heartbeat as read from Redis.</summary>
+    public NodeHeartbeat Heartbeat { get; }
+
+    /// <summary>The names of the node's tools.</summary>
+    public IReadOnlySet<string> ToolNames { get; }
+
+    /// <summary>Whether the node takes new calls.</summary>
+    public bool IsReady => Heartbeat.Status == NodeStatus.Ready;
+
+    /// <summary>When the heartbeat stops being valid.</summary>
+    public DateTimeOffset ExpiresAt => Heartbeat.SentAt.AddMilliseconds(Heartbeat.TtlMilliseconds);
+}

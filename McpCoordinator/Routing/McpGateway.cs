@@ -1,0 +1,191 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using McpAspire.ServiceDefaults.Mcp;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+
+namespace McpAspire.McpCoordinator.Routing;
+
+/// <summary>
+/// The coordinator's MCP endpoint. It answers <c>initialize</c>, <c>ping</c> and <c>tools/list</c>
+/// itself, from the registry, and forwards each <c>tools/call</c> to a chosen node, trying another
+/// node when the chosen one cannot be reached.
+/// </summary>
+public sealed partial class McpGateway(
+    ToolRouter router,
+    NodeForwarder forwarder,
+    LocalCallTracker calls,
+    Registry.NodeRegistry registry,
+    IOptions<CoordinatorOptions> options,
+    IOptions<McpEndpointOptions> endpointOptions,
+    ILogger<McpGateway> logger)
+{
+    /// <summary>The protocol version offered to clients that ask for one this gateway does not know.</summary>
+    public const string FallbackInitializeVersion = "2025-11-25";
+
+    private static readonly Implementation ServerInfo = new()
+    {
+        Name = "McpAspire.McpCoordinator",
+        Version = typeof(McpGateway).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+    };
+
+    private static readonly string InformationalVersion =
+        typeof(McpGateway).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    /// <summary>Handles a POST to <c>/mcp</c>.</summary>
+    public async Task HandlePostAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        using var request = await McpHttpRequestReader.ReadAsync(context, endpointOptions.Value);
+        if (request is null)
+        {
+            return;
+        }
+
+        if (context.Request.Headers.ContainsKey(McpProtocol.SessionIdHeader))
+        {
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ServerError,
+                "Bad Request: the coordinator is stateless and does not accept Mcp-Session-Id.", IdOf(request.Message));
+            return;
+        }
+
+        if (request.Message is not JsonRpcRequest rpc)
+        {
+            // Notifications and responses need no answer; the nodes keep no state for this client.
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
+            return;
+        }
+
+        switch (rpc.Method)
+        {
+            case RequestMethods.Initialize:
+                await ReplyAsync(context, rpc, Initialize(rpc), typeof(InitializeResult));
+                break;
+            case RequestMethods.Ping:
+                await ReplyAsync(context, rpc, new EmptyResult(), typeof(EmptyResult));
+                break;
+            case RequestMethods.ToolsList:
+                await ReplyAsync(context, rpc, new ListToolsResult { Tools = [.. registry.Current.Tools] }, typeof(ListToolsResult));
+                break;
+            case RequestMethods.ToolsCall:
+                await CallToolAsync(context, request, rpc);
+                break;
+            default:
+                await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.MethodNotFound,
+                    $"Method not found: '{rpc.Method}'. The coordinator serves initialize, ping, tools/list and tools/call.", rpc.Id);
+                break;
+        }
+    }
+
+    private static InitializeResult Initialize(JsonRpcRequest rpc)
+    {
+        var requested = rpc.Params?["protocolVersion"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+        return new InitializeResult
+        {
+            ProtocolVersion = requested is not null && McpProtocol.IsSupported(requested) && requested != McpProtocol.LatestVersion
+                ? requested
+                : FallbackInitializeVersion,
+            Capabilities = new ServerCapabilities { Tools = new ToolsCapability() },
+            ServerInfo = ServerInfo,
+            Instructions = $"McpAspire coordinator {InformationalVersion}: tools come from the cluster's nodes; each call runs on the least-loaded node that has the tool.",
+        };
+    }
+
+    private async Task CallToolAsync(HttpContext context, McpHttpRequest request, JsonRpcRequest rpc)
+    {
+        if (rpc.Params is not JsonObject parameters || parameters["name"] is not JsonValue nameValue || !nameValue.TryGetValue<string>(out var toolName))
+        {
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.InvalidParams,
+                "Invalid params: tools/call needs params.name, a string.", rpc.Id);
+            return;
+        }
+
+        var tried = new HashSet<string>(StringComparer.Ordinal);
+        string? lastFailure = null;
+        for (var attempt = 1; attempt <= options.Value.MaxAttempts; attempt++)
+        {
+            var route = router.Select(toolName, tried);
+            if (route.Node is not { } node)
+            {
+                await NoRouteAsync(context, rpc, toolName, route, lastFailure);
+                return;
+            }
+
+            tried.Add(node.Id);
+            ForwardOutcome outcome;
+            using (calls.Start(node.Id))
+            {
+                outcome = await forwarder.ForwardAsync(context, request, node);
+            }
+
+            switch (outcome.Kind)
+            {
+                case ForwardOutcomeKind.Forwarded:
+                    return;
+                case ForwardOutcomeKind.NotConnected:
+                    // Nothing reached the node, so trying the next one cannot run the tool twice.
+                    lastFailure = $"node {node.Id}: {outcome.Reason}";
+                    LogUnreachable(toolName, node.Id, outcome.Reason!);
+                    continue;
+                case ForwardOutcomeKind.FailedAfterSend:
+                    LogMayHaveRun(toolName, node.Id, outcome.Reason!);
+                    await ReplyAsync(context, rpc, MayHaveRun(toolName, node.Id, outcome.Reason!), typeof(CallToolResult));
+                    return;
+                default:
+                    LogBrokenStream(toolName, node.Id, outcome.Reason!);
+                    return;
+            }
+        }
+
+        await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.ServerError,
+            $"Tool '{toolName}' could not be routed: {tried.Count} node(s) tried and none could be reached (last: {lastFailure}).", rpc.Id);
+    }
+
+    private static Task NoRouteAsync(HttpContext context, JsonRpcRequest rpc, string toolName, RouteDecision route, string? lastFailure)
+    {
+        if (route.OfferingNodes == 0)
+        {
+            // The spec's answer for a tool the server does not have.
+            return McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.InvalidParams,
+                $"Unknown tool: '{toolName}'. No live node offers it; tools/list shows the tools available now.", rpc.Id);
+        }
+
+        var reason = lastFailure is null
+            ? $"all {route.OfferingNodes} node(s) offering it are draining or unavailable"
+            : $"every node offering it was tried and none could be reached (last: {lastFailure})";
+        return McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.ServerError,
+            $"Tool '{toolName}' is unavailable: {reason}. Retry later.", rpc.Id);
+    }
+
+    private static CallToolResult MayHaveRun(string toolName, string nodeId, string reason) => new()
+    {
+        IsError = true,
+        Content =
+        [
+            new TextContentBlock
+            {
+                Text = $"The call to '{toolName}' on node {nodeId} failed after it was sent ({reason}). It may or may not have run; it was not retried elsewhere.",
+            },
+        ],
+    };
+
+    private static Task ReplyAsync(HttpContext context, JsonRpcRequest rpc, object result, Type resultType) =>
+        McpHttpResponses.WriteJsonAsync(context, StatusCodes.Status200OK, new JsonRpcResponse
+        {
+            Id = rpc.Id,
+            Result = JsonSerializer.SerializeToNode(result, McpJsonUtilities.DefaultOptions.GetTypeInfo(resultType)),
+        });
+
+    private static RequestId IdOf(JsonRpcMessage message) => message is JsonRpcMessageWithId withId ? withId.Id : default;
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Node {NodeId} unreachable for {Tool} ({Reason}); trying another node")]
+    private partial void LogUnreachable(string tool, string nodeId, string reason);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Call to {Tool} on node {NodeId} failed after it was sent ({Reason}); not retried")]
+    private partial void LogMayHaveRun(string tool, string nodeId, string reason);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "The answer of {Tool} from node {NodeId} broke off mid-stream: {Reason}")]
+    private partial void LogBrokenStream(string tool, string nodeId, string reason);
+}

@@ -1,0 +1,46 @@
+using McpAspire.McpCoordinator.Registry;
+
+namespace McpAspire.McpCoordinator.Routing;
+
+/// <summary>Chooses the node for a tool call from the registry's current view.</summary>
+public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls)
+{
+    /// <summary>
+    /// Picks a ready node that offers <paramref name="toolName"/> and is not in <paramref name="excluded"/>.
+    /// </summary>
+    public RouteDecision Select(string toolName, IReadOnlySet<string> excluded)
+    {
+        ArgumentNullException.ThrowIfNull(excluded);
+        var snapshot = registry.Current;
+        var offering = snapshot.Nodes.Where(node => node.ToolNames.Contains(toolName)).ToArray();
+        if (offering.Length == 0)
+        {
+            return RouteDecision.Unknown;
+        }
+
+        var candidates = offering.Where(node => node.IsReady && !excluded.Contains(node.Id)).ToArray();
+        var chosen = LeastLoadedSelector.Select(candidates, calls.InFlight, Random.Shared);
+        return chosen is null
+            ? RouteDecision.Unavailable(offering.Length)
+            : RouteDecision.To(chosen);
+    }
+}
+
+/// <summary>The router's answer: a node, or why there is none.</summary>
+public sealed record RouteDecision
+{
+    /// <summary>No live node offers the tool.</summary>
+    public static RouteDecision Unknown { get; } = new();
+
+    /// <summary>The chosen node, when there is one.</summary>
+    public RegisteredNode? Node { get; private init; }
+
+    /// <summary>How many nodes offer the tool (0 when the tool is unknown).</summary>
+    public int OfferingNodes { get; private init; }
+
+    /// <summary>A node was chosen.</summary>
+    public static RouteDecision To(RegisteredNode node) => new() { Node = node, OfferingNodes = 1 };
+
+    /// <summary>Nodes offer the tool, but none of them can take the call now.</summary>
+    public static RouteDecision Unavailable(int offeringNodes) => new() { OfferingNodes = offeringNodes };
+}

@@ -1,0 +1,48 @@
+using McpAspire.McpNode.Packs;
+using McpAspire.McpNode.Services;
+using ModelContextProtocol.Protocol;
+
+namespace McpAspire.McpNode;
+
+/// <summary>Composes a node: options, tool packs, load tracking and, with Redis, the heartbeat.</summary>
+public static partial class NodeServiceExtensions
+{
+    /// <summary>Adds everything a node needs on top of the service defaults.</summary>
+    public static WebApplicationBuilder AddMcpNode(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<NodeOptions>()
+            .BindConfiguration(NodeOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<NodeLoad>();
+        builder.Services.AddSingleton<NodeDescriptor>();
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        var options = builder.Configuration.GetSection(NodeOptions.SectionName).Get<NodeOptions>() ?? new NodeOptions();
+        var packs = options.PackNames.Where(ToolPacks.IsKnown).Select(ToolPacks.TypeOf);
+        builder.AddMcpEndpoint();
+        builder.Services
+            .AddMcpServer(server =>
+            {
+                server.ServerInfo = new Implementation { Name = "McpAspire.McpNode", Version = typeof(NodeOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0" };
+            })
+            .WithTools(packs)
+            .WithRequestFilters(filters => filters.AddCallToolFilter(next => async (context, cancellationToken) =>
+            {
+                using var call = context.Services!.GetRequiredService<NodeLoad>().Enter();
+                return await next(context, cancellationToken);
+            }));
+
+        if (builder.AddRedisClient())
+        {
+            builder.Services.AddHostedService<HeartbeatPublisher>();
+        }
+        else
+        {
+            builder.Services.AddHostedService<StandaloneNotice>();
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,135 @@
+using System.Text.Json;
+using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.ServiceDefaults.Redis;
+using Microsoft.Extensions.Options;
+
+namespace McpAspire.McpNode.Services;
+
+/// <summary>
+/// Registers the node in Redis and refreshes its heartbeat every <see cref="NodeOptions.HeartbeatInterval"/>
+/// with a TTL, so a node that dies silently disappears from the registry by itself. On a clean stop,
+/// it deregisters at once.
+/// </summary>
+public sealed partial class HeartbeatPublisher(
+    RedisClient redis,
+    NodeDescriptor node,
+    NodeLoad load,
+    IOptions<NodeOptions> options,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    ILogger<HeartbeatPublisher> logger) : BackgroundService
+{
+    private bool _published;
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!await WaitForStartAsync(lifetime, stoppingToken))
+        {
+            return;
+        }
+
+        if (node.McpUrl is null)
+        {
+            LogNoUrl();
+            return;
+        }
+
+        using var timer = new PeriodicTimer(options.Value.HeartbeatInterval, time);
+        do
+        {
+            await PublishAsync(stoppingToken);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Builds the heartbeat as it is now.</summary>
+    public NodeHeartbeat Snapshot() => new()
+    {
+        Id = node.Id,
+        McpUrl = node.McpUrl ?? throw new InvalidOperationException("The node's MCP URL is not known before the server starts."),
+        Status = NodeStatus.Ready,
+        InFlight = load.InFlight,
+        MaxConcurrency = load.MaxConcurrency,
+        Version = node.Version,
+        Packs = node.Packs,
+        Tools = node.Tools,
+        SentAt = time.GetUtcNow(),
+        TtlMilliseconds = (long)options.Value.HeartbeatTtl.TotalMilliseconds,
+    };
+
+    private async Task PublishAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var heartbeat = JsonSerializer.SerializeToUtf8Bytes(Snapshot(), ClusterJson.Options);
+            var key = ClusterKeys.Heartbeat(node.Id);
+            await Task.WhenAll(
+                redis.SetAsync(key, heartbeat, options.Value.HeartbeatTtl, cancellationToken),
+                redis.SetAddAsync(ClusterKeys.NodeSet, node.Id, cancellationToken));
+            if (!_published)
+            {
+                _published = true;
+                LogRegistered(node.Id, node.McpUrl!, redis.Options.EndpointDisplay);
+            }
+        }
+        catch (RedisException ex)
+        {
+            // The next tick retries; meanwhile the node keeps serving and its TTL runs down.
+            LogPublishFailed(node.Id, ex.Message);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (!_published)
+        {
+            return;
+        }
+
+        try
+        {
+            await redis.DeleteAsync(ClusterKeys.Heartbeat(node.Id), cancellationToken);
+            await redis.SetRemoveAsync(ClusterKeys.NodeSet, [node.Id], cancellationToken);
+            LogDeregistered(node.Id);
+        }
+        catch (Exception ex) when (ex is RedisException or OperationCanceledException)
+        {
+            // The heartbeat's TTL removes the node anyway.
+            LogDeregisterFailed(node.Id, ex.Message);
+        }
+    }
+
+    private static async Task<bool> WaitForStartAsync(IHostApplicationLifetime lifetime, CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        using var onStopping = stoppingToken.Register(() => started.TrySetCanceled(stoppingToken));
+        try
+        {
+            await started.Task;
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Node {NodeId} registered at {McpUrl} in Redis at {Redis}; heartbeats follow")]
+    private partial void LogRegistered(string nodeId, Uri mcpUrl, string redis);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Heartbeat of node {NodeId} failed: {Reason}")]
+    private partial void LogPublishFailed(string nodeId, string reason);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Node {NodeId} deregistered")]
+    private partial void LogDeregistered(string nodeId);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Node {NodeId} could not deregister ({Reason}); its heartbeat will expire instead")]
+    private partial void LogDeregisterFailed(string nodeId, string reason);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The node's MCP URL is unknown (no server address and no Node:PublicUrl); it will not register")]
+    private partial void LogNoUrl();
+}
