@@ -1,0 +1,231 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using McpAspire.AppHost.Hosting;
+using McpAspire.IntegrationTests.Infrastructure;
+using McpAspire.IntegrationTests.Node;
+using McpAspire.McpCoordinator;
+using McpAspire.McpNode;
+using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.ServiceDefaults.Redis;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace McpAspire.IntegrationTests.Coordinator;
+
+/// <summary>A coordinator in front of two real nodes, all sharing a Garnet of their own.</summary>
+public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassFixture<CoordinatorTests.Cluster>, IDisposable
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private readonly HttpClient _http = new();
+
+    public void Dispose() => _http.Dispose();
+
+    public sealed class Cluster : IAsyncLifetime
+    {
+        private ServiceHost<NodeOptions>[] _nodes = [];
+
+        public StoreServer Store { get; private set; } = null!;
+
+        public ServiceHost<CoordinatorOptions> Coordinator { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync()
+        {
+            Store = await StoreServer.StartGarnetAsync();
+            _nodes =
+            [
+                TestServices.StartNode(("ConnectionStrings:redis", Store.ConnectionString), ("Node:Id", "node-a"), ("Node:HeartbeatInterval", "00:00:00.200")),
+                TestServices.StartNode(("ConnectionStrings:redis", Store.ConnectionString), ("Node:Id", "node-b"), ("Node:HeartbeatInterval", "00:00:00.200")),
+            ];
+            Coordinator = TestServices.StartCoordinator(Store.ConnectionString, ("Coordinator:RegistryRefreshInterval", "00:00:00.100"));
+            await WaitForNodesAsync("node-a", "node-b");
+        }
+
+        /// <summary>Waits until the coordinator's registry lists every one of <paramref name="ids"/>.</summary>
+        public async Task WaitForNodesAsync(params string[] ids)
+        {
+            using var http = new HttpClient();
+            await HeartbeatTests.WaitForAsync(async () =>
+            {
+                var nodes = await NodeIdsAsync(http);
+                return ids.All(nodes.Contains) ? nodes : null;
+            });
+        }
+
+        public async Task<List<string>> NodeIdsAsync(HttpClient http)
+        {
+            var body = JsonNode.Parse(await http.GetStringAsync(new Uri(Coordinator.BaseUrl, "/api/nodes")))!;
+            return [.. body["nodes"]!.AsArray().Select(node => node!["id"]!.GetValue<string>())];
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Coordinator.DisposeAsync();
+            foreach (var node in _nodes)
+            {
+                await node.DisposeAsync();
+            }
+
+            await Store.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_official_client_sees_the_union_of_the_nodes_tools_and_calls_them()
+    {
+        await using var client = await ConnectAsync();
+
+        var tools = await client.ListToolsAsync(cancellationToken: Cancel);
+        var result = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "through the coordinator" }, cancellationToken: Cancel);
+
+        Assert.Equal("McpAspire.McpCoordinator", client.ServerInfo!.Name);
+        Assert.Equal(["echo", "get_capabilities"], tools.Select(tool => tool.Name));
+        Assert.Equal("through the coordinator", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    [Fact]
+    public async Task Calls_are_spread_over_the_nodes()
+    {
+        await using var client = await ConnectAsync();
+        var seen = new HashSet<string>();
+
+        for (var i = 0; i < 200 && seen.Count < 2; i++)
+        {
+            var result = await client.CallToolAsync("get_capabilities", cancellationToken: Cancel);
+            seen.Add(result.StructuredContent!.Value.GetProperty("nodeId").GetString()!);
+        }
+
+        Assert.Equal(["node-a", "node-b"], seen.Order());
+    }
+
+    [Fact]
+    public async Task An_unknown_tool_is_the_invalid_params_error_naming_the_tool()
+    {
+        await using var client = await ConnectAsync();
+
+        var error = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("no_such_tool", cancellationToken: Cancel).AsTask());
+
+        Assert.Equal(McpErrorCode.InvalidParams, error.ErrorCode);
+        Assert.Contains("no_such_tool", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(BadInputs.Names), MemberType = typeof(BadInputs))]
+    public async Task Bad_input_gets_a_clear_error_and_the_coordinator_keeps_serving(string input)
+    {
+        await BadInputs.AssertRejectedAsync(_http, cluster.Coordinator.McpUrl, input);
+
+        Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+    }
+
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call"}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":42}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":["echo"]}""")]
+    public async Task A_tools_call_without_a_tool_name_is_invalid_params(string body)
+    {
+        using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, body), Cancel);
+
+        var message = await RawMcp.ReadMessageAsync(response);
+        Assert.Equal(-32602, RawMcp.ErrorCode(message));
+        Assert.Contains("params.name", RawMcp.ErrorMessage(message), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_method_is_method_not_found()
+    {
+        using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":9,"method":"resources/list"}"""), Cancel);
+
+        var message = await RawMcp.ReadMessageAsync(response);
+        Assert.Equal(-32601, RawMcp.ErrorCode(message));
+        Assert.Equal(9, message["id"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Api_nodes_shows_each_node_with_status_load_tools_and_heartbeat_age()
+    {
+        await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl);
+
+        var body = JsonNode.Parse(await _http.GetStringAsync(new Uri(cluster.Coordinator.BaseUrl, "/api/nodes"), Cancel))!;
+
+        Assert.False(body["stale"]!.GetValue<bool>());
+        var nodes = body["nodes"]!.AsArray().Where(node => node!["id"]!.GetValue<string>().StartsWith("node-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["node-a", "node-b"], nodes.Select(node => node!["id"]!.GetValue<string>()));
+        Assert.All(nodes, node =>
+        {
+            Assert.Equal("ready", node!["status"]!.GetValue<string>());
+            Assert.Equal(["echo", "get_capabilities"], node["tools"]!.AsArray().Select(tool => tool!.GetValue<string>()));
+            Assert.InRange(node["heartbeatAgeMs"]!.GetValue<long>(), -1000, 6000);
+            Assert.Equal(64, node["maxConcurrency"]!.GetValue<int>());
+        });
+        Assert.True(nodes.Sum(node => node!["callsRouted"]!.GetValue<long>()) >= 1);
+    }
+
+    [Fact]
+    public async Task A_node_that_cannot_be_reached_is_skipped_without_failing_any_call()
+    {
+        await using var redis = await HeartbeatTests.ConnectAsync(cluster.Store.ConnectionString);
+        var ghost = new NodeHeartbeat
+        {
+            Id = "ghost",
+            McpUrl = new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"),
+            Status = NodeStatus.Ready,
+            MaxConcurrency = 1000,
+            Tools = [new Tool { Name = "echo", Description = "a node that is gone" }],
+            SentAt = DateTimeOffset.UtcNow,
+            TtlMilliseconds = 60_000,
+        };
+        await redis.SetAsync(ClusterKeys.Heartbeat("ghost"), JsonSerializer.SerializeToUtf8Bytes(ghost, ClusterJson.Options), TimeSpan.FromMinutes(1), Cancel);
+        await redis.SetAddAsync(ClusterKeys.NodeSet, "ghost", Cancel);
+        try
+        {
+            await cluster.WaitForNodesAsync("ghost");
+
+            var answers = new List<string>();
+            for (var i = 0; i < 30; i++)
+            {
+                answers.Add(await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+            }
+
+            Assert.All(answers, answer => Assert.Equal("still serving", answer));
+        }
+        finally
+        {
+            await redis.DeleteAsync(ClusterKeys.Heartbeat("ghost"), Cancel);
+            await redis.SetRemoveAsync(ClusterKeys.NodeSet, ["ghost"], Cancel);
+        }
+    }
+
+    [Fact]
+    public async Task Health_includes_the_redis_check()
+    {
+        var body = JsonNode.Parse(await _http.GetStringAsync(new Uri(cluster.Coordinator.BaseUrl, "/health"), Cancel))!;
+
+        Assert.Equal("Healthy", body["checks"]!["redis"]!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void The_coordinator_refuses_to_start_without_redis()
+    {
+        using var host = new ServiceHost<CoordinatorOptions>(new Dictionary<string, string?>());
+
+        var error = Assert.ThrowsAny<Exception>(() => host.Start());
+
+        Assert.Contains("ConnectionStrings:redis is not set", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_and_delete_are_405_because_the_coordinator_is_stateless()
+    {
+        using var get = await _http.GetAsync(cluster.Coordinator.McpUrl, Cancel);
+        using var delete = await _http.DeleteAsync(cluster.Coordinator.McpUrl, Cancel);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, delete.StatusCode);
+    }
+
+    private Task<McpClient> ConnectAsync() =>
+        McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = cluster.Coordinator.McpUrl, TransportMode = HttpTransportMode.StreamableHttp }), cancellationToken: Cancel);
+}

@@ -1,0 +1,123 @@
+using McpAspire.AppHost.Hosting;
+using McpAspire.ServiceDefaults.Redis;
+using Microsoft.Extensions.Logging.Abstractions;
+
+[assembly: AssemblyFixture(typeof(McpAspire.IntegrationTests.Infrastructure.StoreServers))]
+
+namespace McpAspire.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// Real Redis-protocol servers for the whole test assembly: Garnet (the local dotnet tool) always,
+/// and <c>redis-server</c> when it is on PATH. Under <c>CI=true</c> a missing <c>redis-server</c> fails
+/// the tests that need it instead of skipping them.
+/// </summary>
+public sealed class StoreServers : IAsyncLifetime
+{
+    public const string Garnet = "garnet";
+    public const string Redis = "redis";
+
+    private readonly Dictionary<string, StoreServer> _servers = new(StringComparer.Ordinal);
+
+    public static TheoryData<string> Kinds => [Garnet, Redis];
+
+    public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The connection string of a server of <paramref name="kind"/>; skips (or fails in CI) when it is not installed.</summary>
+    public string ConnectionString(string kind)
+    {
+        if (_servers.TryGetValue(kind, out var server))
+        {
+            return server.ConnectionString;
+        }
+
+        const string missing = "redis-server is not on PATH (install it with 'apt-get install redis-server'; .ci/run does).";
+        if (InCi)
+        {
+            Assert.Fail(missing);
+        }
+
+        Assert.Skip(missing);
+        return string.Empty;
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        _servers[Garnet] = await StoreServer.StartGarnetAsync();
+        if (StoreServer.RedisServerPath() is not null)
+        {
+            _servers[Redis] = await StoreServer.StartRedisAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var server in _servers.Values)
+        {
+            await server.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>One Redis-protocol server process on a free loopback port.</summary>
+public sealed class StoreServer : IAsyncDisposable
+{
+    private StoreServer(ResourceProcess process, int port)
+    {
+        Process = process;
+        Port = port;
+    }
+
+    public ResourceProcess Process { get; }
+
+    public int Port { get; }
+
+    public string ConnectionString => $"127.0.0.1:{Port}";
+
+    public static string? RedisServerPath() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, "redis-server"))
+            .FirstOrDefault(File.Exists);
+
+    public static async Task<StoreServer> StartGarnetAsync(int port = 0)
+    {
+        var garnet = await GarnetTool.LocateAsync(SilentSink.Instance, CancellationToken.None);
+        port = port == 0 ? PortAllocator.GetFreePort() : port;
+        var process = ResourceProcess.Start("garnet", "garnet", "dotnet", [garnet, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1"],
+            new Dictionary<string, string>(), ServiceProjects.RepositoryRoot, SilentSink.Instance);
+        return await ReadyAsync(new StoreServer(process, port));
+    }
+
+    public static async Task<StoreServer> StartRedisAsync(int port = 0)
+    {
+        port = port == 0 ? PortAllocator.GetFreePort() : port;
+        var process = ResourceProcess.Start("redis", "redis-server", RedisServerPath()!, ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no"],
+            new Dictionary<string, string>(), ServiceProjects.RepositoryRoot, SilentSink.Instance);
+        return await ReadyAsync(new StoreServer(process, port));
+    }
+
+    private static async Task<StoreServer> ReadyAsync(StoreServer server)
+    {
+        await using var client = RedisClient.Create(RedisConnectionOptions.Parse(server.ConnectionString), NullLogger<RedisClient>.Instance);
+        var connected = client.WaitForConnectionAsync();
+        if (await Task.WhenAny(connected, server.Process.Exited, Task.Delay(TimeSpan.FromSeconds(60))) != connected)
+        {
+            await server.DisposeAsync();
+            throw new InvalidOperationException($"{server.Process.Name} did not start: {string.Join(Environment.NewLine, server.Process.RecentOutput)}");
+        }
+
+        return server;
+    }
+
+    public async ValueTask DisposeAsync() => await Process.DisposeAsync();
+}
+
+/// <summary>Discards the test servers' console output (it stays available in <see cref="ResourceProcess.RecentOutput"/>).</summary>
+public sealed class SilentSink : IResourceLogSink
+{
+    public static SilentSink Instance { get; } = new();
+
+    public void WriteLine(string resource, string line, bool isError)
+    {
+    }
+}

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using McpAspire.IntegrationTests.Infrastructure;
+using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.ServiceDefaults.Redis;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace McpAspire.IntegrationTests.Node;
+
+/// <summary>A node registers itself in a real store, keeps its heartbeat alive with a TTL, and deregisters on a clean stop.</summary>
+public sealed class HeartbeatTests(StoreServers stores)
+{
+    [Theory]
+    [MemberData(nameof(StoreServers.Kinds), MemberType = typeof(StoreServers))]
+    public async Task A_node_registers_with_a_ttl_and_deregisters_on_clean_shutdown(string store)
+    {
+        var redisConnection = stores.ConnectionString(store);
+        var nodeId = $"hb-{store}-{Guid.NewGuid():N}";
+        await using var redis = await ConnectAsync(redisConnection);
+        var node = TestServices.StartNode(("ConnectionStrings:redis", redisConnection), ("Node:Id", nodeId), ("Node:HeartbeatInterval", "00:00:00.200"), ("Node:HeartbeatTtl", "00:00:05"));
+
+        var heartbeat = await WaitForAsync(async () => await redis.GetAsync(ClusterKeys.Heartbeat(nodeId), TestContext.Current.CancellationToken));
+        var published = JsonSerializer.Deserialize<NodeHeartbeat>(heartbeat, ClusterJson.Options)!;
+        var ttl = (await redis.ExecuteAsync(["PTTL", ClusterKeys.Heartbeat(nodeId)], TestContext.Current.CancellationToken)).Number;
+        var members = await redis.SetMembersAsync(ClusterKeys.NodeSet, TestContext.Current.CancellationToken);
+
+        Assert.Equal(nodeId, published.Id);
+        Assert.Equal(node.McpUrl, published.McpUrl);
+        Assert.Equal(NodeStatus.Ready, published.Status);
+        Assert.Equal(["echo", "get_capabilities"], published.Tools.Select(tool => tool.Name));
+        Assert.Equal("string", published.Tools[0].InputSchema.GetProperty("properties").GetProperty("message").GetProperty("type").GetString());
+        Assert.InRange(ttl, 1, 5000);
+        Assert.Contains(nodeId, members);
+
+        await node.DisposeAsync();
+
+        Assert.Null(await redis.GetAsync(ClusterKeys.Heartbeat(nodeId), TestContext.Current.CancellationToken));
+        Assert.DoesNotContain(nodeId, await redis.SetMembersAsync(ClusterKeys.NodeSet, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_node_with_redis_reports_the_store_in_its_health()
+    {
+        var node = TestServices.StartNode(("ConnectionStrings:redis", stores.ConnectionString(StoreServers.Garnet)), ("Node:Id", $"health-{Guid.NewGuid():N}"));
+        await using var _ = node;
+        using var http = new HttpClient();
+
+        var body = await WaitForAsync(async () =>
+        {
+            var text = await http.GetStringAsync(new Uri(node.BaseUrl, "/health"), TestContext.Current.CancellationToken);
+            return text.Contains("\"redis\":{\"status\":\"Healthy\"", StringComparison.Ordinal) ? text : null;
+        });
+
+        Assert.Contains("answers PING", body, StringComparison.Ordinal);
+    }
+
+    internal static async Task<RedisClient> ConnectAsync(string connectionString)
+    {
+        var client = RedisClient.Create(RedisConnectionOptions.Parse(connectionString), NullLogger<RedisClient>.Instance);
+        await client.WaitForConnectionAsync(TestContext.Current.CancellationToken);
+        return client;
+    }
+
+    /// <summary>Polls until <paramref name="probe"/> yields a value, failing after 15 s.</summary>
+    internal static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe)
+        where T : class
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            if (await probe() is { } value)
+            {
+                return value;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 15 s.");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}

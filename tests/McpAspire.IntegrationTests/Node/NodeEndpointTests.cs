@@ -1,0 +1,113 @@
+using System.Net;
+using McpAspire.IntegrationTests.Infrastructure;
+using McpAspire.McpNode;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace McpAspire.IntegrationTests.Node;
+
+/// <summary>A standalone node (no Redis) in the default stateless mode, over real loopback HTTP.</summary>
+public sealed class NodeEndpointTests : IClassFixture<NodeEndpointTests.StandaloneNode>, IDisposable
+{
+    private readonly ServiceHost<NodeOptions> _node;
+    private readonly HttpClient _http = new();
+
+    public void Dispose() => _http.Dispose();
+
+    public NodeEndpointTests(StandaloneNode fixture) => _node = fixture.Host;
+
+    public sealed class StandaloneNode : IAsyncLifetime
+    {
+        public ServiceHost<NodeOptions> Host { get; private set; } = null!;
+
+        public ValueTask InitializeAsync()
+        {
+            Host = TestServices.StartNode(("Node:Id", "standalone-1"));
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => Host.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task The_official_client_lists_the_core_tools_and_gets_echos_text_back()
+    {
+        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = _node.McpUrl, TransportMode = HttpTransportMode.StreamableHttp }), cancellationToken: TestContext.Current.CancellationToken);
+
+        var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var result = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "héllo ✓" }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(["echo", "get_capabilities"], tools.Select(tool => tool.Name).Order());
+        Assert.True(tools.Single(tool => tool.Name == "echo").ProtocolTool.Annotations!.ReadOnlyHint);
+        Assert.Equal("héllo ✓", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    [Fact]
+    public async Task Get_capabilities_reports_the_nodes_id_packs_tools_and_load()
+    {
+        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = _node.McpUrl, TransportMode = HttpTransportMode.StreamableHttp }), cancellationToken: TestContext.Current.CancellationToken);
+
+        var result = await client.CallToolAsync("get_capabilities", cancellationToken: TestContext.Current.CancellationToken);
+
+        var capabilities = result.StructuredContent!.Value;
+        Assert.Equal("standalone-1", capabilities.GetProperty("nodeId").GetString());
+        Assert.Equal(["core"], capabilities.GetProperty("packs").EnumerateArray().Select(pack => pack.GetString()));
+        Assert.Contains("echo", capabilities.GetProperty("tools").EnumerateArray().Select(tool => tool.GetString()));
+        Assert.Equal(1, capabilities.GetProperty("load").GetProperty("inFlight").GetInt32());
+        Assert.Equal(64, capabilities.GetProperty("load").GetProperty("maxConcurrency").GetInt32());
+    }
+
+    [Theory]
+    [MemberData(nameof(BadInputs.Names), MemberType = typeof(BadInputs))]
+    public async Task Bad_input_gets_a_clear_error_and_the_node_keeps_serving(string input)
+    {
+        await BadInputs.AssertRejectedAsync(_http, _node.McpUrl, input);
+
+        Assert.Equal("still serving", await RawMcp.EchoAsync(_http, _node.McpUrl));
+    }
+
+    [Fact]
+    public async Task A_notification_is_accepted_with_202_and_no_body()
+    {
+        using var response = await _http.SendAsync(RawMcp.Post(_node.McpUrl, """{"jsonrpc":"2.0","method":"notifications/initialized"}"""), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Get_and_delete_are_405_in_stateless_mode()
+    {
+        using var get = await _http.GetAsync(_node.McpUrl, TestContext.Current.CancellationToken);
+        using var delete = await _http.DeleteAsync(_node.McpUrl, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, delete.StatusCode);
+        Assert.Equal("POST", get.Content.Headers.Allow.Single());
+    }
+
+    [Fact]
+    public async Task A_session_id_is_refused_in_stateless_mode()
+    {
+        var request = RawMcp.Post(_node.McpUrl, RawMcp.EchoCall);
+        request.Headers.Add("Mcp-Session-Id", "made-up");
+
+        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("stateless", RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_is_json_with_each_check_and_alive_answers()
+    {
+        using var health = await _http.GetAsync(new Uri(_node.BaseUrl, "/health"), TestContext.Current.CancellationToken);
+        using var alive = await _http.GetAsync(new Uri(_node.BaseUrl, "/alive"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+        var body = System.Text.Json.Nodes.JsonNode.Parse(await health.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!;
+        Assert.Equal("Healthy", body["status"]!.GetValue<string>());
+        Assert.Equal("Healthy", body["checks"]!["self"]!["status"]!.GetValue<string>());
+    }
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using McpAspire.IntegrationTests.Infrastructure;
+using McpAspire.McpNode;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace McpAspire.IntegrationTests.Node;
+
+/// <summary>A node with <c>Mcp:Stateless=false</c>: sessions, their errors, GET streams and DELETE.</summary>
+public sealed class NodeStatefulTests : IClassFixture<NodeStatefulTests.StatefulNode>, IDisposable
+{
+    private const string Initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
+
+    private readonly ServiceHost<NodeOptions> _node;
+    private readonly HttpClient _http = new();
+
+    public void Dispose() => _http.Dispose();
+
+    public NodeStatefulTests(StatefulNode fixture) => _node = fixture.Host;
+
+    public sealed class StatefulNode : IAsyncLifetime
+    {
+        public ServiceHost<NodeOptions> Host { get; private set; } = null!;
+
+        public ValueTask InitializeAsync()
+        {
+            Host = TestServices.StartNode(("Mcp:Stateless", "false"));
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => Host.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task The_official_client_gets_a_session_and_calls_tools_in_it()
+    {
+        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = _node.McpUrl, TransportMode = HttpTransportMode.StreamableHttp }), cancellationToken: TestContext.Current.CancellationToken);
+
+        var result = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "in a session" }, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.False(string.IsNullOrEmpty(client.SessionId));
+        Assert.Equal("in a session", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    [Fact]
+    public async Task Initialize_returns_a_random_visible_ascii_session_id()
+    {
+        var first = await StartSessionAsync();
+        var second = await StartSessionAsync();
+
+        Assert.NotEqual(first, second);
+        Assert.True(first.Length >= 16);
+        Assert.All(first, c => Assert.InRange(c, '!', '~'));
+    }
+
+    [Fact]
+    public async Task A_request_without_a_session_id_is_400()
+    {
+        using var response = await _http.SendAsync(RawMcp.Post(_node.McpUrl, RawMcp.EchoCall), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Mcp-Session-Id header is required", RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_session_is_404_with_the_session_error()
+    {
+        using var response = await _http.SendAsync(InSession(RawMcp.Post(_node.McpUrl, RawMcp.EchoCall), "no-such-session"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(-32001, RawMcp.ErrorCode(await RawMcp.ReadMessageAsync(response)));
+    }
+
+    [Fact]
+    public async Task Delete_ends_the_session_and_later_requests_get_404()
+    {
+        var session = await StartSessionAsync();
+        Assert.Equal("still serving", await EchoInSessionAsync(session));
+
+        using var delete = await _http.SendAsync(InSession(new HttpRequestMessage(HttpMethod.Delete, _node.McpUrl), session), TestContext.Current.CancellationToken);
+        using var after = await _http.SendAsync(InSession(RawMcp.Post(_node.McpUrl, RawMcp.EchoCall), session), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, delete.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task Get_opens_the_sessions_event_stream()
+    {
+        var session = await StartSessionAsync();
+        var get = InSession(new HttpRequestMessage(HttpMethod.Get, _node.McpUrl), session);
+        get.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+
+        using var response = await _http.SendAsync(get, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+    }
+
+    private async Task<string> StartSessionAsync()
+    {
+        using var response = await _http.SendAsync(RawMcp.Post(_node.McpUrl, Initialize), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var session = response.Headers.GetValues("Mcp-Session-Id").Single();
+        using var initialized = await _http.SendAsync(InSession(RawMcp.Post(_node.McpUrl, """{"jsonrpc":"2.0","method":"notifications/initialized"}"""), session), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, initialized.StatusCode);
+        return session;
+    }
+
+    private async Task<string> EchoInSessionAsync(string session)
+    {
+        using var response = await _http.SendAsync(InSession(RawMcp.Post(_node.McpUrl, RawMcp.EchoCall), session), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await RawMcp.ReadMessageAsync(response))["result"]!["content"]![0]!["text"]!.GetValue<string>();
+    }
+
+    private static HttpRequestMessage InSession(HttpRequestMessage request, string session)
+    {
+        request.Headers.Add("Mcp-Session-Id", session);
+        return request;
+    }
+}
