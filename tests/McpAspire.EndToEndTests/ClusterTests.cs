@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using McpAspire.AppHost.Hosting;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -21,7 +20,7 @@ public sealed class ClusterTests
             Assert.Equal(5, pids.Length);
             Assert.All(cluster.Resources, resource => Assert.Equal(ResourceState.Healthy, resource.State));
             using var http = new HttpClient();
-            await WaitForRegisteredNodesAsync(http, cluster, 3);
+            await ClusterApiProbe.WaitForNodesAsync(http, cluster, 3);
 
             await using var client = await McpClient.CreateAsync(
                 new HttpClientTransport(new HttpClientTransportOptions { Endpoint = cluster.CoordinatorMcpUrl, TransportMode = HttpTransportMode.StreamableHttp }),
@@ -31,14 +30,14 @@ public sealed class ClusterTests
 
             // Routing is randomised, so call until every node has served echo (200 calls leave no real chance of missing one).
             var calls = 0;
-            while (calls < 200 && (await EchoCountsAsync(http, cluster)).Values.Any(count => count == 0))
+            while (calls < 200 && (await ClusterApiProbe.RoutedCallsAsync(http, cluster)).Values.Any(count => count == 0))
             {
                 var result = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = $"call {calls}" }, cancellationToken: Cancel);
                 Assert.Equal($"call {calls}", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
                 calls++;
             }
 
-            var counts = await EchoCountsAsync(http, cluster);
+            var counts = await ClusterApiProbe.RoutedCallsAsync(http, cluster);
             Assert.Equal(["node-1", "node-2", "node-3"], counts.Keys.Order());
             Assert.All(counts.Values, count => Assert.True(count > 0, "every node must have served echo"));
         }
@@ -65,21 +64,5 @@ public sealed class ClusterTests
         Assert.Contains("coordinator exited before it became healthy", error.Message, StringComparison.Ordinal);
         Assert.Contains("address already in use", error.Message, StringComparison.OrdinalIgnoreCase);
         Assert.Empty(ProcessProbe.ChildrenOf(Environment.ProcessId).Except(before));
-    }
-
-    private static async Task WaitForRegisteredNodesAsync(HttpClient http, McpCluster cluster, int expected)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await EchoCountsAsync(http, cluster)).Count < expected)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"The coordinator did not see {expected} nodes within 30 s.");
-            await Task.Delay(100, Cancel);
-        }
-    }
-
-    private static async Task<Dictionary<string, long>> EchoCountsAsync(HttpClient http, McpCluster cluster)
-    {
-        var body = JsonNode.Parse(await http.GetStringAsync(new Uri(cluster.CoordinatorUrl, "/api/nodes"), Cancel))!;
-        return body["nodes"]!.AsArray().ToDictionary(node => node!["id"]!.GetValue<string>(), node => node!["callsRouted"]!.GetValue<long>());
     }
 }
