@@ -11,8 +11,8 @@ namespace McpAspire.ServiceDefaults.Telemetry;
 
 /// <summary>
 /// Builds the OpenTelemetry providers. The usual hosting and instrumentation packages are not
-/// available here, so the providers are created with the SDK and owned by the DI container, which
-/// flushes and disposes them when the host stops.
+/// available here, so the providers are created with the SDK and handed to <see cref="TelemetryProviders"/>,
+/// which flushes and disposes them when the host stops.
 /// </summary>
 internal static class OpenTelemetrySetup
 {
@@ -28,21 +28,16 @@ internal static class OpenTelemetrySetup
 
     public static void Configure(IHostApplicationBuilder builder)
     {
-        var endpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
-        if (string.IsNullOrWhiteSpace(endpoint))
+        var otlp = OtlpSettings.FromConfiguration(builder.Configuration);
+        if (otlp is null)
         {
             return;
         }
 
-        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"];
-        void ConfigureResource(ResourceBuilder resource)
-        {
-            // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read by the SDK's default detectors.
-            if (string.IsNullOrWhiteSpace(serviceName))
-            {
-                resource.AddService(builder.Environment.ApplicationName);
-            }
-        }
+        // Read from configuration (which includes the environment) so appsettings and test settings count too.
+        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } configured ? configured : builder.Environment.ApplicationName;
+        var attributes = ParseAttributes(builder.Configuration["OTEL_RESOURCE_ATTRIBUTES"]);
+        void ConfigureResource(ResourceBuilder resource) => resource.AddService(serviceName).AddAttributes(attributes);
 
         builder.Logging.AddOpenTelemetry(logging =>
         {
@@ -51,20 +46,27 @@ internal static class OpenTelemetrySetup
             var resource = ResourceBuilder.CreateDefault();
             ConfigureResource(resource);
             logging.SetResourceBuilder(resource);
-            logging.AddOtlpExporter();
+            logging.AddOtlpExporter(options => otlp.Apply(options, "logs"));
         });
 
         var tracing = Sdk.CreateTracerProviderBuilder()
             .ConfigureResource(ConfigureResource)
             .AddSource(ActivitySources)
-            .AddOtlpExporter()
+            .AddOtlpExporter(options => otlp.Apply(options, "traces"))
             .Build();
         var metrics = Sdk.CreateMeterProviderBuilder()
             .ConfigureResource(ConfigureResource)
             .AddMeter(Meters)
-            .AddOtlpExporter()
+            .AddOtlpExporter(options => otlp.Apply(options, "metrics"))
             .Build();
-        builder.Services.AddSingleton(tracing);
-        builder.Services.AddSingleton(metrics);
+        builder.Services.AddHostedService(_ => new TelemetryProviders(tracing, metrics));
     }
+
+    /// <summary>Parses <c>key1=value1,key2=value2</c>, skipping malformed pairs as the specification allows.</summary>
+    internal static IEnumerable<KeyValuePair<string, object>> ParseAttributes(string? text) =>
+        (text ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2, StringSplitOptions.TrimEntries))
+            .Where(pair => pair.Length == 2 && pair[0].Length > 0)
+            .Select(pair => new KeyValuePair<string, object>(pair[0], Uri.UnescapeDataString(pair[1])))
+            .ToArray();
 }

@@ -1,0 +1,44 @@
+using System.Text;
+using McpAspire.IntegrationTests.Infrastructure;
+
+namespace McpAspire.IntegrationTests.Telemetry;
+
+/// <summary>With <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, a service exports traces, metrics and logs to it.</summary>
+public sealed class OtlpExportTests
+{
+    [Fact]
+    public async Task A_node_exports_traces_metrics_and_logs_over_otlp_http_with_its_service_name()
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        var node = TestServices.StartNode(
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.Endpoint.ToString()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+            ("OTEL_SERVICE_NAME", "otlp-test-node"),
+            ("OTEL_RESOURCE_ATTRIBUTES", "service.instance.id=instance-7"),
+            ("Logging:LogLevel:Default", "Information"));
+        using (var http = new HttpClient())
+        {
+            Assert.Equal("still serving", await RawMcp.EchoAsync(http, node.McpUrl));
+        }
+
+        // Stopping the host disposes the providers, which flush everything still batched.
+        await node.DisposeAsync();
+
+        var exports = receiver.Exports.ToArray();
+        Assert.Equal(["/v1/logs", "/v1/metrics", "/v1/traces"], exports.Select(export => export.Path).Distinct().Order());
+        Assert.All(exports, export => Assert.Equal("application/x-protobuf", export.ContentType));
+        var traces = exports.Where(export => export.Path == "/v1/traces").SelectMany(export => export.Body).ToArray();
+        Assert.Contains("otlp-test-node", Encoding.UTF8.GetString(traces), StringComparison.Ordinal);
+        Assert.Contains("instance-7", Encoding.UTF8.GetString(traces), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unsupported_protocol_stops_the_service_with_a_message_naming_the_key()
+    {
+        var error = Assert.ThrowsAny<Exception>(() => TestServices.StartNode(
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon")));
+
+        Assert.Contains("OTEL_EXPORTER_OTLP_PROTOCOL 'carrier-pigeon' is not supported", error.ToString(), StringComparison.Ordinal);
+    }
+}
