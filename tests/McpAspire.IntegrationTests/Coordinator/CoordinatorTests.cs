@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpAspire.AppHost.Hosting;
 using McpAspire.IntegrationTests.Infrastructure;
-using McpAspire.IntegrationTests.Node;
 using McpAspire.McpCoordinator;
 using McpAspire.McpNode;
 using McpAspire.ServiceDefaults.Cluster;
@@ -47,7 +46,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         public async Task WaitForNodesAsync(params string[] ids)
         {
             using var http = new HttpClient();
-            await HeartbeatTests.WaitForAsync(async () =>
+            await Eventually.WaitForAsync(async () =>
             {
                 var nodes = await NodeIdsAsync(http);
                 return ids.All(nodes.Contains) ? nodes : null;
@@ -166,7 +165,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     [Fact]
     public async Task A_node_that_cannot_be_reached_is_skipped_without_failing_any_call()
     {
-        await using var redis = await HeartbeatTests.ConnectAsync(cluster.Store.ConnectionString);
+        await using var redis = await Eventually.ConnectAsync(cluster.Store.ConnectionString);
         var ghost = new NodeHeartbeat
         {
             Id = "ghost",

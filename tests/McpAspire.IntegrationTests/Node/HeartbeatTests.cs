@@ -2,7 +2,6 @@ using System.Text.Json;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.ServiceDefaults.Cluster;
 using McpAspire.ServiceDefaults.Redis;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace McpAspire.IntegrationTests.Node;
 
@@ -15,10 +14,10 @@ public sealed class HeartbeatTests(StoreServers stores)
     {
         var redisConnection = stores.ConnectionString(store);
         var nodeId = $"hb-{store}-{Guid.NewGuid():N}";
-        await using var redis = await ConnectAsync(redisConnection);
+        await using var redis = await Eventually.ConnectAsync(redisConnection);
         var node = TestServices.StartNode(("ConnectionStrings:redis", redisConnection), ("Node:Id", nodeId), ("Node:HeartbeatInterval", "00:00:00.200"), ("Node:HeartbeatTtl", "00:00:05"));
 
-        var heartbeat = await WaitForAsync(async () => await redis.GetAsync(ClusterKeys.Heartbeat(nodeId), TestContext.Current.CancellationToken));
+        var heartbeat = await Eventually.WaitForAsync(async () => await redis.GetAsync(ClusterKeys.Heartbeat(nodeId), TestContext.Current.CancellationToken));
         var published = JsonSerializer.Deserialize<NodeHeartbeat>(heartbeat, ClusterJson.Options)!;
         var ttl = (await redis.ExecuteAsync(["PTTL", ClusterKeys.Heartbeat(nodeId)], TestContext.Current.CancellationToken)).Number;
         var members = await redis.SetMembersAsync(ClusterKeys.NodeSet, TestContext.Current.CancellationToken);
@@ -44,36 +43,12 @@ public sealed class HeartbeatTests(StoreServers stores)
         await using var _ = node;
         using var http = new HttpClient();
 
-        var body = await WaitForAsync(async () =>
+        var body = await Eventually.WaitForAsync(async () =>
         {
             var text = await http.GetStringAsync(new Uri(node.BaseUrl, "/health"), TestContext.Current.CancellationToken);
             return text.Contains("\"redis\":{\"status\":\"Healthy\"", StringComparison.Ordinal) ? text : null;
         });
 
         Assert.Contains("answers PING", body, StringComparison.Ordinal);
-    }
-
-    internal static async Task<RedisClient> ConnectAsync(string connectionString)
-    {
-        var client = RedisClient.Create(RedisConnectionOptions.Parse(connectionString), NullLogger<RedisClient>.Instance);
-        await client.WaitForConnectionAsync(TestContext.Current.CancellationToken);
-        return client;
-    }
-
-    /// <summary>Polls until <paramref name="probe"/> yields a value, failing after 15 s.</summary>
-    internal static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe)
-        where T : class
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            if (await probe() is { } value)
-            {
-                return value;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 15 s.");
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
     }
 }

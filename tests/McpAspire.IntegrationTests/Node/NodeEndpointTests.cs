@@ -16,18 +16,7 @@ public sealed class NodeEndpointTests : IClassFixture<NodeEndpointTests.Standalo
 
     public NodeEndpointTests(StandaloneNode fixture) => _node = fixture.Host;
 
-    public sealed class StandaloneNode : IAsyncLifetime
-    {
-        public ServiceHost<NodeOptions> Host { get; private set; } = null!;
-
-        public ValueTask InitializeAsync()
-        {
-            Host = TestServices.StartNode(("Node:Id", "standalone-1"));
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask DisposeAsync() => Host.DisposeAsync();
-    }
+    public sealed class StandaloneNode() : NodeFixture(("Node:Id", "standalone-1"));
 
     [Fact]
     public async Task The_official_client_lists_the_core_tools_and_gets_echos_text_back()

@@ -18,18 +18,7 @@ public sealed class NodeStatefulTests : IClassFixture<NodeStatefulTests.Stateful
 
     public NodeStatefulTests(StatefulNode fixture) => _node = fixture.Host;
 
-    public sealed class StatefulNode : IAsyncLifetime
-    {
-        public ServiceHost<NodeOptions> Host { get; private set; } = null!;
-
-        public ValueTask InitializeAsync()
-        {
-            Host = TestServices.StartNode(("Mcp:Stateless", "false"));
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask DisposeAsync() => Host.DisposeAsync();
-    }
+    public sealed class StatefulNode() : NodeFixture(("Mcp:Stateless", "false"));
 
     [Fact]
     public async Task The_official_client_gets_a_session_and_calls_tools_in_it()

@@ -17,7 +17,7 @@ public sealed class RedisClientTests(StoreServers stores)
     [MemberData(nameof(StoreServers.Kinds), MemberType = typeof(StoreServers))]
     public async Task Strings_sets_and_expiry_round_trip(string store)
     {
-        await using var redis = await ConnectAsync(stores.ConnectionString(store));
+        await using var redis = await Eventually.ConnectAsync(stores.ConnectionString(store));
         var key = $"it:{Guid.NewGuid():N}";
 
         await redis.SetAsync(key, "välue ✓", TimeSpan.FromMinutes(1), Cancel);
@@ -47,7 +47,7 @@ public sealed class RedisClientTests(StoreServers stores)
     [MemberData(nameof(StoreServers.Kinds), MemberType = typeof(StoreServers))]
     public async Task Concurrent_callers_share_one_connection_and_each_gets_its_own_reply(string store)
     {
-        await using var redis = await ConnectAsync(stores.ConnectionString(store));
+        await using var redis = await Eventually.ConnectAsync(stores.ConnectionString(store));
         var counter = $"it:counter:{Guid.NewGuid():N}";
         var prefix = $"it:k:{Guid.NewGuid():N}:";
 
@@ -65,7 +65,7 @@ public sealed class RedisClientTests(StoreServers stores)
     [MemberData(nameof(StoreServers.Kinds), MemberType = typeof(StoreServers))]
     public async Task A_server_error_fails_only_its_own_command(string store)
     {
-        await using var redis = await ConnectAsync(stores.ConnectionString(store));
+        await using var redis = await Eventually.ConnectAsync(stores.ConnectionString(store));
         var key = $"it:str:{Guid.NewGuid():N}";
         await redis.SetAsync(key, "text", TimeSpan.FromMinutes(1), Cancel);
 
@@ -109,7 +109,7 @@ public sealed class RedisClientTests(StoreServers stores)
     {
         var server = await StoreServer.StartGarnetAsync();
         var port = server.Port;
-        await using var redis = await ConnectAsync(server.ConnectionString);
+        await using var redis = await Eventually.ConnectAsync(server.ConnectionString);
         Assert.Equal("PONG", await redis.PingAsync(Cancel));
 
         await server.DisposeAsync();
@@ -124,12 +124,5 @@ public sealed class RedisClientTests(StoreServers stores)
         }
 
         Assert.Equal("PONG", await redis.PingAsync(Cancel));
-    }
-
-    private static async Task<RedisClient> ConnectAsync(string connectionString)
-    {
-        var client = RedisClient.Create(RedisConnectionOptions.Parse(connectionString), NullLogger<RedisClient>.Instance);
-        await client.WaitForConnectionAsync(Cancel);
-        return client;
     }
 }
