@@ -47,15 +47,11 @@ await using (cluster)
     Console.WriteLine($"MCP clients connect to {cluster.CoordinatorMcpUrl}. Press Ctrl+C to stop.");
 
     var stopRequested = Task.Delay(Timeout.Infinite, shutdown.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
-    while (!shutdown.IsCancellationRequested)
+    if (await Task.WhenAny(stopRequested, cluster.UnexpectedExit) != stopRequested)
     {
-        var exited = cluster.UnexpectedExit;
-        if (await Task.WhenAny(stopRequested, exited) == exited)
-        {
-            // Report it and keep the rest running: the coordinator routes around a missing node.
-            ResourceTable.Write(Console.Out, cluster);
-            await stopRequested;
-        }
+        // Report it and keep the rest running: the coordinator routes around a missing node.
+        ResourceTable.Write(Console.Out, cluster);
+        await stopRequested;
     }
 
     Console.WriteLine("Stopping the cluster...");

@@ -87,7 +87,13 @@ public sealed partial class NodeRegistry(
         try
         {
             var heartbeat = JsonSerializer.Deserialize<NodeHeartbeat>(json, ClusterJson.Options);
-            return heartbeat is not null && heartbeat.Id == id ? new RegisteredNode(heartbeat) : null;
+            if (heartbeat is { McpUrl.IsAbsoluteUri: true, Tools: not null, Packs: not null } && heartbeat.Id == id && heartbeat.Tools.All(tool => tool?.Name is not null))
+            {
+                return new RegisteredNode(heartbeat);
+            }
+
+            LogUnreadable(id, "it lacks an id matching its key, an absolute MCP URL or named tools");
+            return null;
         }
         catch (JsonException ex)
         {

@@ -96,7 +96,8 @@ public static class McpHttpRequestReader
     /// <summary>Reads the whole body into a pooled buffer, stopping as soon as it passes the limit.</summary>
     private static async Task<(byte[]? Buffer, int Length)> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
-        var initial = (int)Math.Min(limit + 1, request.ContentLength is > 0 and var known ? known : 4096);
+        // One byte more than a declared length, so reading the end of the body needs no second buffer.
+        var initial = (int)Math.Min(limit + 1, request.ContentLength is > 0 and var known ? known + 1 : 4096);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initial, 256));
         var length = 0;
         try

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using McpAspire.AppHost.Hosting;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -12,7 +13,9 @@ public sealed class ClusterTests
     [Fact]
     public async Task The_official_client_lists_tools_and_echo_runs_on_every_node_then_no_process_is_left()
     {
-        var cluster = await McpCluster.StartAsync(new ClusterOptions { Nodes = 3, CoordinatorPort = 0 }, new TestLogSink(), Cancel);
+        var options = new ClusterOptions { Nodes = 3, CoordinatorPort = 0 };
+        options.Environment["Node__MaxConcurrentCalls"] = "32";
+        var cluster = await McpCluster.StartAsync(options, new TestLogSink(), Cancel);
         int[] pids;
         try
         {
@@ -40,6 +43,8 @@ public sealed class ClusterTests
             var counts = await ClusterApiProbe.RoutedCallsAsync(http, cluster);
             Assert.Equal(["node-1", "node-2", "node-3"], counts.Keys.Order());
             Assert.All(counts.Values, count => Assert.True(count > 0, "every node must have served echo"));
+            var nodes = JsonNode.Parse(await http.GetStringAsync(new Uri(cluster.CoordinatorUrl, "/api/nodes"), Cancel))!["nodes"]!.AsArray();
+            Assert.All(nodes, node => Assert.Equal(32, node!["maxConcurrency"]!.GetValue<int>()));
         }
         finally
         {

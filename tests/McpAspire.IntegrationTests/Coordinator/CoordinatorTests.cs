@@ -53,6 +53,17 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
             });
         }
 
+        /// <summary>Waits until the registry has been read from Redis after <paramref name="moment"/>.</summary>
+        public async Task WaitForRefreshAfterAsync(DateTimeOffset moment)
+        {
+            using var http = new HttpClient();
+            await Eventually.WaitForAsync(async () =>
+            {
+                var body = JsonNode.Parse(await http.GetStringAsync(new Uri(Coordinator.BaseUrl, "/api/nodes")))!;
+                return body["readAt"]?.GetValue<DateTimeOffset>() > moment ? body : null;
+            });
+        }
+
         public async Task<List<string>> NodeIdsAsync(HttpClient http)
         {
             var body = JsonNode.Parse(await http.GetStringAsync(new Uri(Coordinator.BaseUrl, "/api/nodes")))!;
@@ -194,6 +205,32 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         {
             await redis.DeleteAsync(ClusterKeys.Heartbeat("ghost"), Cancel);
             await redis.SetRemoveAsync(ClusterKeys.NodeSet, ["ghost"], Cancel);
+        }
+    }
+
+    [Theory]
+    [InlineData("not json at all")]
+    [InlineData("""{"id":"bad-record","mcpUrl":"http://127.0.0.1:1/mcp","status":"ready","tools":null}""")]
+    [InlineData("""{"id":"bad-record","mcpUrl":"relative/mcp","status":"ready","tools":[]}""")]
+    [InlineData("""{"id":"someone-else","mcpUrl":"http://127.0.0.1:1/mcp","status":"ready","tools":[]}""")]
+    [InlineData("""{"id":"bad-record","mcpUrl":"http://127.0.0.1:1/mcp","status":"ready","tools":[null]}""")]
+    public async Task A_corrupt_registry_record_is_ignored_and_the_coordinator_keeps_routing(string record)
+    {
+        await using var redis = await Eventually.ConnectAsync(cluster.Store.ConnectionString);
+        await redis.SetAsync(ClusterKeys.Heartbeat("bad-record"), record, TimeSpan.FromMinutes(1), Cancel);
+        await redis.SetAddAsync(ClusterKeys.NodeSet, "bad-record", Cancel);
+        try
+        {
+            await cluster.WaitForRefreshAfterAsync(DateTimeOffset.UtcNow);
+
+            Assert.DoesNotContain("bad-record", await cluster.NodeIdsAsync(_http));
+            Assert.Contains("node-a", await cluster.NodeIdsAsync(_http));
+            Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+        }
+        finally
+        {
+            await redis.DeleteAsync(ClusterKeys.Heartbeat("bad-record"), Cancel);
+            await redis.SetRemoveAsync(ClusterKeys.NodeSet, ["bad-record"], Cancel);
         }
     }
 
