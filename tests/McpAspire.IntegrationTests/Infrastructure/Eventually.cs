@@ -23,6 +23,10 @@ public static class Eventually
         }
     }
 
+    /// <summary>Polls until <paramref name="condition"/> holds, failing after 15 s.</summary>
+    public static Task UntilAsync(Func<Task<bool>> condition) =>
+        WaitForAsync(async () => await condition() ? string.Empty : null);
+
     /// <summary>A client connected to the store at <paramref name="connectionString"/>.</summary>
     public static async Task<RedisClient> ConnectAsync(string connectionString)
     {

@@ -21,10 +21,12 @@ public sealed class OtlpExportTests
             Assert.Equal("still serving", await RawMcp.EchoAsync(http, node.McpUrl));
         }
 
-        // Stopping the host disposes the providers, which flush everything still batched.
+        // Stopping the host disposes the providers, which flush everything still batched. The factory's
+        // DisposeAsync can return before the app's own thread has disposed the host, so wait for the exports.
         await node.DisposeAsync();
+        var exports = await Eventually.WaitForAsync(() => Task.FromResult(
+            receiver.Exports.Select(export => export.Path).Distinct().Count() == 3 ? receiver.Exports.ToArray() : null));
 
-        var exports = receiver.Exports.ToArray();
         Assert.Equal(["/v1/logs", "/v1/metrics", "/v1/traces"], exports.Select(export => export.Path).Distinct().Order());
         Assert.All(exports, export => Assert.Equal("application/x-protobuf", export.ContentType));
         var traces = exports.Where(export => export.Path == "/v1/traces").SelectMany(export => export.Body).ToArray();
