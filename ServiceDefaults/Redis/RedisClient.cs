@@ -70,10 +70,10 @@ public sealed partial class RedisClient : IAsyncDisposable
                     : $"Not connected to Redis at {Options.EndpointDisplay}; reconnecting in the background."));
         }
 
-        return AwaitReplyAsync(connection.SendAsync(command), command[0].ToString(), cancellationToken);
+        return AwaitReplyAsync(connection, connection.SendAsync(command), command[0].ToString(), cancellationToken);
     }
 
-    private async Task<RespValue> AwaitReplyAsync(Task<RespValue> reply, string commandName, CancellationToken cancellationToken)
+    private async Task<RespValue> AwaitReplyAsync(RedisConnection connection, Task<RespValue> reply, string commandName, CancellationToken cancellationToken)
     {
         try
         {
@@ -81,10 +81,22 @@ public sealed partial class RedisClient : IAsyncDisposable
         }
         catch (TimeoutException ex)
         {
-            throw new RedisTimeoutException(
-                $"Redis at {Options.EndpointDisplay} did not answer {commandName} within {Options.CommandTimeout.TotalMilliseconds:0} ms.", ex);
+            ObserveAbandoned(reply);
+            var message = $"Redis at {Options.EndpointDisplay} did not answer {commandName} within {Options.CommandTimeout.TotalMilliseconds:0} ms.";
+            // Replies come back in order, so every command sent after this one is stuck too: replace the connection.
+            connection.Abort(message);
+            throw new RedisTimeoutException(message, ex);
+        }
+        catch (OperationCanceledException)
+        {
+            ObserveAbandoned(reply);
+            throw;
         }
     }
+
+    /// <summary>Nobody awaits a reply once its caller gave up; observe its failure so it is not reported as unobserved.</summary>
+    private static void ObserveAbandoned(Task<RespValue> reply) =>
+        reply.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     [SuppressMessage("Design", "CA1031:Do not catch general exception types", Justification = "The supervisor must outlive any single failure.")]
     private async Task SuperviseAsync()
@@ -101,6 +113,9 @@ public sealed partial class RedisClient : IAsyncDisposable
                 _firstConnection.TrySetResult();
                 await connection.Closed.WaitAsync(_stopping.Token);
                 LogConnectionLost(Options.EndpointDisplay);
+
+                // Wait one backoff step before reconnecting, so a server that keeps dropping connections is not hammered.
+                failures = 1;
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {

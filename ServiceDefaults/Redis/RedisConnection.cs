@@ -47,6 +47,11 @@ internal sealed class RedisConnection : IAsyncDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.ConnectTimeout);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // Keepalive notices a peer that vanished (a partition, a dead host) even while no command is pending.
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 15);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 5);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
         Stream? stream = null;
         try
         {
@@ -88,6 +93,10 @@ internal sealed class RedisConnection : IAsyncDisposable
             {
                 await connection.SendAsync(["SELECT", options.Database]).WaitAsync(timeout.Token);
             }
+
+            // Only a server that answers counts as connected: one that accepts and hangs up (a proxy with
+            // no backend, "max clients reached") fails here and is retried with backoff.
+            await connection.SendAsync(["PING"]).WaitAsync(timeout.Token);
         }
         catch (Exception ex)
         {
@@ -112,6 +121,12 @@ internal sealed class RedisConnection : IAsyncDisposable
 
         return command.Task;
     }
+
+    /// <summary>
+    /// Closes the connection because it can no longer be trusted (a reply is overdue, so every later
+    /// reply is stuck behind it); pending commands fail, and the client reconnects.
+    /// </summary>
+    public void Abort(string reason) => Fault(new IOException(reason));
 
     private async Task WriteLoopAsync()
     {

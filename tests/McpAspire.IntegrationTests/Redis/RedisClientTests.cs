@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using McpAspire.AppHost.Hosting;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.ServiceDefaults.Redis;
@@ -90,18 +88,37 @@ public sealed class RedisClientTests(StoreServers stores)
     }
 
     [Fact]
-    public async Task A_command_without_a_reply_fails_with_a_timeout_that_names_it()
+    public async Task A_server_that_stops_answering_times_out_and_the_client_replaces_the_connection()
     {
-        using var silent = new TcpListener(IPAddress.Loopback, 0);
-        silent.Start();
-        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
-        await using var redis = RedisClient.Create(RedisConnectionOptions.Parse($"127.0.0.1:{port},syncTimeout=300"), NullLogger<RedisClient>.Instance);
-        using var accepted = await silent.AcceptSocketAsync(Cancel);
-        await redis.WaitForConnectionAsync(Cancel);
+        await using var server = await StoreServer.StartGarnetAsync();
+        await using var redis = await Eventually.ConnectAsync($"{server.ConnectionString},syncTimeout=300,connectTimeout=300");
+        Assert.Equal("PONG", await redis.PingAsync(Cancel));
 
-        var error = await Assert.ThrowsAsync<RedisTimeoutException>(() => redis.ExecuteAsync(["GET", "anything"], Cancel));
+        // SIGSTOP freezes the server with its socket open, as a VM pause or a network partition would.
+        await SignalAsync(server.Process.ProcessId, "STOP");
+        try
+        {
+            var error = await Assert.ThrowsAsync<RedisTimeoutException>(() => redis.ExecuteAsync(["GET", "anything"], Cancel));
+            Assert.Contains("did not answer GET within 300 ms", error.Message, StringComparison.Ordinal);
 
-        Assert.Contains("did not answer GET within 300 ms", error.Message, StringComparison.Ordinal);
+            // Every later reply would queue behind the missing one, so the connection is dropped, not reused.
+            Assert.False(redis.IsConnected);
+            await Assert.ThrowsAsync<RedisConnectionException>(() => redis.PingAsync(Cancel));
+        }
+        finally
+        {
+            await SignalAsync(server.Process.ProcessId, "CONT");
+        }
+
+        await Eventually.UntilAsync(() => Task.FromResult(redis.IsConnected));
+        Assert.Equal("PONG", await redis.PingAsync(Cancel));
+    }
+
+    private static async Task SignalAsync(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync(Cancel);
+        Assert.Equal(0, kill.ExitCode);
     }
 
     [Fact]
