@@ -135,6 +135,7 @@ public sealed partial class McpGateway(
                     return;
                 default:
                     LogBrokenStream(toolName, node.Id, outcome.Reason!);
+                    await MayHaveRunAfterBreakAsync(context, rpc, toolName, node.Id, outcome.Reason!);
                     return;
             }
         }
@@ -170,6 +171,31 @@ public sealed partial class McpGateway(
             },
         ],
     };
+
+    /// <summary>
+    /// The node's answer broke off: the client still needs a response to its request. If nothing has
+    /// reached it yet, the result is the whole response; if the event stream had started, it is the last event.
+    /// </summary>
+    private static async Task MayHaveRunAfterBreakAsync(HttpContext context, JsonRpcRequest rpc, string toolName, string nodeId, string reason)
+    {
+        var result = MayHaveRun(toolName, nodeId, reason);
+        if (!context.Response.HasStarted)
+        {
+            await ReplyAsync(context, rpc, result, typeof(CallToolResult));
+            return;
+        }
+
+        if (!string.Equals(context.Response.ContentType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        var response = new JsonRpcResponse { Id = rpc.Id, Result = JsonSerializer.SerializeToNode(result, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolResult))) };
+        var json = JsonSerializer.SerializeToUtf8Bytes(response, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)));
+        await context.Response.Body.WriteAsync("event: message\ndata: "u8.ToArray(), context.RequestAborted);
+        await context.Response.Body.WriteAsync(json, context.RequestAborted);
+        await context.Response.Body.WriteAsync("\n\n"u8.ToArray(), context.RequestAborted);
+    }
 
     private static Task ReplyAsync(HttpContext context, JsonRpcRequest rpc, object result, Type resultType) =>
         McpHttpResponses.WriteJsonAsync(context, StatusCodes.Status200OK, new JsonRpcResponse

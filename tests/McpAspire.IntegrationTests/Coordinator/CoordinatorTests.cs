@@ -53,6 +53,36 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
             });
         }
 
+        /// <summary>Publishes a heartbeat as a node would, so the coordinator routes to <paramref name="mcpUrl"/>.</summary>
+        public async Task RegisterAsync(string id, Uri mcpUrl, params string[] tools)
+        {
+            await using var redis = await Eventually.ConnectAsync(Store.ConnectionString);
+            var heartbeat = new NodeHeartbeat
+            {
+                Id = id,
+                McpUrl = mcpUrl,
+                Status = NodeStatus.Ready,
+                MaxConcurrency = 1000,
+                Tools = [.. tools.Select(tool => new Tool { Name = tool, Description = $"{tool} on {id}" })],
+                SentAt = DateTimeOffset.UtcNow,
+                TtlMilliseconds = 60_000,
+            };
+            await redis.SetAsync(ClusterKeys.Heartbeat(id), JsonSerializer.SerializeToUtf8Bytes(heartbeat, ClusterJson.Options), TimeSpan.FromMinutes(1));
+            await redis.SetAddAsync(ClusterKeys.NodeSet, id);
+            await WaitForNodesAsync(id);
+        }
+
+        public async Task UnregisterAsync(params string[] ids)
+        {
+            await using var redis = await Eventually.ConnectAsync(Store.ConnectionString);
+            foreach (var id in ids)
+            {
+                await redis.DeleteAsync(ClusterKeys.Heartbeat(id));
+            }
+
+            await redis.SetRemoveAsync(ClusterKeys.NodeSet, ids);
+        }
+
         /// <summary>Waits until the registry has been read from Redis after <paramref name="moment"/>.</summary>
         public async Task WaitForRefreshAfterAsync(DateTimeOffset moment)
         {
@@ -176,23 +206,9 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     [Fact]
     public async Task A_node_that_cannot_be_reached_is_skipped_without_failing_any_call()
     {
-        await using var redis = await Eventually.ConnectAsync(cluster.Store.ConnectionString);
-        var ghost = new NodeHeartbeat
-        {
-            Id = "ghost",
-            McpUrl = new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"),
-            Status = NodeStatus.Ready,
-            MaxConcurrency = 1000,
-            Tools = [new Tool { Name = "echo", Description = "a node that is gone" }],
-            SentAt = DateTimeOffset.UtcNow,
-            TtlMilliseconds = 60_000,
-        };
-        await redis.SetAsync(ClusterKeys.Heartbeat("ghost"), JsonSerializer.SerializeToUtf8Bytes(ghost, ClusterJson.Options), TimeSpan.FromMinutes(1), Cancel);
-        await redis.SetAddAsync(ClusterKeys.NodeSet, "ghost", Cancel);
+        await cluster.RegisterAsync("ghost", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "echo");
         try
         {
-            await cluster.WaitForNodesAsync("ghost");
-
             var answers = new List<string>();
             for (var i = 0; i < 30; i++)
             {
@@ -203,8 +219,68 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         }
         finally
         {
-            await redis.DeleteAsync(ClusterKeys.Heartbeat("ghost"), Cancel);
-            await redis.SetRemoveAsync(ClusterKeys.NodeSet, ["ghost"], Cancel);
+            await cluster.UnregisterAsync("ghost");
+        }
+    }
+
+    [Fact]
+    public async Task A_call_that_fails_after_it_was_sent_is_reported_as_maybe_run_and_never_retried()
+    {
+        await using var first = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
+        await using var second = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
+        await cluster.RegisterAsync("hangs-up-1", first.McpUrl, "fragile_write");
+        await cluster.RegisterAsync("hangs-up-2", second.McpUrl, "fragile_write");
+        try
+        {
+            using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":31,"method":"tools/call","params":{"name":"fragile_write","arguments":{}}}"""), Cancel);
+
+            var message = await RawMcp.ReadMessageAsync(response);
+            Assert.Equal(31, message["id"]!.GetValue<int>());
+            Assert.True(message["result"]!["isError"]!.GetValue<bool>());
+            Assert.Contains("may or may not have run", message["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Equal(1, first.Requests + second.Requests);
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("hangs-up-1", "hangs-up-2");
+        }
+    }
+
+    [Fact]
+    public async Task A_stream_that_breaks_mid_answer_still_ends_with_a_maybe_run_result()
+    {
+        await using var node = await FaultyNode.StartAsync(FaultyNode.Fault.BreakMidStream);
+        await cluster.RegisterAsync("breaks-stream", node.McpUrl, "fragile_stream");
+        try
+        {
+            using var response = await _http.SendAsync(
+                RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":32,"method":"tools/call","params":{"name":"fragile_stream","arguments":{}}}"""),
+                HttpCompletionOption.ResponseHeadersRead,
+                Cancel);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Cancel));
+            var events = new List<JsonNode>();
+            while (await reader.ReadLineAsync(Cancel) is { } line)
+            {
+                if (line.StartsWith("data:", StringComparison.Ordinal))
+                {
+                    events.Add(JsonNode.Parse(line[5..])!);
+
+                    // The first event has reached the client through the coordinator: now the node fails.
+                    node.BreakNow();
+                }
+            }
+
+            Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+            Assert.Equal(2, events.Count);
+            Assert.Equal("notifications/message", events[0]["method"]!.GetValue<string>());
+            Assert.Equal(32, events[1]["id"]!.GetValue<int>());
+            Assert.True(events[1]["result"]!["isError"]!.GetValue<bool>());
+            Assert.Contains("may or may not have run", events[1]["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Equal(1, node.Requests);
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("breaks-stream");
         }
     }
 

@@ -1,0 +1,65 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace McpAspire.IntegrationTests.Coordinator;
+
+/// <summary>
+/// A node that fails on purpose, on a real loopback socket: it reads the whole request (so the call
+/// has reached it) and then either hangs up without answering, or starts an SSE answer and breaks it off.
+/// </summary>
+public sealed class FaultyNode : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly TaskCompletionSource _breakNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _requests;
+
+    private FaultyNode(WebApplication app) => _app = app;
+
+    public enum Fault
+    {
+        /// <summary>Reset the connection before any response byte.</summary>
+        HangUpBeforeAnswering,
+
+        /// <summary>Send the SSE headers and one notification, then reset the connection when <see cref="BreakNow"/> is called.</summary>
+        BreakMidStream,
+    }
+
+    public Uri McpUrl => new(new Uri(_app.Urls.Single()), "/mcp");
+
+    /// <summary>Breaks a <see cref="Fault.BreakMidStream"/> answer off.</summary>
+    public void BreakNow() => _breakNow.TrySetResult();
+
+    /// <summary>How many requests reached this node.</summary>
+    public int Requests => Volatile.Read(ref _requests);
+
+    public static async Task<FaultyNode> StartAsync(Fault fault)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var node = new FaultyNode(app);
+        app.MapPost("/mcp", async context =>
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+            Interlocked.Increment(ref node._requests);
+            if (fault == Fault.BreakMidStream)
+            {
+                context.Response.ContentType = "text/event-stream";
+                await context.Response.WriteAsync(
+                    "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"working\"}}\n\n",
+                    context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await node._breakNow.Task;
+            }
+
+            context.Abort();
+        });
+        await app.StartAsync();
+        return node;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
