@@ -116,20 +116,20 @@ public sealed class McpCluster : IAsyncDisposable
         try
         {
             var connected = client.WaitForConnectionAsync(timeout.Token);
-            var exited = _store?.Exited ?? Task.Delay(Timeout.Infinite, timeout.Token);
-            if (await Task.WhenAny(connected, exited) != connected)
+            if (_store is not null && await Task.WhenAny(connected, _store.Exited) != connected)
             {
-                throw Failure(_store!, "exited before it accepted connections");
+                throw Failure(_store, "exited before it accepted connections");
             }
 
             await connected;
             await client.PingAsync(timeout.Token);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or RedisException && !cancellationToken.IsCancellationRequested)
         {
+            var reason = client.LastConnectionError ?? ex.Message;
             throw _store is null
-                ? new ClusterStartException($"The store at {options.EndpointDisplay} did not answer within {_options.StartupTimeout.TotalSeconds:0} s.")
-                : Failure(_store, $"did not accept connections within {_options.StartupTimeout.TotalSeconds:0} s");
+                ? new ClusterStartException($"The store at {options.EndpointDisplay} did not answer within {_options.StartupTimeout.TotalSeconds:0} s: {reason}", ex)
+                : Failure(_store, $"did not accept connections within {_options.StartupTimeout.TotalSeconds:0} s ({reason})");
         }
     }
 

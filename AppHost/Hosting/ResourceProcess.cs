@@ -133,7 +133,8 @@ public sealed partial class ResourceProcess : IAsyncDisposable
 
         try
         {
-            return SendSignal(_process.Id, SigTerm) == 0;
+            // Once the child is reaped its pid may be reused: only signal a process that is still ours.
+            return _process.HasExited || SendSignal(_process.Id, SigTerm) == 0;
         }
         catch (InvalidOperationException)
         {

@@ -44,12 +44,11 @@ public sealed partial class NodeRegistry(
             var gone = new List<string>();
             for (var i = 0; i < ids.Count; i++)
             {
-                var node = Parse(ids[i], heartbeats[i]);
-                if (node is null)
+                if (heartbeats[i] is not { } json)
                 {
                     gone.Add(ids[i]);
                 }
-                else if (node.ExpiresAt > now)
+                else if (Parse(ids[i], json) is { } node && node.ExpiresAt > now)
                 {
                     nodes.Add(node);
                 }
@@ -77,22 +76,23 @@ public sealed partial class NodeRegistry(
         }
     }
 
-    private RegisteredNode? Parse(string id, string? json)
-    {
-        if (json is null)
-        {
-            return null;
-        }
+    /// <summary>The longest heartbeat TTL accepted; anything longer is a corrupt record.</summary>
+    private const long MaxTtlMilliseconds = 24 * 60 * 60 * 1000;
 
+    private RegisteredNode? Parse(string id, string json)
+    {
         try
         {
             var heartbeat = JsonSerializer.Deserialize<NodeHeartbeat>(json, ClusterJson.Options);
-            if (heartbeat is { McpUrl.IsAbsoluteUri: true, Tools: not null, Packs: not null } && heartbeat.Id == id && heartbeat.Tools.All(tool => tool?.Name is not null))
+            if (heartbeat is { McpUrl.IsAbsoluteUri: true, Tools: not null, Packs: not null, TtlMilliseconds: > 0 and <= MaxTtlMilliseconds }
+                && heartbeat.Id == id
+                && heartbeat.SentAt > DateTimeOffset.UnixEpoch
+                && heartbeat.Tools.All(tool => tool?.Name is not null))
             {
                 return new RegisteredNode(heartbeat);
             }
 
-            LogUnreadable(id, "it lacks an id matching its key, an absolute MCP URL or named tools");
+            LogUnreadable(id, "it lacks an id matching its key, an absolute MCP URL, named tools, a send time or a TTL of at most a day");
             return null;
         }
         catch (JsonException ex)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -53,6 +54,12 @@ public static class McpHttpRequestReader
         {
             await RejectTooLargeAsync(context, options);
             return null;
+        }
+
+        // Kestrel has its own cap (30,000,000 bytes by default); the endpoint's option replaces it.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = options.MaxRequestBodyBytes;
         }
 
         var (buffer, length) = await ReadBodyAsync(request, options.MaxRequestBodyBytes, context.RequestAborted);
@@ -112,7 +119,18 @@ public static class McpHttpRequestReader
                     buffer = larger;
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                int read;
+                try
+                {
+                    read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                }
+                catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    // The server's cap tripped first (a chunked body with no Content-Length).
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return (null, 0);
+                }
+
                 if (read == 0)
                 {
                     return (buffer, length);

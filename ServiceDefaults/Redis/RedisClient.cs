@@ -32,6 +32,9 @@ public sealed partial class RedisClient : IAsyncDisposable
     /// <summary>The options the client was created with.</summary>
     public RedisConnectionOptions Options { get; }
 
+    /// <summary>Why the last attempt to connect failed, or <see langword="null"/> after a successful one.</summary>
+    public string? LastConnectionError { get; private set; }
+
     /// <summary>Whether a connection is open now.</summary>
     public bool IsConnected => Volatile.Read(ref _connection)?.IsOpen == true;
 
@@ -109,6 +112,7 @@ public sealed partial class RedisClient : IAsyncDisposable
                 var connection = await RedisConnection.ConnectAsync(Options, _stopping.Token);
                 Volatile.Write(ref _connection, connection);
                 failures = 0;
+                LastConnectionError = null;
                 LogConnected(Options.EndpointDisplay);
                 _firstConnection.TrySetResult();
                 await connection.Closed.WaitAsync(_stopping.Token);
@@ -124,6 +128,7 @@ public sealed partial class RedisClient : IAsyncDisposable
             catch (Exception ex)
             {
                 failures++;
+                LastConnectionError = ex.Message;
                 LogConnectFailed(failures, Options.EndpointDisplay, ex.Message);
             }
 

@@ -56,6 +56,18 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task An_unreachable_external_store_fails_the_start_with_the_reason()
+    {
+        var port = PortAllocator.GetFreePort();
+
+        var error = await Assert.ThrowsAsync<ClusterStartException>(() =>
+            McpCluster.StartAsync(new ClusterOptions { Store = $"127.0.0.1:{port}", StartupTimeout = TimeSpan.FromSeconds(2) }, new TestLogSink(), Cancel));
+
+        Assert.Contains($"The store at 127.0.0.1:{port} did not answer within 2 s", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Connection refused", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task A_resource_that_cannot_start_fails_the_start_with_its_output_and_leaves_nothing_running()
     {
         var before = ProcessProbe.ChildrenOf(Environment.ProcessId);

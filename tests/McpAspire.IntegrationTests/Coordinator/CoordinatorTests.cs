@@ -290,7 +290,8 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     [InlineData("""{"id":"bad-record","mcpUrl":"relative/mcp","status":"ready","tools":[]}""")]
     [InlineData("""{"id":"someone-else","mcpUrl":"http://127.0.0.1:1/mcp","status":"ready","tools":[]}""")]
     [InlineData("""{"id":"bad-record","mcpUrl":"http://127.0.0.1:1/mcp","status":"ready","tools":[null]}""")]
-    public async Task A_corrupt_registry_record_is_ignored_and_the_coordinator_keeps_routing(string record)
+    [InlineData("""{"id":"bad-record","mcpUrl":"http://127.0.0.1:1/mcp","status":"ready","tools":[],"sentAt":"2026-01-01T00:00:00Z","ttlMs":9223372036854775807}""")]
+    public async Task A_corrupt_registry_record_is_ignored_not_swept_and_the_coordinator_keeps_routing(string record)
     {
         await using var redis = await Eventually.ConnectAsync(cluster.Store.ConnectionString);
         await redis.SetAsync(ClusterKeys.Heartbeat("bad-record"), record, TimeSpan.FromMinutes(1), Cancel);
@@ -300,6 +301,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
             await cluster.WaitForRefreshAfterAsync(DateTimeOffset.UtcNow);
 
             Assert.DoesNotContain("bad-record", await cluster.NodeIdsAsync(_http));
+            Assert.Contains("bad-record", await redis.SetMembersAsync(ClusterKeys.NodeSet, Cancel));
             Assert.Contains("node-a", await cluster.NodeIdsAsync(_http));
             Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
         }

@@ -56,6 +56,18 @@ public sealed class NodeEndpointTests : IClassFixture<NodeEndpointTests.Standalo
     }
 
     [Fact]
+    public async Task A_body_limit_above_kestrels_own_cap_is_honoured()
+    {
+        await using var node = TestServices.StartNode(("Mcp:MaxRequestBodyBytes", (40 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var ping = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"_meta\":{\"pad\":\"" + new string('p', 35_000_000) + "\"}}}";
+
+        using var response = await _http.SendAsync(RawMcp.Post(node.McpUrl, ping), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.NotNull((await RawMcp.ReadMessageAsync(response))["result"]);
+    }
+
+    [Fact]
     public async Task A_notification_is_accepted_with_202_and_no_body()
     {
         using var response = await _http.SendAsync(RawMcp.Post(_node.McpUrl, """{"jsonrpc":"2.0","method":"notifications/initialized"}"""), TestContext.Current.CancellationToken);
