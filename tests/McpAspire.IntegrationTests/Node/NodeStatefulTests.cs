@@ -74,16 +74,23 @@ public sealed class NodeStatefulTests : IClassFixture<NodeStatefulTests.Stateful
     }
 
     [Fact]
-    public async Task Get_opens_the_sessions_event_stream()
+    public async Task Get_opens_the_sessions_one_event_stream_and_a_second_is_refused()
     {
         var session = await StartSessionAsync();
+
+        using var first = await _http.SendAsync(OpenStream(session), HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        using var second = await _http.SendAsync(OpenStream(session), HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("text/event-stream", first.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+    }
+
+    private HttpRequestMessage OpenStream(string session)
+    {
         var get = InSession(new HttpRequestMessage(HttpMethod.Get, _node.McpUrl), session);
         get.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
-
-        using var response = await _http.SendAsync(get, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+        return get;
     }
 
     private async Task<string> StartSessionAsync()
