@@ -36,9 +36,6 @@ public sealed class McpCluster : IAsyncDisposable
     /// <summary>The coordinator's MCP endpoint, where clients connect.</summary>
     public Uri CoordinatorMcpUrl => new(CoordinatorUrl, "/mcp");
 
-    /// <summary>The nodes' processes.</summary>
-    public IReadOnlyList<ResourceProcess> Nodes => [.. _resources.Where(resource => resource.Name.StartsWith("node-", StringComparison.Ordinal))];
-
     /// <summary>Completes when any resource exits without being asked to.</summary>
     public Task<ResourceProcess> UnexpectedExit { get; private set; } = null!;
 
@@ -77,7 +74,7 @@ public sealed class McpCluster : IAsyncDisposable
         }
         else if (store.Equals("redis", StringComparison.OrdinalIgnoreCase))
         {
-            var redisServer = FindOnPath("redis-server")
+            var redisServer = ExecutableSearch.Find("redis-server")
                 ?? throw new ClusterStartException("--store redis needs redis-server on PATH (e.g. 'apt-get install redis-server'); the default --store garnet needs only the .NET SDK.");
             var port = PortAllocator.GetFreePort();
             StoreConnectionString = $"{Loopback}:{port}";
@@ -275,10 +272,4 @@ public sealed class McpCluster : IAsyncDisposable
 
     private static ClusterStartException Failure(ResourceProcess resource, string what) =>
         new($"{resource.Name} {what}. Its last output:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", resource.RecentOutput)}");
-
-    private static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, program))
-            .FirstOrDefault(File.Exists);
 }

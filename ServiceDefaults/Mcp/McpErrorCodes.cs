@@ -15,9 +15,6 @@ public static class McpErrorCodes
     /// <summary>The parameters are invalid, including an unknown tool name.</summary>
     public const int InvalidParams = -32602;
 
-    /// <summary>The server failed while handling a valid request.</summary>
-    public const int InternalError = -32603;
-
     /// <summary>A transport-level rejection (headers, size, session) that has no more specific code.</summary>
     public const int ServerError = -32000;
 

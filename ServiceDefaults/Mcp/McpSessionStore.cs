@@ -8,8 +8,6 @@ internal sealed class McpSessionStore : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, McpSession> _sessions = new(StringComparer.Ordinal);
 
-    public int Count => _sessions.Count;
-
     /// <summary>A new session id: 128 random bits, URL-safe base64 (visible ASCII, as the spec requires).</summary>
     public static string NewId() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16))
         .TrimEnd('=').Replace('+', '-').Replace('/', '_');

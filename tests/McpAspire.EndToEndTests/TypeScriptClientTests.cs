@@ -39,9 +39,7 @@ public sealed class TypeScriptClientTests
 
     private static void RequireInteropPackages()
     {
-        var node = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Any(directory => File.Exists(Path.Combine(directory, "node")));
+        var node = ExecutableSearch.Find("node") is not null;
         var packages = Directory.Exists(Path.Combine(InteropDirectory, "node_modules", "@modelcontextprotocol", "sdk"));
         if (node && packages)
         {

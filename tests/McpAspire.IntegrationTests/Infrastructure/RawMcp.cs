@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace McpAspire.IntegrationTests.Infrastructure;
@@ -46,6 +45,4 @@ public static class RawMcp
         var message = await ReadMessageAsync(response);
         return message["result"]!["content"]![0]!["text"]!.GetValue<string>();
     }
-
-    public static string Serialize(object value) => JsonSerializer.Serialize(value);
 }

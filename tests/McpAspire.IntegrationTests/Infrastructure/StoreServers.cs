@@ -43,7 +43,7 @@ public sealed class StoreServers : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _servers[Garnet] = await StoreServer.StartGarnetAsync();
-        if (StoreServer.RedisServerPath() is not null)
+        if (ExecutableSearch.Find("redis-server") is not null)
         {
             _servers[Redis] = await StoreServer.StartRedisAsync();
         }
@@ -73,12 +73,6 @@ public sealed class StoreServer : IAsyncDisposable
 
     public string ConnectionString => $"127.0.0.1:{Port}";
 
-    public static string? RedisServerPath() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, "redis-server"))
-            .FirstOrDefault(File.Exists);
-
     public static async Task<StoreServer> StartGarnetAsync(int port = 0)
     {
         var garnet = await GarnetTool.LocateAsync(SilentSink.Instance, CancellationToken.None);
@@ -91,7 +85,7 @@ public sealed class StoreServer : IAsyncDisposable
     public static async Task<StoreServer> StartRedisAsync(int port = 0)
     {
         port = port == 0 ? PortAllocator.GetFreePort() : port;
-        var process = ResourceProcess.Start("redis", "redis-server", RedisServerPath()!, ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no"],
+        var process = ResourceProcess.Start("redis", "redis-server", ExecutableSearch.Find("redis-server")!, ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no"],
             new Dictionary<string, string>(), ServiceProjects.RepositoryRoot, SilentSink.Instance);
         return await ReadyAsync(new StoreServer(process, port));
     }
