@@ -133,12 +133,7 @@ public sealed class RedisClientTests(StoreServers stores)
         await Assert.ThrowsAsync<RedisConnectionException>(() => redis.PingAsync(Cancel));
 
         await using var restarted = await StoreServer.StartGarnetAsync(port);
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!redis.IsConnected)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The client did not reconnect within 15 s of the server's return.");
-            await Task.Delay(50, Cancel);
-        }
+        await Eventually.UntilAsync(() => Task.FromResult(redis.IsConnected));
 
         Assert.Equal("PONG", await redis.PingAsync(Cancel));
     }
