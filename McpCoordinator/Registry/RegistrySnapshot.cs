@@ -25,7 +25,19 @@ public sealed class RegistrySnapshot
         }
 
         Tools = [.. tools.Values.OrderBy(tool => tool.Name, StringComparer.Ordinal)];
+
+        // Built once per refresh, so routing a call is a dictionary lookup.
+        _nodesByTool = nodes
+            .SelectMany(node => node.ToolNames, (node, tool) => (node, tool))
+            .GroupBy(pair => pair.tool, StringComparer.Ordinal)
+            .ToDictionary(group => group.Key, group => (IReadOnlyList<RegisteredNode>)[.. group.Select(pair => pair.node)], StringComparer.Ordinal);
     }
+
+    private readonly Dictionary<string, IReadOnlyList<RegisteredNode>> _nodesByTool;
+
+    /// <summary>Every node, ready or not, that offers <paramref name="toolName"/>.</summary>
+    public IReadOnlyList<RegisteredNode> NodesOffering(string toolName) =>
+        _nodesByTool.TryGetValue(toolName, out var offering) ? offering : [];
 
     /// <summary>Every node whose heartbeat was valid at <see cref="ReadAt"/>.</summary>
     public IReadOnlyList<RegisteredNode> Nodes { get; }

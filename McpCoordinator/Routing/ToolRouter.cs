@@ -11,17 +11,19 @@ public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls)
     public RouteDecision Select(string toolName, IReadOnlySet<string> excluded)
     {
         ArgumentNullException.ThrowIfNull(excluded);
-        var snapshot = registry.Current;
-        var offering = snapshot.Nodes.Where(node => node.ToolNames.Contains(toolName)).ToArray();
-        if (offering.Length == 0)
+        var offering = registry.Current.NodesOffering(toolName);
+        if (offering.Count == 0)
         {
             return RouteDecision.Unknown;
         }
 
-        var candidates = offering.Where(node => node.IsReady && !excluded.Contains(node.Id)).ToArray();
+        // The common case, every offering node ready and none tried yet, needs no filtered copy.
+        var candidates = offering.All(node => node.IsReady && !excluded.Contains(node.Id))
+            ? offering
+            : [.. offering.Where(node => node.IsReady && !excluded.Contains(node.Id))];
         var chosen = LeastLoadedSelector.Select(candidates, calls.InFlight, Random.Shared);
         return chosen is null
-            ? RouteDecision.Unavailable(offering.Length)
+            ? RouteDecision.Unavailable(offering.Count)
             : RouteDecision.To(chosen);
     }
 }

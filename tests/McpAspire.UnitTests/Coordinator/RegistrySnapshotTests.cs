@@ -21,6 +21,22 @@ public sealed class RegistrySnapshotTests
     }
 
     [Fact]
+    public void Nodes_offering_a_tool_include_draining_ones_and_unknown_tools_have_none()
+    {
+        var snapshot = new RegistrySnapshot(
+            [
+                RegisteredNodes.Create("n1", tools: ["echo", "zeta"]),
+                RegisteredNodes.Create("n2", tools: ["echo"]),
+                RegisteredNodes.Create("n3", status: NodeStatus.Draining, tools: ["echo"]),
+            ],
+            DateTimeOffset.UnixEpoch);
+
+        Assert.Equal(["n1", "n2", "n3"], snapshot.NodesOffering("echo").Select(node => node.Id));
+        Assert.Equal(["n1"], snapshot.NodesOffering("zeta").Select(node => node.Id));
+        Assert.Empty(snapshot.NodesOffering("nope"));
+    }
+
+    [Fact]
     public void A_stale_copy_keeps_the_nodes_and_says_why()
     {
         var fresh = new RegistrySnapshot([RegisteredNodes.Create("n1")], DateTimeOffset.UnixEpoch);
