@@ -23,13 +23,22 @@ public static class Extensions
     /// <summary>The tag of checks that decide liveness.</summary>
     public const string LiveTag = "live";
 
-    /// <summary>Adds telemetry and health checks.</summary>
+    /// <summary>
+    /// Adds telemetry, health checks, and for every <see cref="HttpClient"/> from the factory the standard
+    /// resilience pipeline and service discovery.
+    /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            // Resilience first, so each retry resolves the service again and may reach another endpoint.
+            http.AddStandardResilienceHandler();
+            http.AddServiceDiscovery();
+        });
         return builder;
     }
 

@@ -43,7 +43,11 @@ public static class CoordinatorServiceExtensions
                     AutomaticDecompression = System.Net.DecompressionMethods.None,
                 };
             })
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            // The gateway decides itself when a call may go to another node: the standard handler would
+            // retry tool calls that may already have run, and its 30 s total timeout would cut long calls
+            // and event streams short.
+            .RemoveAllResilienceHandlers();
         return builder;
     }
 }
