@@ -1,9 +1,13 @@
 using McpAspire.ServiceDefaults.Health;
+using McpAspire.ServiceDefaults.Hosting;
 using McpAspire.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -24,7 +28,7 @@ public static class Extensions
     public const string LiveTag = "live";
 
     /// <summary>
-    /// Adds telemetry, health checks, and for every <see cref="HttpClient"/> from the factory the standard
+    /// Adds telemetry, trace-correlated logs, health checks, a configurable shutdown timeout, and for every <see cref="HttpClient"/> from the factory the standard
     /// resilience pipeline and service discovery.
     /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
@@ -32,7 +36,14 @@ public static class Extensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.ConfigureOpenTelemetry();
+        builder.ConfigureLogging();
         builder.AddDefaultHealthChecks();
+        builder.Services.AddOptions<ShutdownOptions>()
+            .BindConfiguration(ShutdownOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<HostOptions>()
+            .Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = shutdown.Value.Timeout);
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
             // Resilience first, so each retry resolves the service again and may reach another endpoint.
@@ -51,6 +62,24 @@ public static class Extensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         OpenTelemetrySetup.Configure(builder);
+        return builder;
+    }
+
+    /// <summary>
+    /// Gives every log record the trace and span ids of the activity it was written in (as a scope), and
+    /// shows scopes in the JSON console format (<c>Logging:Console:FormatterName=json</c>) unless configured otherwise.
+    /// </summary>
+    public static TBuilder ConfigureLogging<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Logging.Configure(options =>
+            options.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+        if (builder.Configuration["Logging:Console:FormatterOptions:IncludeScopes"] is null)
+        {
+            builder.Services.Configure<JsonConsoleFormatterOptions>(options => options.IncludeScopes = true);
+        }
+
         return builder;
     }
 

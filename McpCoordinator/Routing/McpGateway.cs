@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpAspire.ServiceDefaults.Mcp;
+using McpAspire.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -58,6 +59,10 @@ public sealed partial class McpGateway(
             return;
         }
 
+        var toolName = rpc.Method == RequestMethods.ToolsCall ? ToolNameOf(rpc) : null;
+        using var operation = McpOperation.StartServer(rpc, toolName, request.ProtocolVersion);
+        // Error answers written anywhere below mark the operation failed (see McpHttpResponses.WriteErrorAsync).
+        context.Features.Set(operation);
         switch (rpc.Method)
         {
             case RequestMethods.Initialize:
@@ -70,7 +75,7 @@ public sealed partial class McpGateway(
                 await ReplyAsync(context, rpc, new ListToolsResult { Tools = [.. registry.Current.Tools] }, typeof(ListToolsResult));
                 break;
             case RequestMethods.ToolsCall:
-                await CallToolAsync(context, request, rpc);
+                await CallToolAsync(context, request, rpc, toolName, operation);
                 break;
             default:
                 await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.MethodNotFound,
@@ -81,7 +86,7 @@ public sealed partial class McpGateway(
 
     private static InitializeResult Initialize(JsonRpcRequest rpc)
     {
-        var requested = rpc.Params?["protocolVersion"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+        var requested = rpc.Params is JsonObject parameters && parameters["protocolVersion"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
         return new InitializeResult
         {
             ProtocolVersion = requested is not null && McpProtocol.IsSupported(requested) && requested != McpProtocol.LatestVersion
@@ -93,9 +98,14 @@ public sealed partial class McpGateway(
         };
     }
 
-    private async Task CallToolAsync(HttpContext context, McpHttpRequest request, JsonRpcRequest rpc)
+    private static string? ToolNameOf(JsonRpcRequest rpc) =>
+        rpc.Params is JsonObject parameters && parameters["name"] is JsonValue nameValue && nameValue.TryGetValue<string>(out var toolName)
+            ? toolName
+            : null;
+
+    private async Task CallToolAsync(HttpContext context, McpHttpRequest request, JsonRpcRequest rpc, string? toolName, McpOperation operation)
     {
-        if (rpc.Params is not JsonObject parameters || parameters["name"] is not JsonValue nameValue || !nameValue.TryGetValue<string>(out var toolName))
+        if (toolName is null)
         {
             await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.InvalidParams,
                 "Invalid params: tools/call needs params.name, a string.", rpc.Id);
@@ -115,9 +125,21 @@ public sealed partial class McpGateway(
 
             tried.Add(node.Id);
             ForwardOutcome outcome;
+            using (var forward = McpOperation.StartClient(rpc, toolName, request.ProtocolVersion, node.Heartbeat.McpUrl))
             using (calls.Start(node.Id))
             {
+                forward.Activity?.SetTag(McpTelemetry.Attributes.NodeId, node.Id);
+                if (forward.Activity is { } span)
+                {
+                    // The node's MCP span should hang under this call, not under the client's original span.
+                    request.TryReplaceTraceParent(span.Id!);
+                }
+
                 outcome = await forwarder.ForwardAsync(context, request, node);
+                if (outcome.Kind != ForwardOutcomeKind.Forwarded)
+                {
+                    forward.Fail(outcome.Kind.ToString());
+                }
             }
 
             switch (outcome.Kind)
@@ -130,10 +152,12 @@ public sealed partial class McpGateway(
                     LogUnreachable(toolName, node.Id, outcome.Reason!);
                     continue;
                 case ForwardOutcomeKind.FailedAfterSend:
+                    operation.Fail(McpTelemetry.ToolError);
                     LogMayHaveRun(toolName, node.Id, outcome.Reason!);
                     await ReplyAsync(context, rpc, MayHaveRun(toolName, node.Id, outcome.Reason!), typeof(CallToolResult));
                     return;
                 default:
+                    operation.Fail(McpTelemetry.ToolError);
                     LogBrokenStream(toolName, node.Id, outcome.Reason!);
                     await MayHaveRunAfterBreakAsync(context, rpc, toolName, node.Id, outcome.Reason!);
                     return;

@@ -8,7 +8,8 @@ namespace McpAspire.McpNode.Services;
 /// <summary>
 /// Registers the node in Redis and refreshes its heartbeat every <see cref="NodeOptions.HeartbeatInterval"/>
 /// with a TTL, so a node that dies silently disappears from the registry by itself. On a clean stop,
-/// it deregisters at once.
+/// it deregisters at once, in the host's stopping phase: before any hosted service stops, Kestrel
+/// included, so the coordinator stops routing here while the requests in flight finish.
 /// </summary>
 public sealed partial class HeartbeatPublisher(
     RedisClient redis,
@@ -17,7 +18,7 @@ public sealed partial class HeartbeatPublisher(
     IOptions<NodeOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
-    ILogger<HeartbeatPublisher> logger) : BackgroundService
+    ILogger<HeartbeatPublisher> logger) : BackgroundService, IHostedLifecycleService
 {
     private bool _published;
 
@@ -81,9 +82,18 @@ public sealed partial class HeartbeatPublisher(
     }
 
     /// <inheritdoc/>
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc/>
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc/>
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Stops publishing and deregisters; the host calls this before it stops any service.</summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        await base.StopAsync(cancellationToken);
+        await StopAsync(cancellationToken);
         if (!_published)
         {
             return;

@@ -92,9 +92,9 @@ public sealed class ServiceEndpointResolver
             return null;
         }
 
-        if (Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        if (value.Contains("://", StringComparison.Ordinal))
         {
-            return uri;
+            return Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
         }
 
         // host:port, with the scheme taken from the endpoint name when it is one.

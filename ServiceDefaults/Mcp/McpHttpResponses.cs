@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using McpAspire.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using ModelContextProtocol;
@@ -22,6 +23,7 @@ public static class McpHttpResponses
     public static Task WriteErrorAsync(HttpContext context, int statusCode, int code, string message, RequestId id = default, JsonNode? data = null)
     {
         ArgumentNullException.ThrowIfNull(context);
+        context.Features.Get<McpOperation>()?.FailWithCode(code);
         var error = new JsonRpcError { Id = id, Error = new JsonRpcErrorDetail { Code = code, Message = message, Data = data } };
         return WriteJsonAsync(context, statusCode, error);
     }

@@ -16,15 +16,18 @@ namespace McpAspire.ServiceDefaults.Telemetry;
 /// </summary>
 internal static class OpenTelemetrySetup
 {
-    /// <summary>Activity sources recorded: ASP.NET Core and HttpClient (built into .NET), and the project's own.</summary>
-    public static readonly string[] ActivitySources = ["Microsoft.AspNetCore", "System.Net.Http", "McpAspire.*"];
+    /// <summary>Activity sources recorded: ASP.NET Core and HttpClient (built into .NET), the MCP SDK's, and the project's own.</summary>
+    public static readonly string[] ActivitySources = ["Microsoft.AspNetCore", "System.Net.Http", "McpAspire.*", McpSdkSource];
 
     /// <summary>Meters recorded: .NET's built-in ones for the server, the client and the runtime, and the project's own.</summary>
     public static readonly string[] Meters =
     [
         "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Routing",
-        "System.Net.Http", "System.Runtime", "McpAspire.*",
+        "System.Net.Http", "System.Runtime", "McpAspire.*", McpSdkSource,
     ];
+
+    /// <summary>The MCP SDK's own source and meter: the node's MCP server spans and <c>mcp.server.operation.duration</c>.</summary>
+    public const string McpSdkSource = "Experimental.ModelContextProtocol";
 
     public static void Configure(IHostApplicationBuilder builder)
     {

@@ -161,6 +161,19 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     }
 
     [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":["2025-11-25"]}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":{"x":1},"_meta":["traceparent"]}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"traceparent":"not-a-trace","tracestate":7}}}""")]
+    public async Task Odd_params_on_locally_answered_methods_still_get_a_result(string body)
+    {
+        using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, body), Cancel);
+
+        var message = await RawMcp.ReadMessageAsync(response);
+        Assert.NotNull(message["result"]);
+        Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+    }
+
+    [Theory]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call"}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":42}}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":["echo"]}""")]

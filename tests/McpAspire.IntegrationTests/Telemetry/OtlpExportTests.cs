@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using McpAspire.IntegrationTests.Infrastructure;
 
@@ -32,6 +33,40 @@ public sealed class OtlpExportTests
         var traces = exports.Where(export => export.Path == "/v1/traces").SelectMany(export => export.Body).ToArray();
         Assert.Contains("otlp-test-node", Encoding.UTF8.GetString(traces), StringComparison.Ordinal);
         Assert.Contains("instance-7", Encoding.UTF8.GetString(traces), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_tool_call_through_the_coordinator_exports_one_trace_from_both_services()
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var store = await StoreServer.StartGarnetAsync();
+        (string, string?)[] Otlp(string service) =>
+        [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.Endpoint.ToString()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+            ("OTEL_SERVICE_NAME", service),
+        ];
+        var node = TestServices.StartNode([("ConnectionStrings:redis", store.ConnectionString), ("Node:Id", "otlp-node"), ("Node:HeartbeatInterval", "00:00:00.200"), .. Otlp("otlp-test-node")]);
+        var coordinator = TestServices.StartCoordinator(store.ConnectionString, [("Coordinator:RegistryRefreshInterval", "00:00:00.100"), .. Otlp("otlp-test-coordinator")]);
+        var trace = ActivityTraceId.CreateRandom();
+        using (var http = new HttpClient())
+        {
+            await Eventually.UntilAsync(async () => (await http.GetStringAsync(new Uri(coordinator.BaseUrl, "/api/nodes"))).Contains("otlp-node", StringComparison.Ordinal));
+            using var call = RawMcp.Post(coordinator.McpUrl, RawMcp.EchoCall);
+            call.Headers.TryAddWithoutValidation("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
+            using var response = await http.SendAsync(call, TestContext.Current.CancellationToken);
+            Assert.Equal("still serving", (await RawMcp.ReadMessageAsync(response))["result"]!["content"]![0]!["text"]!.GetValue<string>());
+        }
+
+        await coordinator.DisposeAsync();
+        await node.DisposeAsync();
+
+        // OTLP carries the trace id as its 16 raw bytes; each service's export names the service in its resource.
+        var traceId = Convert.FromHexString(trace.ToHexString());
+        bool ExportedBy(string service) => receiver.Exports.Any(export => export.Path == "/v1/traces"
+            && export.Body.AsSpan().IndexOf(traceId) >= 0
+            && Encoding.UTF8.GetString(export.Body).Contains(service, StringComparison.Ordinal));
+        await Eventually.UntilAsync(() => Task.FromResult(ExportedBy("otlp-test-coordinator") && ExportedBy("otlp-test-node")));
     }
 
     [Fact]

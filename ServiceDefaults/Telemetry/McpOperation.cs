@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ModelContextProtocol.Protocol;
+
+namespace McpAspire.ServiceDefaults.Telemetry;
+
+/// <summary>
+/// One MCP request as seen by one side: a span (server or client kind) and, when it ends, one
+/// measurement of <c>mcp.server.operation.duration</c> or <c>mcp.client.operation.duration</c> with the
+/// same low-cardinality attributes. Dispose it when the answer has been sent or received.
+/// </summary>
+public sealed class McpOperation : IDisposable
+{
+    private readonly bool _server;
+    private readonly long _started;
+    private readonly TagList _tags;
+    private TagList _errorTags;
+    private bool _ended;
+
+    private McpOperation(bool server, Activity? activity, TagList tags)
+    {
+        _server = server;
+        Activity = activity;
+        _tags = tags;
+        _started = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>The span, when anything listens.</summary>
+    public Activity? Activity { get; }
+
+    /// <summary>
+    /// Starts the server side of a request. The parent is the <c>traceparent</c> in <c>params._meta</c>
+    /// when the client sent one (the conventions' carrier), else the current activity (the HTTP request).
+    /// </summary>
+    public static McpOperation StartServer(JsonRpcRequest request, string? toolName, string protocolVersion)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var parent = ParentFromMeta(request) ?? default;
+        return Start(server: true, request, toolName, protocolVersion, ActivityKind.Server, parent, serverAddress: null);
+    }
+
+    /// <summary>Starts the client side of a request sent to <paramref name="server"/>, as a child of the current activity.</summary>
+    public static McpOperation StartClient(JsonRpcRequest request, string? toolName, string protocolVersion, Uri server)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(server);
+        return Start(server: false, request, toolName, protocolVersion, ActivityKind.Client, default, server);
+    }
+
+    /// <summary>Records a JSON-RPC error answer.</summary>
+    public void FailWithCode(int code)
+    {
+        var text = code.ToString(CultureInfo.InvariantCulture);
+        Fail(text);
+        Activity?.SetTag(McpTelemetry.Attributes.ResponseStatusCode, text);
+    }
+
+    /// <summary>Records a failure: a tool error (<see cref="McpTelemetry.ToolError"/>) or a transport failure's low-cardinality name.</summary>
+    public void Fail(string errorType)
+    {
+        _errorTags = new TagList { { McpTelemetry.Attributes.ErrorType, errorType } };
+        Activity?.SetTag(McpTelemetry.Attributes.ErrorType, errorType);
+        Activity?.SetStatus(ActivityStatusCode.Error, errorType);
+    }
+
+    /// <summary>Ends the span and records the duration, once.</summary>
+    public void Dispose()
+    {
+        if (_ended)
+        {
+            return;
+        }
+
+        _ended = true;
+        var tags = _tags;
+        foreach (var tag in _errorTags)
+        {
+            tags.Add(tag);
+        }
+
+        var seconds = Stopwatch.GetElapsedTime(_started).TotalSeconds;
+        (_server ? McpTelemetry.ServerDuration : McpTelemetry.ClientDuration).Record(seconds, tags);
+        Activity?.Dispose();
+    }
+
+    private static McpOperation Start(bool server, JsonRpcRequest request, string? toolName, string protocolVersion, ActivityKind kind, ActivityContext parent, Uri? serverAddress)
+    {
+        var tags = new TagList
+        {
+            { McpTelemetry.Attributes.MethodName, request.Method },
+            { McpTelemetry.Attributes.ProtocolVersion, protocolVersion },
+            { "network.transport", "tcp" },
+            { "network.protocol.name", "http" },
+        };
+        if (toolName is not null)
+        {
+            tags.Add(McpTelemetry.Attributes.ToolName, toolName);
+            tags.Add(McpTelemetry.Attributes.OperationName, "execute_tool");
+        }
+
+        var activity = McpTelemetry.Source.StartActivity(kind, parent, name: McpTelemetry.SpanName(request.Method, toolName));
+        if (activity is { IsAllDataRequested: true })
+        {
+            foreach (var tag in tags)
+            {
+                activity.SetTag(tag.Key, tag.Value);
+            }
+
+            activity.SetTag(McpTelemetry.Attributes.RequestId, McpTelemetry.FormatRequestId(request.Id));
+            if (serverAddress is not null)
+            {
+                activity.SetTag("server.address", serverAddress.Host);
+                activity.SetTag("server.port", serverAddress.Port);
+            }
+        }
+
+        return new McpOperation(server, activity, tags);
+    }
+
+    private static ActivityContext? ParentFromMeta(JsonRpcRequest request) =>
+        request.Params is JsonObject parameters && parameters["_meta"] is JsonObject meta
+        && meta["traceparent"] is JsonValue parent && parent.TryGetValue<string>(out var traceparent)
+        && ActivityContext.TryParse(traceparent, meta["tracestate"] is JsonValue state && state.TryGetValue<string>(out var text) ? text : null, isRemote: true, out var context)
+            ? context
+            : null;
+}

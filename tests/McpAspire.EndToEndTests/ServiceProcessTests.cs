@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using McpAspire.AppHost.Hosting;
+
+namespace McpAspire.EndToEndTests;
+
+/// <summary>What the service defaults do for a real service process: graceful shutdown and trace-correlated JSON logs.</summary>
+public sealed class ServiceProcessTests
+{
+    private const string EchoCall = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"drained ok"}}}""";
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SIGTERM_deregisters_the_node_first_then_lets_the_request_in_flight_finish()
+    {
+        var cluster = await McpCluster.StartAsync(new ClusterOptions { Nodes = 1, CoordinatorPort = 0 }, new TestLogSink(), Cancel);
+        try
+        {
+            using var http = new HttpClient();
+            await ClusterApiProbe.WaitForNodesAsync(http, cluster, 1);
+            var node = cluster.Resources.Single(resource => resource.Name == "node-1");
+            using var call = await SlowUpload.StartAsync(new Uri(node.Url!));
+
+            Signal("TERM", node.ProcessId);
+
+            // The heartbeat service stops before Kestrel (reverse order), so the coordinator stops routing
+            // to the node while it still serves the request it has.
+            await WaitForNoNodesAsync(http, cluster);
+            Assert.True(ProcessProbe.IsRunning(node.ProcessId), "The node exited with a request in flight.");
+            var response = await call.FinishAsync();
+
+            Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
+            Assert.Contains("drained ok", response, StringComparison.Ordinal);
+            Assert.Equal(0, await node.Exited.WaitAsync(TimeSpan.FromSeconds(30), Cancel));
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_shutdown_timeout_is_configurable_and_bounds_a_request_that_never_finishes()
+    {
+        var options = new ClusterOptions { Nodes = 1, CoordinatorPort = 0 };
+        options.Environment["Shutdown__Timeout"] = "00:00:01";
+        var cluster = await McpCluster.StartAsync(options, new TestLogSink(), Cancel);
+        try
+        {
+            var node = cluster.Resources.Single(resource => resource.Name == "node-1");
+            using var call = await SlowUpload.StartAsync(new Uri(node.Url!));
+            var clock = Stopwatch.StartNew();
+
+            Signal("TERM", node.ProcessId);
+            await node.Exited.WaitAsync(TimeSpan.FromSeconds(60), Cancel);
+
+            // Without the setting the node would wait the default 30 s for the body that never comes.
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"The node took {clock.Elapsed.TotalSeconds:0.0} s to stop.");
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Json_console_logs_carry_the_trace_id_of_the_request()
+    {
+        var options = new ClusterOptions { Nodes = 1, CoordinatorPort = 0 };
+        options.Environment["Logging__Console__FormatterName"] = "json";
+        options.Environment["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information";
+        var logs = new TestLogSink();
+        var cluster = await McpCluster.StartAsync(options, logs, Cancel);
+        try
+        {
+            var node = cluster.Resources.Single(resource => resource.Name == "node-1");
+            var trace = ActivityTraceId.CreateRandom().ToString();
+            using var http = new HttpClient();
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(node.Url!), "/does-not-exist"));
+            request.Headers.Add("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
+            using (await http.SendAsync(request, Cancel))
+            {
+            }
+
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            string? line;
+            while ((line = logs.LinesOf("node-1").FirstOrDefault(text => text.Contains(trace, StringComparison.Ordinal))) is null)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "No log line of the request's trace within 15 s.");
+                await Task.Delay(100, Cancel);
+            }
+
+            using var json = JsonDocument.Parse(line);
+            var scopes = json.RootElement.GetProperty("Scopes").EnumerateArray();
+            Assert.Contains(scopes, scope => scope.TryGetProperty("TraceId", out var id) && id.GetString() == trace);
+            Assert.True(json.RootElement.TryGetProperty("Category", out _));
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    private static async Task WaitForNoNodesAsync(HttpClient http, McpCluster cluster)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await ClusterApiProbe.RoutedCallsAsync(http, cluster)).Count > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The node was still registered 30 s after SIGTERM.");
+            await Task.Delay(100, Cancel);
+        }
+    }
+
+    /// <summary>
+    /// A tool call whose body is held back: the headers ask for <c>100 Continue</c>, which Kestrel sends
+    /// only when the application starts reading the body, so once it arrives the request is in the
+    /// application's hands.
+    /// </summary>
+    private sealed class SlowUpload : IDisposable
+    {
+        private readonly TcpClient _tcp;
+        private readonly NetworkStream _stream;
+
+        private SlowUpload(TcpClient tcp)
+        {
+            _tcp = tcp;
+            _stream = tcp.GetStream();
+        }
+
+        public static async Task<SlowUpload> StartAsync(Uri mcpUrl)
+        {
+            var tcp = new TcpClient();
+            await tcp.ConnectAsync(IPAddress.Loopback, mcpUrl.Port, Cancel);
+            var upload = new SlowUpload(tcp);
+            var headers = $"POST {mcpUrl.AbsolutePath} HTTP/1.1\r\nHost: 127.0.0.1:{mcpUrl.Port}\r\nContent-Type: application/json\r\n" +
+                $"Accept: application/json, text/event-stream\r\nContent-Length: {Encoding.UTF8.GetByteCount(EchoCall)}\r\nExpect: 100-continue\r\n\r\n";
+            await upload._stream.WriteAsync(Encoding.ASCII.GetBytes(headers), Cancel);
+            var interim = await upload.ReadUntilAsync("\r\n\r\n");
+            Assert.StartsWith("HTTP/1.1 100", interim, StringComparison.Ordinal);
+            return upload;
+        }
+
+        /// <summary>Sends the body and returns the whole response (the server closes the connection as it shuts down).</summary>
+        public async Task<string> FinishAsync()
+        {
+            await _stream.WriteAsync(Encoding.UTF8.GetBytes(EchoCall), Cancel);
+            using var reader = new StreamReader(_stream, Encoding.UTF8, leaveOpen: true);
+            return await reader.ReadToEndAsync(Cancel).WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+        }
+
+        private async Task<string> ReadUntilAsync(string terminator)
+        {
+            var text = new StringBuilder();
+            var buffer = new byte[1];
+            while (!text.ToString().EndsWith(terminator, StringComparison.Ordinal))
+            {
+                var read = await _stream.ReadAsync(buffer, Cancel).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+                Assert.True(read > 0, $"The connection closed after '{text}'.");
+                text.Append((char)buffer[0]);
+            }
+
+            return text.ToString();
+        }
+
+        public void Dispose()
+        {
+            _stream.Dispose();
+            _tcp.Dispose();
+        }
+    }
+}
