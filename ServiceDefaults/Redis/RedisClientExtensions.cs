@@ -11,7 +11,7 @@ public static class RedisClientExtensions
 {
     /// <summary>
     /// When <c>ConnectionStrings:{connectionName}</c> is set, registers a <see cref="RedisClient"/>
-    /// singleton and a <c>redis</c> health check, and returns <see langword="true"/>. When it is not
+    /// singleton, a <see cref="RedisSubscriber"/> singleton (connected on first use) and a <c>redis</c> health check, and returns <see langword="true"/>. When it is not
     /// set, registers nothing and returns <see langword="false"/>, so the service can run without a store.
     /// </summary>
     /// <exception cref="InvalidOperationException">The connection string is set but malformed; the message names the key.</exception>
@@ -36,6 +36,9 @@ public static class RedisClientExtensions
 
         builder.Services.AddSingleton(services => RedisClient.Create(
             options, services.GetRequiredService<ILogger<RedisClient>>(), services.GetService<TimeProvider>()));
+        // Pub/sub needs a connection of its own; it is opened only when something resolves the subscriber.
+        builder.Services.AddSingleton(services => RedisSubscriber.Create(
+            options, services.GetRequiredService<ILogger<RedisSubscriber>>(), services.GetService<TimeProvider>()));
         builder.Services.AddHealthChecks()
             .AddCheck<RedisHealthCheck>("redis", failureStatus: HealthStatus.Degraded, tags: ["ready"]);
         return true;

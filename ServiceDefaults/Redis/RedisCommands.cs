@@ -99,4 +99,12 @@ public static class RedisCommands
 
         return command;
     }
+
+    /// <summary><c>PUBLISH channel message</c>; returns how many subscribers received it.</summary>
+    public static async Task<long> PublishAsync(this RedisClient client, string channel, RedisArgument message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var reply = await client.ExecuteAsync(["PUBLISH", channel, message], cancellationToken);
+        return reply.Number;
+    }
 }

@@ -24,6 +24,7 @@ internal sealed class RedisConnection : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? _fault;
+    private Action<RespValue>? _onPush;
 
     private RedisConnection(Stream stream, string endpoint)
     {
@@ -123,6 +124,23 @@ internal sealed class RedisConnection : IAsyncDisposable
     }
 
     /// <summary>
+    /// Switches the connection to subscriber mode: from now on, replies that no pending command waits
+    /// for (pub/sub messages and subscription confirmations) go to <paramref name="onPush"/>, on the
+    /// read loop. Commands sent with <see cref="Post"/> expect no paired reply.
+    /// </summary>
+    public void EnterPushMode(Action<RespValue> onPush) => Volatile.Write(ref _onPush, onPush);
+
+    /// <summary>Sends a command whose answers arrive as pushes (<c>SUBSCRIBE</c>, <c>UNSUBSCRIBE</c>, <c>PING</c> in subscriber mode).</summary>
+    public void Post(ReadOnlySpan<RedisArgument> arguments)
+    {
+        var command = new PendingCommand(arguments, expectsReply: false);
+        if (!_outbound.Writer.TryWrite(command))
+        {
+            command.Fail(ClosedException());
+        }
+    }
+
+    /// <summary>
     /// Closes the connection because it can no longer be trusted (a reply is overdue, so every later
     /// reply is stuck behind it); pending commands fail, and the client reconnects.
     /// </summary>
@@ -145,7 +163,10 @@ internal sealed class RedisConnection : IAsyncDisposable
                             continue;
                         }
 
-                        _awaitingReply.Enqueue(command);
+                        if (command.ExpectsReply)
+                        {
+                            _awaitingReply.Enqueue(command);
+                        }
                     }
 
                     command.CopyTo(_output);
@@ -180,12 +201,18 @@ internal sealed class RedisConnection : IAsyncDisposable
                         _awaitingReply.TryDequeue(out command);
                     }
 
-                    if (command is null)
+                    if (command is not null)
+                    {
+                        command.Complete(reply!);
+                    }
+                    else if (Volatile.Read(ref _onPush) is { } onPush)
+                    {
+                        onPush(reply!);
+                    }
+                    else
                     {
                         throw new RedisProtocolException("The server sent a reply to no command.");
                     }
-
-                    command.Complete(reply!);
                 }
 
                 _input.AdvanceTo(buffer.Start, buffer.End);
@@ -253,7 +280,13 @@ internal sealed class RedisConnection : IAsyncDisposable
         private readonly TaskCompletionSource<RespValue> _reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly ArrayBufferWriter<byte> _payload = new(64);
 
-        public PendingCommand(ReadOnlySpan<RedisArgument> arguments) => RespCommandEncoder.Encode(_payload, arguments);
+        public PendingCommand(ReadOnlySpan<RedisArgument> arguments, bool expectsReply = true)
+        {
+            ExpectsReply = expectsReply;
+            RespCommandEncoder.Encode(_payload, arguments);
+        }
+
+        public bool ExpectsReply { get; }
 
         public Task<RespValue> Task => _reply.Task;
 
