@@ -28,13 +28,14 @@ public static class Extensions
     public const string LiveTag = "live";
 
     /// <summary>
-    /// Adds telemetry, trace-correlated logs, health checks, a configurable shutdown timeout, and for every <see cref="HttpClient"/> from the factory the standard
+    /// Makes a configuration error stop the process with one line naming the key (<see cref="StartupErrors"/>), and adds telemetry, trace-correlated logs, health checks, a configurable shutdown timeout, and for every <see cref="HttpClient"/> from the factory the standard
     /// resilience pipeline and service discovery.
     /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
+        StartupErrors.Install();
         builder.ConfigureOpenTelemetry();
         builder.ConfigureLogging();
         builder.AddDefaultHealthChecks();

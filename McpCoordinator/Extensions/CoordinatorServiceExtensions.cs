@@ -1,5 +1,6 @@
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
+using McpAspire.ServiceDefaults.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace McpAspire.McpCoordinator;
@@ -8,13 +9,13 @@ namespace McpAspire.McpCoordinator;
 public static class CoordinatorServiceExtensions
 {
     /// <summary>Adds everything the coordinator needs on top of the service defaults. Requires <c>ConnectionStrings:redis</c>.</summary>
-    /// <exception cref="InvalidOperationException">No Redis connection string is configured.</exception>
+    /// <exception cref="InvalidConfigurationException">No Redis connection string is configured.</exception>
     public static WebApplicationBuilder AddMcpCoordinator(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         if (!builder.AddRedisClient())
         {
-            throw new InvalidOperationException(
+            throw new InvalidConfigurationException(
                 "ConnectionStrings:redis is not set. The coordinator reads the node registry from Redis; set it (e.g. ConnectionStrings__redis=localhost:6379) or start the cluster with the AppHost.");
         }
 

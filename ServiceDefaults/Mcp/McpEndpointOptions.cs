@@ -16,6 +16,6 @@ public sealed class McpEndpointOptions
     public bool Stateless { get; set; } = true;
 
     /// <summary>The largest request body accepted, in bytes; larger bodies get 413. Default 1 MiB.</summary>
-    [Range(1024, 256L * 1024 * 1024)]
+    [Range(1024, 256L * 1024 * 1024, ErrorMessage = "Mcp:MaxRequestBodyBytes must be between 1024 (1 KiB) and 268435456 (256 MiB).")]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 }

@@ -1,3 +1,4 @@
+using McpAspire.ServiceDefaults.Hosting;
 using McpAspire.ServiceDefaults.Redis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +15,7 @@ public static class RedisClientExtensions
     /// singleton, a <see cref="RedisSubscriber"/> singleton (connected on first use) and a <c>redis</c> health check, and returns <see langword="true"/>. When it is not
     /// set, registers nothing and returns <see langword="false"/>, so the service can run without a store.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The connection string is set but malformed; the message names the key.</exception>
+    /// <exception cref="InvalidConfigurationException">The connection string is set but malformed; the message names the key.</exception>
     public static bool AddRedisClient(this IHostApplicationBuilder builder, string connectionName = "redis")
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -31,7 +32,7 @@ public static class RedisClientExtensions
         }
         catch (FormatException ex)
         {
-            throw new InvalidOperationException($"ConnectionStrings:{connectionName} is invalid: {ex.Message}", ex);
+            throw new InvalidConfigurationException($"ConnectionStrings:{connectionName} is invalid: {ex.Message}", ex);
         }
 
         builder.Services.AddSingleton(services => RedisClient.Create(

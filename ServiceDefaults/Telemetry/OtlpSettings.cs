@@ -1,3 +1,4 @@
+using McpAspire.ServiceDefaults.Hosting;
 using Microsoft.Extensions.Configuration;
 using OpenTelemetry.Exporter;
 
@@ -15,7 +16,7 @@ internal sealed record OtlpSettings(Uri Endpoint, OtlpExportProtocol Protocol, s
     public const string HeadersKey = "OTEL_EXPORTER_OTLP_HEADERS";
 
     /// <summary>The settings, or <see langword="null"/> when no endpoint is configured (export is off).</summary>
-    /// <exception cref="InvalidOperationException">A value is invalid; the message names the key.</exception>
+    /// <exception cref="InvalidConfigurationException">A value is invalid; the message names the key.</exception>
     public static OtlpSettings? FromConfiguration(IConfiguration configuration)
     {
         var endpoint = configuration[EndpointKey];
@@ -26,14 +27,14 @@ internal sealed record OtlpSettings(Uri Endpoint, OtlpExportProtocol Protocol, s
 
         if (!Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
-            throw new InvalidOperationException($"{EndpointKey} '{endpoint}' must be an absolute http or https URL.");
+            throw new InvalidConfigurationException($"{EndpointKey} '{endpoint}' must be an absolute http or https URL.");
         }
 
         var protocol = (configuration[ProtocolKey]?.Trim().ToLowerInvariant()) switch
         {
             null or "" or "grpc" => OtlpExportProtocol.Grpc,
             "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
-            var other => throw new InvalidOperationException($"{ProtocolKey} '{other}' is not supported; use grpc or http/protobuf."),
+            var other => throw new InvalidConfigurationException($"{ProtocolKey} '{other}' is not supported; use grpc or http/protobuf."),
         };
         var headers = configuration[HeadersKey];
         return new OtlpSettings(uri, protocol, string.IsNullOrWhiteSpace(headers) ? null : headers);
