@@ -30,6 +30,13 @@ public sealed record RedisConnectionOptions
     /// <summary>Whether to wrap the connection in TLS.</summary>
     public bool UseTls { get; init; }
 
+    /// <summary>
+    /// Checks the server's TLS certificate instead of the system's trust store, for a server with a
+    /// private CA or a pinned certificate. Set it in code (<c>options with { CertificateValidation = ... }</c>);
+    /// connection strings cannot carry it.
+    /// </summary>
+    public System.Net.Security.RemoteCertificateValidationCallback? CertificateValidation { get; init; }
+
     /// <summary>How long establishing a connection may take.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -225,4 +232,8 @@ public sealed record RedisConnectionOptions
 
     /// <summary>The endpoint as <c>host:port</c>, for logs and errors (never includes secrets).</summary>
     public string EndpointDisplay => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+
+    /// <summary>The endpoint and settings, with the password redacted, so the options can be logged safely.</summary>
+    public override string ToString() =>
+        $"{EndpointDisplay} (tls={UseTls}, database={Database}, user={User ?? "(default)"}, password={(Password is null ? "none" : "redacted")})";
 }

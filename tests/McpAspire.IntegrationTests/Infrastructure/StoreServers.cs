@@ -76,31 +76,32 @@ public sealed class StoreServer : IAsyncDisposable
     /// <summary>Starts a server of <paramref name="kind"/> (<see cref="StoreServers.Garnet"/> or <see cref="StoreServers.Redis"/>).</summary>
     /// <param name="kind">Which server.</param>
     /// <param name="port">The port, or 0 for a free one.</param>
-    /// <param name="readyConnectionString">Options appended to the connection string used to wait for the server (its password, say).</param>
+    /// <param name="ready">Adjusts the options of the client that waits for the server (its password or TLS, say).</param>
     /// <param name="arguments">Extra command-line arguments.</param>
-    public static Task<StoreServer> StartAsync(string kind, int port = 0, string readyConnectionString = "", params string[] arguments) =>
-        kind == StoreServers.Redis ? StartRedisAsync(port, readyConnectionString, arguments) : StartGarnetAsync(port, readyConnectionString, arguments);
+    public static Task<StoreServer> StartAsync(string kind, int port = 0, Func<RedisConnectionOptions, RedisConnectionOptions>? ready = null, params string[] arguments) =>
+        kind == StoreServers.Redis ? StartRedisAsync(port, ready, arguments) : StartGarnetAsync(port, ready, arguments);
 
-    public static async Task<StoreServer> StartGarnetAsync(int port = 0, string readyConnectionString = "", params string[] arguments)
+    public static async Task<StoreServer> StartGarnetAsync(int port = 0, Func<RedisConnectionOptions, RedisConnectionOptions>? ready = null, params string[] arguments)
     {
         var garnet = await GarnetTool.LocateAsync(SilentSink.Instance, CancellationToken.None);
         port = port == 0 ? PortAllocator.GetFreePort() : port;
         var process = ResourceProcess.Start("garnet", "garnet", "dotnet", [garnet, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", .. arguments],
             new Dictionary<string, string>(), ServiceProjects.RepositoryRoot, SilentSink.Instance);
-        return await ReadyAsync(new StoreServer(process, port), readyConnectionString);
+        return await ReadyAsync(new StoreServer(process, port), ready);
     }
 
-    public static async Task<StoreServer> StartRedisAsync(int port = 0, string readyConnectionString = "", params string[] arguments)
+    public static async Task<StoreServer> StartRedisAsync(int port = 0, Func<RedisConnectionOptions, RedisConnectionOptions>? ready = null, params string[] arguments)
     {
         port = port == 0 ? PortAllocator.GetFreePort() : port;
         var process = ResourceProcess.Start("redis", "redis-server", ExecutableSearch.Find("redis-server")!, ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", .. arguments],
             new Dictionary<string, string>(), ServiceProjects.RepositoryRoot, SilentSink.Instance);
-        return await ReadyAsync(new StoreServer(process, port), readyConnectionString);
+        return await ReadyAsync(new StoreServer(process, port), ready);
     }
 
-    private static async Task<StoreServer> ReadyAsync(StoreServer server, string readyConnectionString)
+    private static async Task<StoreServer> ReadyAsync(StoreServer server, Func<RedisConnectionOptions, RedisConnectionOptions>? ready)
     {
-        await using var client = RedisClient.Create(RedisConnectionOptions.Parse(server.ConnectionString + readyConnectionString), NullLogger<RedisClient>.Instance);
+        var options = RedisConnectionOptions.Parse(server.ConnectionString);
+        await using var client = RedisClient.Create(ready?.Invoke(options) ?? options, NullLogger<RedisClient>.Instance);
         var connected = client.WaitForConnectionAsync();
         if (await Task.WhenAny(connected, server.Process.Exited, Task.Delay(TimeSpan.FromSeconds(60))) != connected)
         {

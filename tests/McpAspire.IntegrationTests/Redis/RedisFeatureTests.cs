@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using McpAspire.AppHost.Hosting;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.ServiceDefaults.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,7 +20,7 @@ public sealed class RedisFeatureTests(StoreServers stores)
     {
         stores.ConnectionString(store);
         string[] arguments = store == StoreServers.Redis ? ["--requirepass", "s3cret"] : ["--auth", "Password", "--password", "s3cret"];
-        await using var server = await StoreServer.StartAsync(store, 0, ",password=s3cret", arguments);
+        await using var server = await StoreServer.StartAsync(store, 0, options => options with { Password = "s3cret" }, arguments);
 
         await using (var redis = await Eventually.ConnectAsync($"{server.ConnectionString},password=s3cret"))
         {
@@ -43,7 +46,7 @@ public sealed class RedisFeatureTests(StoreServers stores)
         try
         {
             string[] arguments = store == StoreServers.Redis ? ["--aclfile", aclFile] : ["--auth", "ACL", "--acl-file", aclFile];
-            await using var server = await StoreServer.StartAsync(store, 0, string.Empty, arguments);
+            await using var server = await StoreServer.StartAsync(store, 0, null, arguments);
 
             await using var redis = await Eventually.ConnectAsync($"redis://alice:wonderland@{server.ConnectionString}");
             var whoami = await redis.ExecuteAsync(["ACL", "WHOAMI"], Cancel);
@@ -52,6 +55,51 @@ public sealed class RedisFeatureTests(StoreServers stores)
         finally
         {
             File.Delete(aclFile);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(StoreServers.Kinds), MemberType = typeof(StoreServers))]
+    public async Task Tls_from_rediss_or_ssl_true_reaches_a_tls_server_and_checks_its_certificate(string store)
+    {
+        stores.ConnectionString(store);
+        using var certificate = TestCertificate.Create();
+        var directory = Directory.CreateTempSubdirectory("mcpaspire-tls-");
+        try
+        {
+            var certFile = Path.Combine(directory.FullName, "server.crt");
+            var keyFile = Path.Combine(directory.FullName, "server.key");
+            var pfxFile = Path.Combine(directory.FullName, "server.pfx");
+            await File.WriteAllTextAsync(certFile, certificate.Certificate.ExportCertificatePem(), Cancel);
+            await File.WriteAllTextAsync(keyFile, certificate.Key.ExportPkcs8PrivateKeyPem(), Cancel);
+            await File.WriteAllBytesAsync(pfxFile, certificate.Certificate.Export(X509ContentType.Pfx, "pfx-pass"), Cancel);
+            var port = PortAllocator.GetFreePort();
+            string[] arguments = store == StoreServers.Redis
+                ? ["--port", "0", "--tls-port", port.ToString(CultureInfo.InvariantCulture), "--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", certFile, "--tls-auth-clients", "no"]
+                : ["--tls", "--cert-file-name", pfxFile, "--cert-password", "pfx-pass", "--client-certificate-required", "false"];
+            RedisConnectionOptions Pinned(RedisConnectionOptions options) => options with
+            {
+                UseTls = true,
+                CertificateValidation = (_, presented, _, _) => presented?.GetCertHashString() == certificate.Certificate.GetCertHashString(),
+            };
+            await using var server = await StoreServer.StartAsync(store, port, Pinned, arguments);
+
+            foreach (var connectionString in new[] { $"rediss://{server.ConnectionString}", $"{server.ConnectionString},ssl=true" })
+            {
+                await using var redis = RedisClient.Create(Pinned(RedisConnectionOptions.Parse(connectionString)), NullLogger<RedisClient>.Instance);
+                await redis.WaitForConnectionAsync(Cancel);
+                Assert.Equal("PONG", await redis.PingAsync(Cancel));
+            }
+
+            // Without the pin the self-signed certificate is not trusted, and the reason says so.
+            await using var untrusting = RedisClient.Create(RedisConnectionOptions.Parse($"rediss://{server.ConnectionString}"), NullLogger<RedisClient>.Instance);
+            var reason = await Eventually.WaitForAsync(() => Task.FromResult(untrusting.LastConnectionError));
+            Assert.Contains("certificate", reason, StringComparison.OrdinalIgnoreCase);
+            Assert.False(untrusting.IsConnected);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
         }
     }
 

@@ -8,7 +8,7 @@ namespace McpAspire.IntegrationTests.Telemetry;
 public sealed class OtlpExportTests
 {
     [Fact]
-    public async Task A_node_exports_traces_metrics_and_logs_over_otlp_http_with_its_service_name()
+    public async Task A_node_exports_traces_metrics_and_logs_over_otlp_http_with_its_service_name_and_headers()
     {
         await using var receiver = await OtlpReceiver.StartAsync();
         var node = TestServices.StartNode(
@@ -16,6 +16,7 @@ public sealed class OtlpExportTests
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
             ("OTEL_SERVICE_NAME", "otlp-test-node"),
             ("OTEL_RESOURCE_ATTRIBUTES", "service.instance.id=instance-7"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=secret-7"),
             ("Logging:LogLevel:Default", "Information"));
         using (var http = new HttpClient())
         {
@@ -30,9 +31,32 @@ public sealed class OtlpExportTests
 
         Assert.Equal(["/v1/logs", "/v1/metrics", "/v1/traces"], exports.Select(export => export.Path).Distinct().Order());
         Assert.All(exports, export => Assert.Equal("application/x-protobuf", export.ContentType));
+        Assert.All(exports, export => Assert.Equal("secret-7", export.ApiKey));
         var traces = exports.Where(export => export.Path == "/v1/traces").SelectMany(export => export.Body).ToArray();
         Assert.Contains("otlp-test-node", Encoding.UTF8.GetString(traces), StringComparison.Ordinal);
         Assert.Contains("instance-7", Encoding.UTF8.GetString(traces), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_node_exports_over_otlp_grpc_by_default()
+    {
+        await using var receiver = await OtlpReceiver.StartGrpcAsync();
+        var node = TestServices.StartNode(
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.Endpoint.ToString()),
+            ("OTEL_SERVICE_NAME", "otlp-grpc-node"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=grpc-key"));
+        using (var http = new HttpClient())
+        {
+            Assert.Equal("still serving", await RawMcp.EchoAsync(http, node.McpUrl));
+        }
+
+        await node.DisposeAsync();
+        var traces = await Eventually.WaitForAsync(() => Task.FromResult(receiver.Exports
+            .Where(export => export.Path == "/opentelemetry.proto.collector.trace.v1.TraceService/Export").ToArray() is { Length: > 0 } found ? found : null));
+
+        Assert.All(traces, export => Assert.Equal("application/grpc", export.ContentType));
+        Assert.All(traces, export => Assert.Equal("grpc-key", export.ApiKey));
+        Assert.Contains(traces, export => Encoding.UTF8.GetString(export.Body).Contains("otlp-grpc-node", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -84,4 +84,15 @@ public sealed class RedisConnectionOptionsTests
 
         Assert.DoesNotContain("hunter2", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ToString_redacts_the_password()
+    {
+        var options = RedisConnectionOptions.Parse("redis://alice:hunter2@cache.internal:6380/2");
+
+        var text = options.ToString();
+
+        Assert.DoesNotContain("hunter2", text, StringComparison.Ordinal);
+        Assert.Equal("cache.internal:6380 (tls=False, database=2, user=alice, password=redacted)", text);
+    }
 }
