@@ -51,6 +51,12 @@ public static class Extensions
             http.AddStandardResilienceHandler();
             http.AddServiceDiscovery();
         });
+        // The OTLP exporters retry on their own and bound each export; the pipeline would add its retries
+        // and 30 s timeout on top and stall the export thread, should they take their clients from the factory.
+        foreach (var exporterClient in OpenTelemetrySetup.ExporterHttpClients)
+        {
+            builder.Services.AddHttpClient(exporterClient).RemoveAllResilienceHandlers();
+        }
         return builder;
     }
 

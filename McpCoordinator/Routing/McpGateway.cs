@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using McpAspire.ServiceDefaults.Mcp;
 using McpAspire.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Options;
@@ -86,7 +85,7 @@ public sealed partial class McpGateway(
 
     private static InitializeResult Initialize(JsonRpcRequest rpc)
     {
-        var requested = rpc.Params is JsonObject parameters && parameters["protocolVersion"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+        var requested = McpParams.TryGetString(rpc.Params, out var text, "protocolVersion") ? text : null;
         return new InitializeResult
         {
             ProtocolVersion = requested is not null && McpProtocol.IsSupported(requested) && requested != McpProtocol.LatestVersion
@@ -99,9 +98,7 @@ public sealed partial class McpGateway(
     }
 
     private static string? ToolNameOf(JsonRpcRequest rpc) =>
-        rpc.Params is JsonObject parameters && parameters["name"] is JsonValue nameValue && nameValue.TryGetValue<string>(out var toolName)
-            ? toolName
-            : null;
+        McpParams.TryGetString(rpc.Params, out var toolName, "name") ? toolName : null;
 
     private async Task CallToolAsync(HttpContext context, McpHttpRequest request, JsonRpcRequest rpc, string? toolName, McpOperation operation)
     {

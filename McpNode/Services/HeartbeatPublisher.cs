@@ -21,6 +21,7 @@ public sealed partial class HeartbeatPublisher(
     ILogger<HeartbeatPublisher> logger) : BackgroundService, IHostedLifecycleService
 {
     private bool _published;
+    private bool _announced;
 
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -65,12 +66,14 @@ public sealed partial class HeartbeatPublisher(
         {
             var heartbeat = JsonSerializer.SerializeToUtf8Bytes(Snapshot(), ClusterJson.Options);
             var key = ClusterKeys.Heartbeat(node.Id);
+            // Set before sending: once the commands may have reached the server, stopping must deregister.
+            _published = true;
             await Task.WhenAll(
                 redis.SetAsync(key, heartbeat, options.Value.HeartbeatTtl, cancellationToken),
                 redis.SetAddAsync(ClusterKeys.NodeSet, node.Id, cancellationToken));
-            if (!_published)
+            if (!_announced)
             {
-                _published = true;
+                _announced = true;
                 LogRegistered(node.Id, node.McpUrl!, redis.Options.EndpointDisplay);
             }
         }

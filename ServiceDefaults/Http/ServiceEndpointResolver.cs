@@ -17,7 +17,7 @@ public sealed class ServiceEndpointResolver
     public const string SectionName = "services";
 
     private readonly IConfiguration _configuration;
-    private readonly ConcurrentDictionary<(string Service, string Endpoint), Uri[]> _cache = new();
+    private ConcurrentDictionary<(string Service, string Endpoint), Uri[]> _cache = new();
     private readonly ConcurrentDictionary<string, int> _next = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Reads services from <paramref name="configuration"/>, following its reloads.</summary>
@@ -25,7 +25,8 @@ public sealed class ServiceEndpointResolver
     {
         ArgumentNullException.ThrowIfNull(configuration);
         _configuration = configuration;
-        ChangeToken.OnChange(configuration.GetReloadToken, _cache.Clear);
+        // A fresh cache rather than Clear(): a lookup racing the reload fills the old one, not the new.
+        ChangeToken.OnChange(configuration.GetReloadToken, () => Volatile.Write(ref _cache, new()));
     }
 
     /// <summary>
@@ -78,7 +79,7 @@ public sealed class ServiceEndpointResolver
         return (host, null);
     }
 
-    private Uri[] Endpoints(string service, string endpoint) => _cache.GetOrAdd((service, endpoint), key =>
+    private Uri[] Endpoints(string service, string endpoint) => Volatile.Read(ref _cache).GetOrAdd((service, endpoint), key =>
         _configuration.GetSection($"{SectionName}:{key.Service}:{key.Endpoint}").GetChildren()
             .OrderBy(child => int.TryParse(child.Key, out var i) ? i : int.MaxValue)
             .Select(child => Parse(child.Value, key.Endpoint))

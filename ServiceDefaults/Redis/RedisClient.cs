@@ -18,7 +18,7 @@ public sealed class RedisClient : IAsyncDisposable
     {
         Options = options;
         _time = time;
-        _supervisor = new RedisConnectionSupervisor(options, logger, time, static _ => Task.CompletedTask);
+        _supervisor = new RedisConnectionSupervisor(options, logger, time, static (_, _) => Task.CompletedTask);
     }
 
     /// <summary>The options the client was created with.</summary>
@@ -56,7 +56,11 @@ public sealed class RedisClient : IAsyncDisposable
             throw new ArgumentException("A command needs at least its name.", nameof(command));
         }
 
+        // Not async, so starting the span would make it current in the caller's context and leave it
+        // there; put the caller's activity back at once.
+        var callers = Activity.Current;
         var activity = RedisTelemetry.StartCommand(command[0], Options);
+        Activity.Current = callers;
         var connection = _supervisor.Current;
         if (connection is null)
         {

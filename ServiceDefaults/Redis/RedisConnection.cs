@@ -193,7 +193,7 @@ internal sealed class RedisConnection : IAsyncDisposable
             {
                 var result = await _input.ReadAsync();
                 var buffer = result.Buffer;
-                while (RespParser.TryParse(ref buffer, out var reply))
+                while (Volatile.Read(ref _fault) is null && RespParser.TryParse(ref buffer, out var reply))
                 {
                     PendingCommand? command;
                     lock (_gate)
@@ -304,6 +304,17 @@ internal sealed class RedisConnection : IAsyncDisposable
             }
         }
 
-        public void Fail(Exception error) => _reply.TrySetException(error);
+        public void Fail(Exception error)
+        {
+            // Nobody waits on a posted command, so it must not leave an unobserved faulted task.
+            if (ExpectsReply)
+            {
+                _reply.TrySetException(error);
+            }
+            else
+            {
+                _reply.TrySetCanceled();
+            }
+        }
     }
 }

@@ -16,7 +16,7 @@ internal sealed partial class RedisConnectionSupervisor : IAsyncDisposable
     private readonly RedisConnectionOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly Func<RedisConnection, Task> _onConnected;
+    private readonly Func<RedisConnection, CancellationToken, Task> _onConnected;
     private readonly TaskCompletionSource _firstConnection = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
@@ -26,7 +26,7 @@ internal sealed partial class RedisConnectionSupervisor : IAsyncDisposable
     /// <param name="logger">Where connection changes are logged.</param>
     /// <param name="time">The clock of the backoff.</param>
     /// <param name="onConnected">Runs for each new connection before it counts as connected; a failure closes the connection and backs off.</param>
-    public RedisConnectionSupervisor(RedisConnectionOptions options, ILogger logger, TimeProvider time, Func<RedisConnection, Task> onConnected)
+    public RedisConnectionSupervisor(RedisConnectionOptions options, ILogger logger, TimeProvider time, Func<RedisConnection, CancellationToken, Task> onConnected)
     {
         _options = options;
         _logger = logger;
@@ -58,7 +58,7 @@ internal sealed partial class RedisConnectionSupervisor : IAsyncDisposable
                 var connection = await RedisConnection.ConnectAsync(_options, _stopping.Token);
                 try
                 {
-                    await _onConnected(connection);
+                    await _onConnected(connection, _stopping.Token);
                 }
                 catch
                 {
@@ -124,6 +124,7 @@ internal sealed partial class RedisConnectionSupervisor : IAsyncDisposable
 
         await _stopping.CancelAsync();
         await _loop;
+        _firstConnection.TrySetException(new RedisConnectionException($"The Redis client for {_options.EndpointDisplay} was disposed before it connected."));
         var connection = Interlocked.Exchange(ref _connection, null);
         if (connection is not null)
         {

@@ -73,7 +73,9 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(channel);
         ArgumentNullException.ThrowIfNull(handler);
-        bool first;
+        ObjectDisposedException.ThrowIf(_supervisor.IsStopping, this);
+        Task? confirmed = null;
+        PushState? state;
         lock (_gate)
         {
             if (!_handlers.TryGetValue(channel, out var list))
@@ -81,13 +83,27 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
                 _handlers[channel] = list = [];
             }
 
-            first = list.Count == 0;
             list.Add(handler);
+            // Under the gate, so a connection being set up either lists this channel or is seen here,
+            // and SUBSCRIBE and UNSUBSCRIBE of one channel go out in the order they were decided.
+            state = _state;
+            if (list.Count == 1 && state is { Connection.IsOpen: true })
+            {
+                confirmed = state.PostSubscribe([channel]);
+            }
         }
 
-        if (first && Volatile.Read(ref _state) is { } state && _supervisor.Current is { } connection)
+        if (confirmed is not null)
         {
-            await state.SubscribeAsync(connection, [channel], Options.CommandTimeout, _time, cancellationToken);
+            try
+            {
+                await state!.WaitForConfirmationAsync(confirmed, Options.CommandTimeout, _time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Unsubscribe(channel, handler);
+                throw;
+            }
         }
 
         return new Subscription(this, channel, handler);
@@ -95,46 +111,50 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
 
     private void Unsubscribe(string channel, Action<RedisPubSubMessage> handler)
     {
-        bool last;
         lock (_gate)
         {
-            if (!_handlers.TryGetValue(channel, out var list) || !list.Remove(handler))
+            if (!_handlers.TryGetValue(channel, out var list) || !list.Remove(handler) || list.Count > 0)
             {
                 return;
             }
 
-            last = list.Count == 0;
-            if (last)
-            {
-                _handlers.Remove(channel);
-            }
-        }
-
-        if (last)
-        {
-            _supervisor.Current?.Post(["UNSUBSCRIBE", channel]);
+            _handlers.Remove(channel);
+            _state?.Connection.Post(["UNSUBSCRIBE", channel]);
         }
     }
 
-    private async Task OnConnectedAsync(RedisConnection connection)
+    [SuppressMessage("Design", "CA1031:Do not catch general exception types", Justification = "A failing event handler must not cost the connection.")]
+    private async Task OnConnectedAsync(RedisConnection connection, CancellationToken stopping)
     {
-        var state = new PushState(this);
+        var state = new PushState(this, connection);
         connection.EnterPushMode(state.OnPush);
-        Volatile.Write(ref _state, state);
-        string[] channels;
+        Task? confirmed = null;
+        int channels;
         lock (_gate)
         {
-            channels = [.. _handlers.Keys];
+            _state = state;
+            channels = _handlers.Count;
+            if (channels > 0)
+            {
+                confirmed = state.PostSubscribe([.. _handlers.Keys]);
+            }
         }
 
-        if (channels.Length > 0)
+        if (confirmed is not null)
         {
-            await state.SubscribeAsync(connection, channels, Options.CommandTimeout, _time, CancellationToken.None);
+            await state.WaitForConfirmationAsync(confirmed, Options.CommandTimeout, _time, stopping);
         }
 
         _ = KeepAliveAsync(connection, state);
-        LogSubscribed(channels.Length, Options.EndpointDisplay);
-        Resubscribed?.Invoke(this, EventArgs.Empty);
+        LogSubscribed(channels, Options.EndpointDisplay);
+        try
+        {
+            Resubscribed?.Invoke(this, EventArgs.Empty);
+        }
+        catch (Exception ex)
+        {
+            LogResubscribedHandlerFailed(ex);
+        }
     }
 
     /// <summary>Pings the server on a quiet subscribed connection; a missing pong closes the connection, and the supervisor reconnects.</summary>
@@ -153,7 +173,7 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
                 // Time for a ping.
             }
 
-            if (!await state.PingAsync(connection, Options.CommandTimeout, _time))
+            if (!await state.PingAsync(Options.CommandTimeout, _time))
             {
                 connection.Abort($"Redis at {Options.EndpointDisplay} did not answer the subscriber's PING within {Options.CommandTimeout.TotalMilliseconds:0} ms.");
                 return;
@@ -167,7 +187,7 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
         Action<RedisPubSubMessage>[] handlers;
         lock (_gate)
         {
-            if (!_handlers.TryGetValue(channel, out var list))
+            if (_supervisor.IsStopping || !_handlers.TryGetValue(channel, out var list))
             {
                 return;
             }
@@ -189,7 +209,7 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
         }
     }
 
-    /// <inheritdoc/>
+    /// <summary>Stops delivery and closes the connection. A message already being dispatched may still reach its handlers.</summary>
     public ValueTask DisposeAsync() => _supervisor.DisposeAsync();
 
     [LoggerMessage(EventId = 1110, Level = LogLevel.Information, Message = "Subscribed to {Channels} channel(s) on Redis at {Endpoint}")]
@@ -198,16 +218,24 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
     [LoggerMessage(EventId = 1111, Level = LogLevel.Error, Message = "A handler of Redis channel {Channel} failed")]
     private partial void LogHandlerFailed(Exception error, string channel);
 
-    /// <summary>What one subscribed connection is waiting for: subscription confirmations and pongs.</summary>
-    private sealed class PushState(RedisSubscriber owner)
+    [LoggerMessage(EventId = 1112, Level = LogLevel.Error, Message = "A Resubscribed handler of the Redis subscriber failed")]
+    private partial void LogResubscribedHandlerFailed(Exception error);
+
+    /// <summary>One subscribed connection and what it waits for: subscription confirmations and pongs.</summary>
+    private sealed class PushState(RedisSubscriber owner, RedisConnection connection)
     {
         private readonly Lock _gate = new();
         private readonly Dictionary<string, TaskCompletionSource> _confirmations = new(StringComparer.Ordinal);
         private TaskCompletionSource? _pong;
 
-        public async Task SubscribeAsync(RedisConnection connection, string[] channels, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+        public RedisConnection Connection => connection;
+
+        /// <summary>Sends SUBSCRIBE; the task completes when the server has confirmed every channel.</summary>
+        public Task PostSubscribe(string[] channels)
         {
             var waits = new Task[channels.Length];
+            var command = new RedisArgument[channels.Length + 1];
+            command[0] = "SUBSCRIBE";
             lock (_gate)
             {
                 for (var i = 0; i < channels.Length; i++)
@@ -218,21 +246,23 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
                     }
 
                     waits[i] = confirmation.Task;
+                    command[i + 1] = channels[i];
                 }
             }
 
-            var command = new RedisArgument[channels.Length + 1];
-            command[0] = "SUBSCRIBE";
-            for (var i = 0; i < channels.Length; i++)
-            {
-                command[i + 1] = channels[i];
-            }
-
             connection.Post(command);
+            return Task.WhenAll(waits);
+        }
+
+        /// <summary>
+        /// Waits for <paramref name="confirmed"/>. A connection lost meanwhile is fine: the next one
+        /// subscribes every channel again. One that stays silent is replaced.
+        /// </summary>
+        public async Task WaitForConfirmationAsync(Task confirmed, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+        {
             try
             {
-                // A connection lost meanwhile is fine: the next one subscribes every channel again.
-                await Task.WhenAny(Task.WhenAll(waits), connection.Closed).WaitAsync(timeout, time, cancellationToken);
+                await Task.WhenAny(confirmed, connection.Closed).WaitAsync(timeout, time, cancellationToken);
             }
             catch (TimeoutException)
             {
@@ -240,7 +270,7 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
             }
         }
 
-        public async Task<bool> PingAsync(RedisConnection connection, TimeSpan timeout, TimeProvider time)
+        public async Task<bool> PingAsync(TimeSpan timeout, TimeProvider time)
         {
             var pong = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Volatile.Write(ref _pong, pong);
@@ -258,6 +288,13 @@ public sealed partial class RedisSubscriber : IAsyncDisposable
 
         public void OnPush(RespValue push)
         {
+            // With no channel subscribed, PING gets a plain +PONG rather than a push.
+            if (push.Type == RespType.SimpleString && push.AsString() == "PONG")
+            {
+                Volatile.Read(ref _pong)?.TrySetResult();
+                return;
+            }
+
             if (push.Type != RespType.Array || push.Items is not { Count: >= 2 } items)
             {
                 return;

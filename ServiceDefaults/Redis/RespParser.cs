@@ -5,7 +5,9 @@ namespace McpAspire.ServiceDefaults.Redis;
 
 /// <summary>
 /// Parses RESP2 replies from a byte sequence that may end anywhere, including in the middle of a frame.
-/// A reply is consumed only when it is complete, so the caller can simply wait for more bytes.
+/// A reply is consumed only when it is complete, so the caller can simply wait for more bytes. A
+/// non-allocating scan checks completeness first, so a large reply that arrives over many reads is
+/// materialized once, not once per read.
 /// </summary>
 public static class RespParser
 {
@@ -24,19 +26,22 @@ public static class RespParser
     /// <exception cref="RedisProtocolException">The bytes are not valid RESP2.</exception>
     public static bool TryParse(ref ReadOnlySequence<byte> buffer, out RespValue? value)
     {
-        var reader = new SequenceReader<byte>(buffer);
-        if (!TryParseValue(ref reader, 0, out value))
+        value = null;
+        var scan = new SequenceReader<byte>(buffer);
+        if (!TrySkipValue(ref scan, 0))
         {
             return false;
         }
 
+        var reader = new SequenceReader<byte>(buffer);
+        value = ParseValue(ref reader);
         buffer = buffer.Slice(reader.Position);
         return true;
     }
 
-    private static bool TryParseValue(ref SequenceReader<byte> reader, int depth, out RespValue? value)
+    /// <summary>Checks that one whole, valid reply is buffered, without allocating.</summary>
+    private static bool TrySkipValue(ref SequenceReader<byte> reader, int depth)
     {
-        value = null;
         if (!reader.TryRead(out var prefix) || !TryReadLine(ref reader, out var line))
         {
             return false;
@@ -44,62 +49,61 @@ public static class RespParser
 
         switch (prefix)
         {
-            case (byte)'+':
-                value = RespValue.SimpleString(line.ToArray());
-                return true;
-            case (byte)'-':
-                value = RespValue.Error(line.ToArray());
+            case (byte)'+' or (byte)'-':
                 return true;
             case (byte)':':
-                value = RespValue.FromInteger(ParseInteger(line));
+                ParseInteger(line);
                 return true;
             case (byte)'$':
-                return TryParseBulk(ref reader, ParseInteger(line), out value);
+                var length = BulkLength(line);
+                if (length == -1)
+                {
+                    return true;
+                }
+
+                if (reader.Remaining < length + 2)
+                {
+                    return false;
+                }
+
+                reader.Advance(length);
+                return reader.IsNext("\r\n"u8, advancePast: true)
+                    ? true
+                    : throw new RedisProtocolException("A bulk string is not terminated by CRLF.");
             case (byte)'*':
-                return TryParseArray(ref reader, ParseInteger(line), depth, out value);
+                var count = ArrayCount(line, depth);
+                // Each element needs at least 3 bytes, so a count the buffer cannot hold yet fails early.
+                if (reader.Remaining < count * 3)
+                {
+                    return false;
+                }
+
+                for (var i = 0; i < count; i++)
+                {
+                    if (!TrySkipValue(ref reader, depth + 1))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
             default:
                 throw new RedisProtocolException($"Unexpected RESP type marker 0x{prefix:X2}.");
         }
     }
 
-    private static bool TryParseBulk(ref SequenceReader<byte> reader, long length, out RespValue? value)
+    private static long BulkLength(ReadOnlySequence<byte> line)
     {
-        value = null;
-        if (length == -1)
-        {
-            value = RespValue.NullBulk;
-            return true;
-        }
-
-        if (length is < 0 or > MaxBulkLength)
-        {
-            throw new RedisProtocolException($"Invalid bulk string length {length}.");
-        }
-
-        if (reader.Remaining < length + 2)
-        {
-            return false;
-        }
-
-        var bytes = new byte[length];
-        reader.TryCopyTo(bytes);
-        reader.Advance(length);
-        if (!reader.IsNext("\r\n"u8, advancePast: true))
-        {
-            throw new RedisProtocolException("A bulk string is not terminated by CRLF.");
-        }
-
-        value = RespValue.Bulk(bytes);
-        return true;
+        var length = ParseInteger(line);
+        return length is -1 or (>= 0 and <= MaxBulkLength) ? length : throw new RedisProtocolException($"Invalid bulk string length {length}.");
     }
 
-    private static bool TryParseArray(ref SequenceReader<byte> reader, long count, int depth, out RespValue? value)
+    private static long ArrayCount(ReadOnlySequence<byte> line, int depth)
     {
-        value = null;
+        var count = ParseInteger(line);
         if (count == -1)
         {
-            value = RespValue.NullArray;
-            return true;
+            return 0;
         }
 
         if (count < 0 || count > MaxBulkLength)
@@ -107,30 +111,48 @@ public static class RespParser
             throw new RedisProtocolException($"Invalid array length {count}.");
         }
 
-        if (depth >= MaxDepth)
+        return depth >= MaxDepth ? throw new RedisProtocolException($"Arrays are nested deeper than {MaxDepth} levels.") : count;
+    }
+
+    /// <summary>Materializes a reply that <see cref="TrySkipValue"/> has found complete and valid.</summary>
+    private static RespValue ParseValue(ref SequenceReader<byte> reader)
+    {
+        reader.TryRead(out var prefix);
+        TryReadLine(ref reader, out var line);
+        switch (prefix)
         {
-            throw new RedisProtocolException($"Arrays are nested deeper than {MaxDepth} levels.");
+            case (byte)'+':
+                return RespValue.SimpleString(line.ToArray());
+            case (byte)'-':
+                return RespValue.Error(line.ToArray());
+            case (byte)':':
+                return RespValue.FromInteger(ParseInteger(line));
+            case (byte)'$':
+                var length = ParseInteger(line);
+                if (length == -1)
+                {
+                    return RespValue.NullBulk;
+                }
+
+                var bytes = new byte[length];
+                reader.TryCopyTo(bytes);
+                reader.Advance(length + 2);
+                return RespValue.Bulk(bytes);
+            default:
+                var count = ParseInteger(line);
+                if (count == -1)
+                {
+                    return RespValue.NullArray;
+                }
+
+                var items = new RespValue[count];
+                for (var i = 0; i < items.Length; i++)
+                {
+                    items[i] = ParseValue(ref reader);
+                }
+
+                return RespValue.FromArray(items);
         }
-
-        // Each element needs at least 3 bytes, so a count the buffer cannot hold yet is not allocated.
-        if (reader.Remaining < count * 3)
-        {
-            return false;
-        }
-
-        var items = new RespValue[count];
-        for (var i = 0; i < items.Length; i++)
-        {
-            if (!TryParseValue(ref reader, depth + 1, out var item))
-            {
-                return false;
-            }
-
-            items[i] = item!;
-        }
-
-        value = RespValue.FromArray(items);
-        return true;
     }
 
     private static bool TryReadLine(ref SequenceReader<byte> reader, out ReadOnlySequence<byte> line)

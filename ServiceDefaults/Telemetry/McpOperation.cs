@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json.Nodes;
+using McpAspire.ServiceDefaults.Mcp;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.ServiceDefaults.Telemetry;
@@ -119,9 +119,8 @@ public sealed class McpOperation : IDisposable
     }
 
     private static ActivityContext? ParentFromMeta(JsonRpcRequest request) =>
-        request.Params is JsonObject parameters && parameters["_meta"] is JsonObject meta
-        && meta["traceparent"] is JsonValue parent && parent.TryGetValue<string>(out var traceparent)
-        && ActivityContext.TryParse(traceparent, meta["tracestate"] is JsonValue state && state.TryGetValue<string>(out var text) ? text : null, isRemote: true, out var context)
+        McpParams.TryGetString(request.Params, out var traceparent, "_meta", "traceparent")
+        && ActivityContext.TryParse(traceparent, McpParams.TryGetString(request.Params, out var state, "_meta", "tracestate") ? state : null, isRemote: true, out var context)
             ? context
             : null;
 }

@@ -26,6 +26,9 @@ internal static class OpenTelemetrySetup
         "System.Net.Http", "System.Runtime", "McpAspire.*", McpSdkSource,
     ];
 
+    /// <summary>The names under which the OTLP exporters ask <see cref="IHttpClientFactory"/> for clients.</summary>
+    public static readonly string[] ExporterHttpClients = ["OtlpTraceExporter", "OtlpMetricExporter", "OtlpLogExporter"];
+
     /// <summary>The MCP SDK's own source and meter: the node's MCP server spans and <c>mcp.server.operation.duration</c>.</summary>
     public const string McpSdkSource = "Experimental.ModelContextProtocol";
 

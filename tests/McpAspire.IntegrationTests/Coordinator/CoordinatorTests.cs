@@ -164,6 +164,9 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":["2025-11-25"]}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":{"x":1},"_meta":["traceparent"]}}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"traceparent":"not-a-trace","tracestate":7}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"traceparent":"\ud800"}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":{},"_meta":{"traceparent":"x"}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"\udc00"}}""")]
     public async Task Odd_params_on_locally_answered_methods_still_get_a_result(string body)
     {
         using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, body), Cancel);
@@ -177,6 +180,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call"}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":42}}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":["echo"]}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\ud800"}}""")]
     public async Task A_tools_call_without_a_tool_name_is_invalid_params(string body)
     {
         using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, body), Cancel);

@@ -167,6 +167,25 @@ public sealed class RedisFeatureTests(StoreServers stores)
         await Eventually.UntilAsync(() => Task.FromResult(received.Contains("after restart")));
     }
 
+    [Theory]
+    [MemberData(nameof(StoreServers.Kinds), MemberType = typeof(StoreServers))]
+    public async Task The_keepalive_ping_keeps_a_quiet_connection_with_no_channels(string store)
+    {
+        var connectionString = stores.ConnectionString(store);
+        await using var subscriber = RedisSubscriber.Create(RedisConnectionOptions.Parse($"{connectionString},syncTimeout=1500"), NullLogger<RedisSubscriber>.Instance);
+        var connections = 0;
+        subscriber.Resubscribed += (_, _) => Interlocked.Increment(ref connections);
+        await subscriber.WaitForConnectionAsync(Cancel);
+        var baseline = Volatile.Read(ref connections);
+
+        // Pings go out every 1.5 s; one that is never recognized as answered would replace the
+        // connection and raise Resubscribed again.
+        await Task.Delay(TimeSpan.FromSeconds(5), Cancel);
+
+        Assert.Equal(baseline, Volatile.Read(ref connections));
+        Assert.True(subscriber.IsConnected);
+    }
+
     [Fact]
     public async Task A_failing_handler_does_not_stop_delivery()
     {

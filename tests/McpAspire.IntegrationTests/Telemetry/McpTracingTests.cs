@@ -102,8 +102,8 @@ public sealed class McpTracingTests : IAsyncLifetime
         Assert.Equal("tools/call", node.GetTagItem(McpTelemetry.Attributes.MethodName));
         Assert.Equal("echo", node.GetTagItem(McpTelemetry.Attributes.ToolName));
 
-        Assert.Contains(_measurements, m => m.Instrument == "mcp.server.operation.duration" && Equals(m.Tags[McpTelemetry.Attributes.ToolName], "echo"));
-        Assert.Contains(_measurements, m => m.Instrument == "mcp.client.operation.duration" && Equals(m.Tags[McpTelemetry.Attributes.ToolName], "echo"));
+        Assert.Contains(_measurements, m => m.Instrument == "mcp.server.operation.duration" && Equals(m.Tags.GetValueOrDefault(McpTelemetry.Attributes.ToolName), "echo"));
+        Assert.Contains(_measurements, m => m.Instrument == "mcp.client.operation.duration" && Equals(m.Tags.GetValueOrDefault(McpTelemetry.Attributes.ToolName), "echo"));
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public sealed class McpTracingTests : IAsyncLifetime
         Assert.Equal("-32602", gateway.GetTagItem(McpTelemetry.Attributes.ErrorType));
         Assert.Equal(ActivityStatusCode.Error, gateway.Status);
         Assert.Contains(_measurements, m => m.Instrument == "mcp.server.operation.duration"
-            && Equals(m.Tags[McpTelemetry.Attributes.ErrorType], "-32602") && Equals(m.Tags[McpTelemetry.Attributes.ToolName], "no_such_tool"));
+            && Equals(m.Tags.GetValueOrDefault(McpTelemetry.Attributes.ErrorType), "-32602") && Equals(m.Tags.GetValueOrDefault(McpTelemetry.Attributes.ToolName), "no_such_tool"));
     }
 
     /// <summary>The stopped spans of one trace, once <paramref name="expected"/> has arrived and the HTTP server span has ended.</summary>

@@ -128,4 +128,22 @@ public sealed class RespParserTests
 
         Assert.False(RespParser.TryParse(ref buffer, out _));
     }
+
+    [Fact]
+    public void An_incomplete_reply_allocates_nothing_however_much_of_it_has_arrived()
+    {
+        // 10,000 complete elements of a 10,001-element array: a reply that arrives over many reads.
+        var wire = Encoding.UTF8.GetBytes("*10001\r\n" + string.Concat(Enumerable.Repeat("$100\r\n" + new string('x', 100) + "\r\n", 10_000)));
+        var buffer = new ReadOnlySequence<byte>(wire);
+        Assert.False(RespParser.TryParse(ref buffer, out _));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var complete = RespParser.TryParse(ref buffer, out var value);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.False(complete);
+        Assert.Null(value);
+        Assert.Equal(wire.Length, buffer.Length);
+        Assert.True(allocated < 1024, $"An incomplete 1 MB reply allocated {allocated} bytes.");
+    }
 }
