@@ -13,13 +13,17 @@ internal static class ClusterApiProbe
         return body["nodes"]!.AsArray().ToDictionary(node => node!["id"]!.GetValue<string>(), node => node!["callsRouted"]!.GetValue<long>());
     }
 
-    /// <summary>Waits until the coordinator's registry lists <paramref name="expected"/> nodes, failing after 30 s.</summary>
-    public static async Task WaitForNodesAsync(HttpClient http, McpCluster cluster, int expected)
+    /// <summary>Waits until the coordinator's registry lists at least <paramref name="expected"/> nodes, failing after 30 s.</summary>
+    public static Task WaitForNodesAsync(HttpClient http, McpCluster cluster, int expected) =>
+        WaitForNodeCountAsync(http, cluster, count => count >= expected, $"at least {expected} nodes");
+
+    /// <summary>Waits until the number of nodes the coordinator lists satisfies <paramref name="condition"/>, failing after 30 s.</summary>
+    public static async Task WaitForNodeCountAsync(HttpClient http, McpCluster cluster, Func<int, bool> condition, string description)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await RoutedCallsAsync(http, cluster)).Count < expected)
+        while (!condition((await RoutedCallsAsync(http, cluster)).Count))
         {
-            Assert.True(DateTime.UtcNow < deadline, $"The coordinator did not see {expected} nodes within 30 s.");
+            Assert.True(DateTime.UtcNow < deadline, $"The coordinator did not list {description} within 30 s.");
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
     }

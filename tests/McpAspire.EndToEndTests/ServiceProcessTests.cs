@@ -30,7 +30,7 @@ public sealed class ServiceProcessTests
 
             // The heartbeat service stops before Kestrel (reverse order), so the coordinator stops routing
             // to the node while it still serves the request it has.
-            await WaitForNoNodesAsync(http, cluster);
+            await ClusterApiProbe.WaitForNodeCountAsync(http, cluster, count => count == 0, "no nodes after SIGTERM");
             Assert.True(ProcessProbe.IsRunning(node.ProcessId), "The node exited with a request in flight.");
             var response = await call.FinishAsync();
 
@@ -110,16 +110,6 @@ public sealed class ServiceProcessTests
     {
         using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
-    }
-
-    private static async Task WaitForNoNodesAsync(HttpClient http, McpCluster cluster)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await ClusterApiProbe.RoutedCallsAsync(http, cluster)).Count > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The node was still registered 30 s after SIGTERM.");
-            await Task.Delay(100, Cancel);
-        }
     }
 
     /// <summary>
