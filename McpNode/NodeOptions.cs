@@ -35,6 +35,10 @@ public sealed class NodeOptions : IValidatableObject
     [Range(1, 100_000, ErrorMessage = "Node:MaxConcurrentCalls must be between 1 and 100000.")]
     public int MaxConcurrentCalls { get; set; } = 64;
 
+    /// <summary>How many tool calls may wait for a slot; beyond that, calls are refused at once with 503.</summary>
+    [Range(0, 100_000, ErrorMessage = "Node:MaxQueuedCalls must be between 0 and 100000.")]
+    public int MaxQueuedCalls { get; set; } = 64;
+
     /// <summary>The pack names parsed from <see cref="Packs"/>, trimmed, lower-case, without duplicates.</summary>
     public IReadOnlyList<string> PackNames =>
         Packs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

@@ -1,5 +1,6 @@
 using McpAspire.McpNode.Packs;
 using McpAspire.McpNode.Services;
+using McpAspire.ServiceDefaults.Mcp;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.McpNode;
@@ -16,6 +17,8 @@ public static partial class NodeServiceExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<NodeLoad>();
+        builder.Services.AddSingleton<IMcpCallAdmission>(services => services.GetRequiredService<NodeLoad>());
+        builder.Services.AddHealthChecks().AddCheck<DrainingHealthCheck>("draining", tags: ["ready"]);
         builder.Services.AddSingleton<NodeDescriptor>();
         builder.Services.AddSingleton(TimeProvider.System);
 
@@ -27,12 +30,7 @@ public static partial class NodeServiceExtensions
             {
                 server.ServerInfo = new Implementation { Name = "McpAspire.McpNode", Version = typeof(NodeOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0" };
             })
-            .WithTools(packs)
-            .WithRequestFilters(filters => filters.AddCallToolFilter(next => async (context, cancellationToken) =>
-            {
-                using var call = context.Services!.GetRequiredService<NodeLoad>().Enter();
-                return await next(context, cancellationToken);
-            }));
+            .WithTools(packs);
 
         if (builder.AddRedisClient())
         {

@@ -1,4 +1,5 @@
 using McpAspire.McpNode.Packs.Core;
+using McpAspire.McpNode.Packs.Data;
 
 namespace McpAspire.McpNode.Packs;
 
@@ -11,6 +12,7 @@ public static class ToolPacks
     private static readonly Dictionary<string, Type> Packs = new(StringComparer.Ordinal)
     {
         ["core"] = typeof(CoreTools),
+        ["data"] = typeof(DataTools),
     };
 
     /// <summary>Every pack name, sorted.</summary>

@@ -8,8 +8,8 @@ namespace McpAspire.McpNode.Services;
 /// <summary>
 /// Registers the node in Redis and refreshes its heartbeat every <see cref="NodeOptions.HeartbeatInterval"/>
 /// with a TTL, so a node that dies silently disappears from the registry by itself. On a clean stop,
-/// it deregisters at once, in the host's stopping phase: before any hosted service stops, Kestrel
-/// included, so the coordinator stops routing here while the requests in flight finish.
+/// it publishes <c>draining</c> at once (the host's stopping phase, before any service stops), keeps
+/// publishing while Kestrel lets the calls in flight finish, and deregisters when everything has stopped.
 /// </summary>
 public sealed partial class HeartbeatPublisher(
     RedisClient redis,
@@ -50,8 +50,8 @@ public sealed partial class HeartbeatPublisher(
     {
         Id = node.Id,
         McpUrl = node.McpUrl ?? throw new InvalidOperationException("The node's MCP URL is not known before the server starts."),
-        Status = NodeStatus.Ready,
-        InFlight = load.InFlight,
+        Status = load.IsDraining ? NodeStatus.Draining : NodeStatus.Ready,
+        InFlight = load.Load,
         MaxConcurrency = load.MaxConcurrency,
         Version = node.Version,
         Packs = node.Packs,
@@ -90,13 +90,26 @@ public sealed partial class HeartbeatPublisher(
     /// <inheritdoc/>
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <inheritdoc/>
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    /// <summary>Stops publishing and deregisters; the host calls this before it stops any service.</summary>
+    /// <summary>
+    /// The host is stopping, and <see cref="NodeLoad"/> has begun draining: publish <c>draining</c> at once, so
+    /// the coordinator routes elsewhere while the calls in flight finish. Heartbeats go on until <see cref="StoppedAsync"/>.
+    /// </summary>
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        await StopAsync(cancellationToken);
+        LogDraining(node.Id, load.Load);
+        if (_published)
+        {
+            await PublishAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Keeps heartbeats going while Kestrel drains; <see cref="StoppedAsync"/> ends them.</summary>
+    public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Every service has stopped and the calls in flight are done: stop publishing and deregister.</summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
         if (!_published)
         {
             return;
@@ -136,6 +149,9 @@ public sealed partial class HeartbeatPublisher(
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Heartbeat of node {NodeId} failed: {Reason}")]
     private partial void LogPublishFailed(string nodeId, string reason);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Node {NodeId} is draining: {Calls} call(s) to finish, no new ones taken")]
+    private partial void LogDraining(string nodeId, int calls);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Node {NodeId} deregistered")]
     private partial void LogDeregistered(string nodeId);

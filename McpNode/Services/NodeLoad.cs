@@ -1,54 +1,80 @@
+using System.Threading.RateLimiting;
+using McpAspire.ServiceDefaults.Mcp;
 using Microsoft.Extensions.Options;
 
 namespace McpAspire.McpNode.Services;
 
-/// <summary>Counts the tool calls running on this node; the heartbeat reports it for load-aware routing.</summary>
-public sealed class NodeLoad(IOptions<NodeOptions> options)
+/// <summary>
+/// The node's admission control. At most <see cref="NodeOptions.MaxConcurrentCalls"/> tool calls run
+/// at once and <see cref="NodeOptions.MaxQueuedCalls"/> wait, oldest first; any call beyond that, and
+/// every call once the node is draining, is refused at once as overloaded. The heartbeat reports
+/// <see cref="Load"/>, running plus waiting, for load-aware routing.
+/// </summary>
+public sealed class NodeLoad : IMcpCallAdmission, IDisposable
 {
-    private int _inFlight;
+    private static readonly TimeSpan OverloadedRetryAfter = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan DrainingRetryAfter = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrencyLimiter _limiter;
+    private volatile bool _draining;
+
+    /// <summary>Creates the limiter from the node's options; the node starts draining when the host starts stopping.</summary>
+    public NodeLoad(IOptions<NodeOptions> options, IHostApplicationLifetime lifetime)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(lifetime);
+        lifetime.ApplicationStopping.Register(BeginDraining);
+        MaxConcurrency = options.Value.MaxConcurrentCalls;
+        MaxQueued = options.Value.MaxQueuedCalls;
+        _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = MaxConcurrency,
+            QueueLimit = MaxQueued,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
+    }
+
+    /// <summary>How many calls run at once.</summary>
+    public int MaxConcurrency { get; }
+
+    /// <summary>How many calls may wait for a slot.</summary>
+    public int MaxQueued { get; }
 
     /// <summary>Tool calls running now.</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
+    public int InFlight => MaxConcurrency - (int)(_limiter.GetStatistics()?.CurrentAvailablePermits ?? MaxConcurrency);
 
-    /// <summary>How many calls the node runs at once.</summary>
-    public int MaxConcurrency => options.Value.MaxConcurrentCalls;
+    /// <summary>Tool calls waiting for a slot now.</summary>
+    public int Queued => (int)(_limiter.GetStatistics()?.CurrentQueuedCount ?? 0);
 
-    /// <summary>Marks a call as started; dispose the result when it ends.</summary>
-    public CallScope Enter()
+    /// <summary>Running plus waiting: what the heartbeat reports.</summary>
+    public int Load => InFlight + Queued;
+
+    /// <summary>Whether the node is draining: it finishes what it has and takes nothing new.</summary>
+    public bool IsDraining => _draining;
+
+    /// <summary>Stops admitting calls; those already admitted or queued still run.</summary>
+    public void BeginDraining() => _draining = true;
+
+    /// <inheritdoc/>
+    public async ValueTask<McpAdmission> AdmitAsync(McpHttpRequest request, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _inFlight);
-        return new CallScope(this);
-    }
-
-    /// <summary>Ends one call's share of the load when disposed.</summary>
-    public readonly struct CallScope : IDisposable, IEquatable<CallScope>
-    {
-        private readonly NodeLoad? _owner;
-
-        internal CallScope(NodeLoad owner) => _owner = owner;
-
-        /// <inheritdoc/>
-        public void Dispose()
+        if (_draining)
         {
-            if (_owner is not null)
-            {
-                Interlocked.Decrement(ref _owner._inFlight);
-            }
+            return McpAdmission.Refused("this node is draining before it stops.", DrainingRetryAfter);
         }
 
-        /// <inheritdoc/>
-        public bool Equals(CallScope other) => ReferenceEquals(_owner, other._owner);
+        var lease = await _limiter.AcquireAsync(1, cancellationToken);
+        if (!lease.IsAcquired)
+        {
+            lease.Dispose();
+            return McpAdmission.Refused(
+                $"this node already runs {MaxConcurrency} tool calls and has {MaxQueued} waiting (Node:MaxConcurrentCalls, Node:MaxQueuedCalls).",
+                OverloadedRetryAfter);
+        }
 
-        /// <inheritdoc/>
-        public override bool Equals(object? obj) => obj is CallScope other && Equals(other);
-
-        /// <inheritdoc/>
-        public override int GetHashCode() => _owner?.GetHashCode() ?? 0;
-
-        /// <summary>Compares two scopes.</summary>
-        public static bool operator ==(CallScope left, CallScope right) => left.Equals(right);
-
-        /// <summary>Compares two scopes.</summary>
-        public static bool operator !=(CallScope left, CallScope right) => !left.Equals(right);
+        return McpAdmission.Admitted(lease);
     }
+
+    /// <inheritdoc/>
+    public void Dispose() => _limiter.Dispose();
 }

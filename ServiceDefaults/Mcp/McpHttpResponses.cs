@@ -28,6 +28,20 @@ public static class McpHttpResponses
         return WriteJsonAsync(context, statusCode, error);
     }
 
+    /// <summary>
+    /// Refuses a call the server cannot take now: HTTP 503 with <c>Retry-After</c> (whole seconds, at
+    /// least 1) and a JSON-RPC error whose message starts "Server overloaded". Nothing ran, so the
+    /// caller, or a gateway, may send it elsewhere.
+    /// </summary>
+    public static Task WriteOverloadedAsync(HttpContext context, string reason, TimeSpan retryAfter, RequestId id = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, McpErrorCodes.ServerError,
+            $"Server overloaded: {reason} The call did not run; retry in {seconds} s or on another server.", id);
+    }
+
     /// <summary>Answers with one JSON-RPC message as <c>application/json</c>.</summary>
     public static async Task WriteJsonAsync(HttpContext context, int statusCode, JsonRpcMessage message)
     {

@@ -17,6 +17,10 @@ internal sealed class McpServerEndpoint(
     IServiceProvider services,
     ILoggerFactory loggerFactory)
 {
+    // Resolved on first use: resolving it while endpoints are mapped would validate its options before
+    // the host does, and report only the first bad section.
+    private readonly Lazy<IMcpCallAdmission?> _admission = new(() => services.GetService(typeof(IMcpCallAdmission)) as IMcpCallAdmission);
+
     private McpEndpointOptions Options => endpointOptions.Value;
 
     public async Task HandlePostAsync(HttpContext context)
@@ -24,6 +28,15 @@ internal sealed class McpServerEndpoint(
         using var request = await McpHttpRequestReader.ReadAsync(context, Options);
         if (request is null)
         {
+            return;
+        }
+
+        using var admission = request.Message is JsonRpcRequest { Method: RequestMethods.ToolsCall } && _admission.Value is { } admit
+            ? await admit.AdmitAsync(request, context.RequestAborted)
+            : null;
+        if (admission?.Refusal is { } refusal)
+        {
+            await McpHttpResponses.WriteOverloadedAsync(context, refusal, admission.RetryAfter, RequestIdOf(request.Message));
             return;
         }
 

@@ -27,4 +27,11 @@ internal static class ClusterApiProbe
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
     }
+
+    /// <summary>Each listed node's status, by node id.</summary>
+    public static async Task<Dictionary<string, string>> StatusesAsync(HttpClient http, McpCluster cluster)
+    {
+        var body = JsonNode.Parse(await http.GetStringAsync(new Uri(cluster.CoordinatorUrl, "/api/nodes"), TestContext.Current.CancellationToken))!;
+        return body["nodes"]!.AsArray().ToDictionary(node => node!["id"]!.GetValue<string>(), node => node!["status"]!.GetValue<string>());
+    }
 }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using McpAspire.AppHost.Hosting;
 
 namespace McpAspire.EndToEndTests;
@@ -16,31 +17,60 @@ public sealed class ServiceProcessTests
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task SIGTERM_deregisters_the_node_first_then_lets_the_request_in_flight_finish()
+    public async Task SIGTERM_during_10_slow_calls_publishes_draining_completes_them_all_then_deregisters()
     {
-        var cluster = await McpCluster.StartAsync(new ClusterOptions { Nodes = 1, CoordinatorPort = 0 }, new TestLogSink(), Cancel);
+        var options = new ClusterOptions { Nodes = 1, CoordinatorPort = 0 };
+        options.Environment["Node__Packs"] = "core,data";
+        var cluster = await McpCluster.StartAsync(options, new TestLogSink(), Cancel);
         try
         {
-            using var http = new HttpClient();
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
             await ClusterApiProbe.WaitForNodesAsync(http, cluster, 1);
             var node = cluster.Resources.Single(resource => resource.Name == "node-1");
-            using var call = await SlowUpload.StartAsync(new Uri(node.Url!));
+            var calls = Enumerable.Range(0, 10).Select(i => SlowCallAsync(http, new Uri(node.Url!), i)).ToArray();
+            await WaitForNodeAsync(http, cluster, node => node!["inFlight"]!.GetValue<int>() == 10, "10 calls in flight");
 
             Signal("TERM", node.ProcessId);
 
-            // The heartbeat service stops before Kestrel (reverse order), so the coordinator stops routing
-            // to the node while it still serves the request it has.
-            await ClusterApiProbe.WaitForNodeCountAsync(http, cluster, count => count == 0, "no nodes after SIGTERM");
-            Assert.True(ProcessProbe.IsRunning(node.ProcessId), "The node exited with a request in flight.");
-            var response = await call.FinishAsync();
+            // Draining is published at once, while all ten calls are still running.
+            await WaitForNodeAsync(http, cluster, node => node!["status"]!.GetValue<string>() == "draining", "status 'draining'");
+            Assert.True(ProcessProbe.IsRunning(node.ProcessId), "The node exited with calls in flight.");
+            var answers = await Task.WhenAll(calls);
 
-            Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
-            Assert.Contains("drained ok", response, StringComparison.Ordinal);
+            Assert.All(answers, answer => Assert.Equal(HttpStatusCode.OK, answer.Status));
+            Assert.All(answers, answer => Assert.Contains("\"count\":1", answer.Body, StringComparison.Ordinal));
             Assert.Equal(0, await node.Exited.WaitAsync(TimeSpan.FromSeconds(30), Cancel));
+            await ClusterApiProbe.WaitForNodeCountAsync(http, cluster, count => count == 0, "no nodes once the node has stopped");
         }
         finally
         {
             await cluster.DisposeAsync();
+        }
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> SlowCallAsync(HttpClient http, Uri mcpUrl, int id)
+    {
+        var body = """{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":{"name":"process_dataset","arguments":{"count":1,"delayMs":4000}}}"""
+            .Replace("ID", id.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(HttpMethod.Post, mcpUrl) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        using var response = await http.SendAsync(request, Cancel);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(Cancel));
+    }
+
+    private static async Task WaitForNodeAsync(HttpClient http, McpCluster cluster, Func<JsonNode?, bool> condition, string description)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var nodes = JsonNode.Parse(await http.GetStringAsync(new Uri(cluster.CoordinatorUrl, "/api/nodes"), Cancel))!["nodes"]!.AsArray();
+            if (nodes.Count == 1 && condition(nodes[0]))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"The registry did not show {description} within 30 s.");
+            await Task.Delay(100, Cancel);
         }
     }
 
