@@ -39,6 +39,13 @@ public sealed class NodeOptions : IValidatableObject
     [Range(0, 100_000, ErrorMessage = "Node:MaxQueuedCalls must be between 0 and 100000.")]
     public int MaxQueuedCalls { get; set; } = 64;
 
+    /// <summary>How long a tool call may run before it is cancelled, unless the tool sets its own limit.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Node:CallTimeout must be between 1 second and 1 day.")]
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time limits of single tools, by tool name; they win over the tool's own and the default.</summary>
+    public Dictionary<string, TimeSpan> ToolTimeouts { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The pack names parsed from <see cref="Packs"/>, trimmed, lower-case, without duplicates.</summary>
     public IReadOnlyList<string> PackNames =>
         Packs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -62,6 +69,14 @@ public sealed class NodeOptions : IValidatableObject
             yield return new ValidationResult(
                 $"Node:Packs names unknown pack(s) '{string.Join(", ", unknown)}'. Known packs: {string.Join(", ", ToolPacks.Names)}.",
                 [nameof(Packs)]);
+        }
+
+        foreach (var (tool, timeout) in ToolTimeouts)
+        {
+            if (timeout < TimeSpan.FromSeconds(1) || timeout > TimeSpan.FromDays(1))
+            {
+                yield return new ValidationResult($"Node:ToolTimeouts:{tool} ({timeout}) must be between 1 second and 1 day.", [nameof(ToolTimeouts)]);
+            }
         }
 
         if (PublicUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)))

@@ -20,6 +20,7 @@ public static partial class NodeServiceExtensions
         builder.Services.AddSingleton<IMcpCallAdmission>(services => services.GetRequiredService<NodeLoad>());
         builder.Services.AddHealthChecks().AddCheck<DrainingHealthCheck>("draining", tags: ["ready"]);
         builder.Services.AddSingleton<NodeDescriptor>();
+        builder.Services.AddSingleton<CallLimits>();
         builder.Services.AddSingleton(TimeProvider.System);
 
         var options = builder.Configuration.GetSection(NodeOptions.SectionName).Get<NodeOptions>() ?? new NodeOptions();
@@ -30,7 +31,9 @@ public static partial class NodeServiceExtensions
             {
                 server.ServerInfo = new Implementation { Name = "McpAspire.McpNode", Version = typeof(NodeOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0" };
             })
-            .WithTools(packs);
+            .WithTools(packs)
+            .WithRequestFilters(filters => filters.AddCallToolFilter(next => (context, cancellationToken) =>
+                context.Services!.GetRequiredService<CallLimits>().RunAsync(context, next, cancellationToken)));
 
         if (builder.AddRedisClient())
         {

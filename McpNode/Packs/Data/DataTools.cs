@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using McpAspire.McpNode.Services;
 using ModelContextProtocol;
 using ModelContextProtocol.Server;
 
@@ -22,6 +23,7 @@ public sealed class DataTools
     public const int ProgressPerRecordUpTo = 100;
 
     /// <summary>Aggregates a dataset's values: count, sum, min, max and mean.</summary>
+    [CallTimeout(3600)]
     [McpServerTool(Name = "process_dataset", ReadOnly = true, Idempotent = true, Destructive = false, OpenWorld = false, UseStructuredContent = true)]
     [Description("Processes a dataset record by record and returns count, sum, min, max and mean of the values. " +
         "Give the records inline, or a count (and seed) to generate them. Reports progress per record (every 1% above 100 records) " +

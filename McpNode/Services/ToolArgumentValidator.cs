@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace McpAspire.McpNode.Services;
+
+/// <summary>
+/// Checks a call's arguments against the tool's input schema before the tool runs, so a bad call gets
+/// a clear answer naming the argument and the rule instead of a binding failure inside the tool. It
+/// covers the JSON Schema the SDK generates: <c>type</c> (also as a list), <c>required</c>,
+/// <c>properties</c>, <c>items</c>, <c>enum</c>, <c>minimum</c>/<c>maximum</c> (and exclusive),
+/// <c>minLength</c>/<c>maxLength</c> and <c>minItems</c>/<c>maxItems</c>. Unknown keywords are ignored.
+/// </summary>
+public static class ToolArgumentValidator
+{
+    /// <summary>Each violation, as "'path' rule"; empty when the arguments fit the schema.</summary>
+    public static IReadOnlyList<string> Validate(JsonElement schema, IDictionary<string, JsonElement>? arguments)
+    {
+        var violations = new List<string>();
+        if (schema.ValueKind != JsonValueKind.Object)
+        {
+            return violations;
+        }
+
+        if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var name in required.EnumerateArray().Select(item => item.GetString()).OfType<string>())
+            {
+                if (arguments is null || !arguments.ContainsKey(name))
+                {
+                    violations.Add($"'{name}' is required");
+                }
+            }
+        }
+
+        if (arguments is not null && schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var (name, value) in arguments)
+            {
+                if (properties.TryGetProperty(name, out var propertySchema))
+                {
+                    Check(propertySchema, value, name, violations);
+                }
+            }
+        }
+
+        return violations;
+    }
+
+    private static void Check(JsonElement schema, JsonElement value, string path, List<string> violations)
+    {
+        if (schema.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        if (schema.TryGetProperty("type", out var type) && !MatchesType(type, value))
+        {
+            violations.Add($"'{path}' must be {Describe(type)}, not {KindOf(value)}");
+            return;
+        }
+
+        if (schema.TryGetProperty("enum", out var allowed) && allowed.ValueKind == JsonValueKind.Array
+            && !allowed.EnumerateArray().Any(option => JsonElement.DeepEquals(option, value)))
+        {
+            violations.Add($"'{path}' must be one of {allowed.GetRawText()}");
+        }
+
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Number:
+                CheckNumber(schema, value.GetDouble(), path, violations);
+                break;
+            case JsonValueKind.String:
+                CheckLength(schema, value.GetString()!.Length, "minLength", "maxLength", "characters", path, violations);
+                break;
+            case JsonValueKind.Array:
+                CheckLength(schema, value.GetArrayLength(), "minItems", "maxItems", "items", path, violations);
+                if (schema.TryGetProperty("items", out var items))
+                {
+                    var index = 0;
+                    foreach (var item in value.EnumerateArray())
+                    {
+                        Check(items, item, $"{path}[{index++}]", violations);
+                    }
+                }
+
+                break;
+            case JsonValueKind.Object:
+                var nested = value.EnumerateObject().ToDictionary(property => property.Name, property => property.Value, StringComparer.Ordinal);
+                foreach (var violation in Validate(schema, nested))
+                {
+                    // Nested paths read "'parent.child' ...".
+                    violations.Add(string.Concat("'", path, ".", violation.AsSpan(1)));
+                }
+
+                break;
+        }
+    }
+
+    private static void CheckNumber(JsonElement schema, double number, string path, List<string> violations)
+    {
+        if (schema.TryGetProperty("minimum", out var minimum) && minimum.TryGetDouble(out var min) && number < min)
+        {
+            violations.Add($"'{path}' must be at least {Format(min)}");
+        }
+
+        if (schema.TryGetProperty("maximum", out var maximum) && maximum.TryGetDouble(out var max) && number > max)
+        {
+            violations.Add($"'{path}' must be at most {Format(max)}");
+        }
+
+        if (schema.TryGetProperty("exclusiveMinimum", out var exclusiveMinimum) && exclusiveMinimum.TryGetDouble(out var above) && number <= above)
+        {
+            violations.Add($"'{path}' must be greater than {Format(above)}");
+        }
+
+        if (schema.TryGetProperty("exclusiveMaximum", out var exclusiveMaximum) && exclusiveMaximum.TryGetDouble(out var below) && number >= below)
+        {
+            violations.Add($"'{path}' must be less than {Format(below)}");
+        }
+    }
+
+    private static void CheckLength(JsonElement schema, int length, string minKeyword, string maxKeyword, string unit, string path, List<string> violations)
+    {
+        if (schema.TryGetProperty(minKeyword, out var minimum) && minimum.TryGetInt32(out var min) && length < min)
+        {
+            violations.Add($"'{path}' must have at least {min} {unit}");
+        }
+
+        if (schema.TryGetProperty(maxKeyword, out var maximum) && maximum.TryGetInt32(out var max) && length > max)
+        {
+            violations.Add($"'{path}' must have at most {max} {unit}");
+        }
+    }
+
+    private static bool MatchesType(JsonElement type, JsonElement value) => type.ValueKind switch
+    {
+        JsonValueKind.String => Matches(type.GetString(), value),
+        JsonValueKind.Array => type.EnumerateArray().Any(option => Matches(option.GetString(), value)),
+        _ => true,
+    };
+
+    private static bool Matches(string? type, JsonElement value) => type switch
+    {
+        "string" => value.ValueKind == JsonValueKind.String,
+        "number" => value.ValueKind == JsonValueKind.Number,
+        "integer" => value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && Math.Floor(number) == number && !double.IsInfinity(number),
+        "boolean" => value.ValueKind is JsonValueKind.True or JsonValueKind.False,
+        "array" => value.ValueKind == JsonValueKind.Array,
+        "object" => value.ValueKind == JsonValueKind.Object,
+        "null" => value.ValueKind == JsonValueKind.Null,
+        _ => true,
+    };
+
+    private static string Describe(JsonElement type) => type.ValueKind == JsonValueKind.Array
+        ? string.Join(" or ", type.EnumerateArray().Select(option => Article(option.GetString())))
+        : Article(type.GetString());
+
+    private static string Article(string? type) => type switch
+    {
+        "integer" or "array" or "object" => $"an {type}",
+        "null" => "null",
+        _ => $"a {type}",
+    };
+
+    private static string KindOf(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        _ => "null",
+    };
+
+    private static string Format(double number) => number.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using McpAspire.McpNode.Services;
+
+namespace McpAspire.UnitTests.Node;
+
+public sealed class ToolArgumentValidatorTests
+{
+    private const string Schema = """
+        {"type":"object","properties":{
+          "name":{"type":"string","minLength":2,"maxLength":5},
+          "level":{"type":"integer","minimum":1,"maximum":3},
+          "ratio":{"type":"number","exclusiveMinimum":0,"exclusiveMaximum":1},
+          "mode":{"enum":["fast","safe"]},
+          "tags":{"type":"array","items":{"type":"string"},"minItems":1,"maxItems":2},
+          "flag":{"type":["boolean","null"]}},
+         "required":["name"]}
+        """;
+
+    private static IReadOnlyList<string> Check(string arguments) => ToolArgumentValidator.Validate(
+        JsonDocument.Parse(Schema).RootElement,
+        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(arguments));
+
+    [Theory]
+    [InlineData("""{"name":"ok"}""")]
+    [InlineData("""{"name":"okay","level":3,"ratio":0.5,"mode":"safe","tags":["a","b"],"flag":null,"unknown":1}""")]
+    [InlineData("""{"name":"ok","level":2.0,"flag":true}""")]
+    public void Arguments_that_fit_pass(string arguments) => Assert.Empty(Check(arguments));
+
+    [Theory]
+    [InlineData("""{}""", "'name' is required")]
+    [InlineData("""{"name":"x"}""", "'name' must have at least 2 characters")]
+    [InlineData("""{"name":"toolong"}""", "'name' must have at most 5 characters")]
+    [InlineData("""{"name":"ok","level":0}""", "'level' must be at least 1")]
+    [InlineData("""{"name":"ok","level":4}""", "'level' must be at most 3")]
+    [InlineData("""{"name":"ok","level":1.5}""", "'level' must be an integer, not a number")]
+    [InlineData("""{"name":"ok","ratio":0}""", "'ratio' must be greater than 0")]
+    [InlineData("""{"name":"ok","ratio":1}""", "'ratio' must be less than 1")]
+    [InlineData("""{"name":"ok","mode":"reckless"}""", "'mode' must be one of [\"fast\",\"safe\"]")]
+    [InlineData("""{"name":"ok","tags":[]}""", "'tags' must have at least 1 items")]
+    [InlineData("""{"name":"ok","tags":["a",3]}""", "'tags[1]' must be a string, not a number")]
+    [InlineData("""{"name":"ok","flag":"yes"}""", "'flag' must be a boolean or null, not a string")]
+    public void Each_violation_names_the_argument_and_the_rule(string arguments, string violation) =>
+        Assert.Contains(violation, Check(arguments));
+
+    [Fact]
+    public void Every_violation_is_reported_not_just_the_first() =>
+        Assert.Equal(2, Check("""{"level":9}""").Count);
+}
