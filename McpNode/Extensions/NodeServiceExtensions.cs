@@ -1,6 +1,8 @@
 using McpAspire.McpNode.Packs;
+using McpAspire.McpNode.Packs.Transactions;
 using McpAspire.McpNode.Services;
 using McpAspire.ServiceDefaults.Mcp;
+using McpAspire.ServiceDefaults.Redis;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.McpNode;
@@ -35,13 +37,21 @@ public static partial class NodeServiceExtensions
             .WithRequestFilters(filters => filters.AddCallToolFilter(next => (context, cancellationToken) =>
                 context.Services!.GetRequiredService<CallLimits>().RunAsync(context, next, cancellationToken)));
 
+        builder.Services.AddOptions<TransactionOptions>()
+            .BindConfiguration(TransactionOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         if (builder.AddRedisClient())
         {
             builder.Services.AddHostedService<HeartbeatPublisher>();
+            builder.Services.AddSingleton<IIdempotencyStore, RedisIdempotencyStore>();
+            builder.Services.AddSingleton(services => new TransactionLedger(services.GetRequiredService<RedisClient>()));
         }
         else
         {
             builder.Services.AddHostedService<StandaloneNotice>();
+            builder.Services.AddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
+            builder.Services.AddSingleton(_ => new TransactionLedger(null));
         }
 
         return builder;

@@ -1,5 +1,6 @@
 using McpAspire.McpNode.Packs.Core;
 using McpAspire.McpNode.Packs.Data;
+using McpAspire.McpNode.Packs.Transactions;
 
 namespace McpAspire.McpNode.Packs;
 
@@ -13,6 +14,7 @@ public static class ToolPacks
     {
         ["core"] = typeof(CoreTools),
         ["data"] = typeof(DataTools),
+        ["transactions"] = typeof(TransactionTools),
     };
 
     /// <summary>Every pack name, sorted.</summary>

@@ -107,4 +107,30 @@ public static class RedisCommands
         var reply = await client.ExecuteAsync(["PUBLISH", channel, message], cancellationToken);
         return reply.Number;
     }
+
+    /// <summary><c>SET key value NX PX ms</c>: sets the key only if it does not exist; returns whether it did.</summary>
+    public static async Task<bool> SetIfAbsentAsync(this RedisClient client, string key, RedisArgument value, TimeSpan expiry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var milliseconds = (long)Math.Ceiling(expiry.TotalMilliseconds);
+        ArgumentOutOfRangeException.ThrowIfLessThan(milliseconds, 1, nameof(expiry));
+        var reply = await client.ExecuteAsync(["SET", key, value, "NX", "PX", milliseconds], cancellationToken);
+        return !reply.IsNull;
+    }
+
+    /// <summary><c>RPUSH key value</c>; returns the list's new length.</summary>
+    public static async Task<long> ListPushAsync(this RedisClient client, string key, RedisArgument value, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var reply = await client.ExecuteAsync(["RPUSH", key, value], cancellationToken);
+        return reply.Number;
+    }
+
+    /// <summary><c>LRANGE key 0 -1</c>: the whole list.</summary>
+    public static async Task<IReadOnlyList<string>> ListAllAsync(this RedisClient client, string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var reply = await client.ExecuteAsync(["LRANGE", key, 0, -1], cancellationToken);
+        return reply.Items?.Select(item => item.AsString() ?? string.Empty).ToArray() ?? [];
+    }
 }

@@ -44,6 +44,9 @@ public sealed class NodeEndpointTests : IClassFixture<NodeEndpointTests.Standalo
         Assert.Contains("echo", capabilities.GetProperty("tools").EnumerateArray().Select(tool => tool.GetString()));
         Assert.Equal(1, capabilities.GetProperty("load").GetProperty("inFlight").GetInt32());
         Assert.Equal(64, capabilities.GetProperty("load").GetProperty("maxConcurrency").GetInt32());
+        Assert.Equal("ready", capabilities.GetProperty("status").GetString());
+        // Without Redis, idempotency keys are only recognized by this node, and the node says so.
+        Assert.Equal("in-process", capabilities.GetProperty("idempotency").GetString());
     }
 
     [Theory]

@@ -1,0 +1,35 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using McpAspire.ServiceDefaults.Redis;
+
+namespace McpAspire.McpNode.Packs.Transactions;
+
+/// <summary>
+/// Where committed transfers are written: the side effect that idempotency protects. In Redis
+/// (<c>mcpaspire:ledger</c>) when the node has one, so the entries of every node can be counted;
+/// otherwise in this process.
+/// </summary>
+public sealed class TransactionLedger(RedisClient? redis)
+{
+    /// <summary>The Redis list that holds the ledger.</summary>
+    public const string Key = "mcpaspire:ledger";
+
+    private readonly ConcurrentQueue<string> _local = new();
+
+    /// <summary>Appends one committed transfer.</summary>
+    public async Task AppendAsync(string transactionId, TransactionRequest transaction, CancellationToken cancellationToken)
+    {
+        var entry = JsonSerializer.Serialize(new { transactionId, transaction.From, transaction.To, transaction.Amount, transaction.Currency });
+        if (redis is null)
+        {
+            _local.Enqueue(entry);
+            return;
+        }
+
+        await redis.ListPushAsync(Key, entry, cancellationToken);
+    }
+
+    /// <summary>Every entry, oldest first.</summary>
+    public async Task<IReadOnlyList<string>> EntriesAsync(CancellationToken cancellationToken) =>
+        redis is null ? [.. _local] : await redis.ListAllAsync(Key, cancellationToken);
+}
