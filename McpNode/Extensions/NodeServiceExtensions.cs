@@ -1,4 +1,5 @@
 using McpAspire.McpNode.Packs;
+using McpAspire.McpNode.Packs.Files;
 using McpAspire.McpNode.Packs.Transactions;
 using McpAspire.McpNode.Services;
 using McpAspire.ServiceDefaults.Mcp;
@@ -37,6 +38,14 @@ public static partial class NodeServiceExtensions
             .WithRequestFilters(filters => filters.AddCallToolFilter(next => (context, cancellationToken) =>
                 context.Services!.GetRequiredService<CallLimits>().RunAsync(context, next, cancellationToken)));
 
+        builder.Services.AddOptions<FilesOptions>()
+            .BindConfiguration(FilesOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(files => !options.PackNames.Contains("files") || files.Roots.Count > 0, "Files:Roots must list at least one root when Node:Packs includes 'files'.")
+            .ValidateOnStart();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddSingleton<FileSandbox>();
+        builder.Services.AddSingleton<FileAuditLog>();
         builder.Services.AddOptions<TransactionOptions>()
             .BindConfiguration(TransactionOptions.SectionName)
             .ValidateDataAnnotations()

@@ -1,5 +1,6 @@
 using McpAspire.McpNode.Packs.Core;
 using McpAspire.McpNode.Packs.Data;
+using McpAspire.McpNode.Packs.Files;
 using McpAspire.McpNode.Packs.Transactions;
 
 namespace McpAspire.McpNode.Packs;
@@ -14,6 +15,7 @@ public static class ToolPacks
     {
         ["core"] = typeof(CoreTools),
         ["data"] = typeof(DataTools),
+        ["files"] = typeof(FileTools),
         ["transactions"] = typeof(TransactionTools),
     };
 

@@ -1,0 +1,253 @@
+using Microsoft.Extensions.FileSystemGlobbing;
+using Microsoft.Extensions.Options;
+
+namespace McpAspire.McpNode.Packs.Files;
+
+/// <summary>What a tool wants to do with a path.</summary>
+public enum FileOperation
+{
+    /// <summary>List a directory.</summary>
+    List,
+
+    /// <summary>Read a file.</summary>
+    Read,
+
+    /// <summary>Write a file.</summary>
+    Write,
+}
+
+/// <summary>A path the sandbox allowed: where it is on disk and how it is shown to clients.</summary>
+/// <param name="Root">The root it is in.</param>
+/// <param name="RelativePath">Its path within the root, with '/' separators ("" for the root).</param>
+/// <param name="FullPath">Its place on disk.</param>
+public sealed record SandboxedPath(FileRoot Root, string RelativePath, string FullPath);
+
+/// <summary>A request the sandbox refused; the message says why, without disk paths.</summary>
+public sealed class FileAccessDeniedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public FileAccessDeniedException()
+    {
+    }
+
+    /// <summary>Creates the exception with the reason.</summary>
+    public FileAccessDeniedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with the reason and its cause.</summary>
+    public FileAccessDeniedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// Decides whether a path may be used, before any file is opened. A path must name a configured root
+/// and stay inside it: no <c>..</c> segment, no absolute path, no NUL, no symlink (anywhere along
+/// the way) that leads out of the root, nothing but regular files and directories (no devices, FIFOs
+/// or sockets), nothing over the size cap. Globs then decide what may be read or written, and the
+/// exclusions (secrets) win over everything.
+/// </summary>
+public sealed class FileSandbox
+{
+    /// <summary>The longest path accepted, in characters.</summary>
+    public const int MaxPathLength = 1024;
+
+    private readonly FilesOptions _options;
+    private readonly Dictionary<string, (FileRoot Root, string RealPath)> _roots;
+    private readonly Matcher _read;
+    private readonly Matcher _write;
+    private readonly Matcher _excluded;
+
+    /// <summary>Builds the sandbox from the <c>Files</c> options.</summary>
+    public FileSandbox(IOptions<FilesOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _roots = _options.Roots.ToDictionary(
+            root => root.Name,
+            root => (root, RealPath(Path.GetFullPath(root.Path))),
+            StringComparer.Ordinal);
+        _read = Globs(_options.ReadGlobs, ["**"]);
+        _write = Globs(_options.WriteGlobs, ["**"]);
+        _excluded = Globs(_options.ExcludeGlobs, FilesOptions.DefaultExcludeGlobs);
+    }
+
+    /// <summary>The roots, in configuration order.</summary>
+    public IReadOnlyList<FileRoot> Roots => _options.Roots;
+
+    /// <summary>The size cap, in bytes.</summary>
+    public long MaxFileBytes => _options.MaxFileBytes;
+
+    /// <summary>Whether a name inside a listed directory is hidden by the exclusions.</summary>
+    public bool IsExcluded(string relativePath) => _excluded.Match(relativePath).HasMatches;
+
+    /// <summary>Checks a request and returns where it leads.</summary>
+    /// <exception cref="FileAccessDeniedException">The request is not allowed; the message says why.</exception>
+    public SandboxedPath Authorize(string rootName, string path, FileOperation operation)
+    {
+        if (!_roots.TryGetValue(rootName ?? string.Empty, out var entry))
+        {
+            throw new FileAccessDeniedException($"Unknown root '{rootName}'. list_roots shows the roots.");
+        }
+
+        var relative = Normalize(path);
+        var full = Path.GetFullPath(Path.Combine(entry.RealPath, relative));
+        if (!IsInside(full, entry.RealPath))
+        {
+            throw new FileAccessDeniedException($"'{path}' is outside root '{rootName}'.");
+        }
+
+        // Symlinks anywhere along the path must not lead out of the root.
+        string real;
+        try
+        {
+            real = RealPath(full);
+        }
+        catch (IOException)
+        {
+            throw new FileAccessDeniedException($"'{path}' goes through a symbolic link that loops or cannot be resolved.");
+        }
+
+        if (!IsInside(real, entry.RealPath))
+        {
+            throw new FileAccessDeniedException($"'{path}' leads outside root '{rootName}' through a symbolic link.");
+        }
+
+        if (relative.Length > 0 && IsExcluded(relative))
+        {
+            throw new FileAccessDeniedException($"'{path}' is excluded by policy (Files:ExcludeGlobs).");
+        }
+
+        switch (operation)
+        {
+            case FileOperation.List:
+                if (!FileKind.IsDirectory(real))
+                {
+                    throw new FileAccessDeniedException($"'{path}' is not a directory in root '{rootName}'.");
+                }
+
+                if (relative.Length > 0 && !_read.Match(relative).HasMatches)
+                {
+                    throw new FileAccessDeniedException($"'{path}' may not be listed (Files:ReadGlobs).");
+                }
+
+                break;
+            case FileOperation.Read:
+                if (!_read.Match(relative).HasMatches)
+                {
+                    throw new FileAccessDeniedException($"'{path}' may not be read (Files:ReadGlobs).");
+                }
+
+                if (!FileKind.IsRegularFile(real))
+                {
+                    throw new FileAccessDeniedException(File.Exists(real) || Directory.Exists(real)
+                        ? $"'{path}' is not a regular file (a directory, device, pipe or socket)."
+                        : $"'{path}' does not exist in root '{rootName}'.");
+                }
+
+                if (new FileInfo(real).Length > _options.MaxFileBytes)
+                {
+                    throw new FileAccessDeniedException($"'{path}' is larger than the {_options.MaxFileBytes}-byte cap (Files:MaxFileBytes).");
+                }
+
+                break;
+            case FileOperation.Write:
+                if (entry.Root.Access != FileAccessMode.ReadWrite)
+                {
+                    throw new FileAccessDeniedException($"Root '{rootName}' is read-only.");
+                }
+
+                if (relative.Length == 0 || !_write.Match(relative).HasMatches)
+                {
+                    throw new FileAccessDeniedException($"'{path}' may not be written (Files:WriteGlobs).");
+                }
+
+                if ((File.Exists(real) || Directory.Exists(real)) && !FileKind.IsRegularFile(real))
+                {
+                    throw new FileAccessDeniedException($"'{path}' exists and is not a regular file.");
+                }
+
+                if (!Directory.Exists(Path.GetDirectoryName(real)))
+                {
+                    throw new FileAccessDeniedException($"The directory of '{path}' does not exist in root '{rootName}'.");
+                }
+
+                break;
+        }
+
+        return new SandboxedPath(entry.Root, relative, real);
+    }
+
+    /// <summary>Turns a client's path into a relative one with '/' separators, refusing anything that tries to climb out.</summary>
+    private static string Normalize(string? path)
+    {
+        path ??= string.Empty;
+        if (path.Length > MaxPathLength)
+        {
+            throw new FileAccessDeniedException($"The path is longer than {MaxPathLength} characters.");
+        }
+
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new FileAccessDeniedException("The path contains a NUL character.");
+        }
+
+        // A backslash is a separator to Windows tools and to people; treat it as one so "..\" is caught too.
+        var unified = path.Replace('\\', '/');
+        if (unified.StartsWith('/') || unified.StartsWith('~') || (unified.Length >= 2 && unified[1] == ':'))
+        {
+            throw new FileAccessDeniedException($"'{path}' is absolute; give a path relative to the root.");
+        }
+
+        var segments = unified.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(segment => segment != ".").ToArray();
+        if (segments.Any(segment => segment == ".."))
+        {
+            throw new FileAccessDeniedException($"'{path}' contains '..'; paths may not climb out of a directory.");
+        }
+
+        return string.Join('/', segments);
+    }
+
+    private static bool IsInside(string path, string root) =>
+        path == root || path.StartsWith(root.EndsWith('/') ? root : root + "/", StringComparison.Ordinal);
+
+    /// <summary>The path with every symlink along it resolved, for the parts that exist.</summary>
+    private static string RealPath(string fullPath)
+    {
+        var root = Path.GetPathRoot(fullPath) ?? "/";
+        var current = root;
+        var remaining = fullPath[root.Length..].Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < remaining.Length; i++)
+        {
+            var next = Path.Combine(current, remaining[i]);
+            FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
+            if (info.LinkTarget is null)
+            {
+                current = next;
+                continue;
+            }
+
+            // A dangling link resolves to null; treat its target as wherever it points.
+            var target = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName
+                ?? Path.GetFullPath(info.LinkTarget, Path.GetDirectoryName(next)!);
+            current = RealPath(target);
+        }
+
+        return current;
+    }
+
+    private static Matcher Globs(List<string> configured, IReadOnlyList<string> defaults)
+    {
+        var matcher = new Matcher(StringComparison.Ordinal);
+        foreach (var glob in configured.Count > 0 ? configured : defaults)
+        {
+            // A pattern without '/' names a file at any depth.
+            matcher.AddInclude(glob.Contains('/', StringComparison.Ordinal) ? glob : "**/" + glob);
+        }
+
+        return matcher;
+    }
+}
