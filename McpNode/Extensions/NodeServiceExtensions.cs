@@ -1,5 +1,6 @@
 using McpAspire.McpNode.Packs;
 using McpAspire.McpNode.Packs.Files;
+using McpAspire.McpNode.Packs.Http;
 using McpAspire.McpNode.Packs.Transactions;
 using McpAspire.McpNode.Services;
 using McpAspire.ServiceDefaults.Mcp;
@@ -46,6 +47,14 @@ public static partial class NodeServiceExtensions
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<FileSandbox>();
         builder.Services.AddSingleton<FileAuditLog>();
+        builder.Services.AddOptions<HttpPackOptions>()
+            .BindConfiguration(HttpPackOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(http => !options.PackNames.Contains("http") || http.UpstreamBaseUrl is not null, "HttpPack:UpstreamBaseUrl must be set when Node:Packs includes 'http'.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<LastGoodAnswers>();
+        // The standard resilience pipeline comes from the service defaults, like every factory client's.
+        builder.Services.AddHttpClient(HttpTools.ClientName);
         builder.Services.AddOptions<TransactionOptions>()
             .BindConfiguration(TransactionOptions.SectionName)
             .ValidateDataAnnotations()

@@ -1,6 +1,7 @@
 using McpAspire.McpNode.Packs.Core;
 using McpAspire.McpNode.Packs.Data;
 using McpAspire.McpNode.Packs.Files;
+using McpAspire.McpNode.Packs.Http;
 using McpAspire.McpNode.Packs.Transactions;
 
 namespace McpAspire.McpNode.Packs;
@@ -16,6 +17,7 @@ public static class ToolPacks
         ["core"] = typeof(CoreTools),
         ["data"] = typeof(DataTools),
         ["files"] = typeof(FileTools),
+        ["http"] = typeof(HttpTools),
         ["transactions"] = typeof(TransactionTools),
     };
 
