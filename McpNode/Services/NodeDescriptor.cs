@@ -24,9 +24,20 @@ public sealed class NodeDescriptor
         _publicUrl = node.PublicUrl;
         Id = string.IsNullOrWhiteSpace(node.Id) ? $"node-{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}" : node.Id;
         Packs = node.PackNames;
-        Tools = serverOptions.Value.ToolCollection?.Select(tool => tool.ProtocolTool).OrderBy(tool => tool.Name, StringComparer.Ordinal).ToArray() ?? [];
+        var tools = serverOptions.Value.ToolCollection?.OrderBy(tool => tool.ProtocolTool.Name, StringComparer.Ordinal).ToArray() ?? [];
+        Tools = tools.Select(tool => tool.ProtocolTool).ToArray();
         ToolNames = Tools.Select(tool => tool.Name).ToArray();
+        EstimatedDurations = tools.ToDictionary(
+            tool => tool.ProtocolTool.Name,
+            tool => tool.Metadata.OfType<EstimatedDurationAttribute>().FirstOrDefault()?.Estimate ?? DefaultEstimate,
+            StringComparer.Ordinal);
     }
+
+    /// <summary>The estimate of a tool without <see cref="EstimatedDurationAttribute"/>.</summary>
+    public const string DefaultEstimate = "under 1 s";
+
+    /// <summary>Each tool's estimated duration, by tool name.</summary>
+    public IReadOnlyDictionary<string, string> EstimatedDurations { get; }
 
     /// <summary>The node's registry id.</summary>
     public string Id { get; }

@@ -24,6 +24,7 @@ public sealed class DataTools
 
     /// <summary>Aggregates a dataset's values: count, sum, min, max and mean.</summary>
     [CallTimeout(3600)]
+    [EstimatedDuration("about count × delayMs milliseconds, plus about 1 s per million records")]
     [McpServerTool(Name = "process_dataset", ReadOnly = true, Idempotent = true, Destructive = false, OpenWorld = false, UseStructuredContent = true)]
     [Description("Processes a dataset record by record and returns count, sum, min, max and mean of the values. " +
         "Give the records inline, or a count (and seed) to generate them. Reports progress per record (every 1% above 100 records) " +

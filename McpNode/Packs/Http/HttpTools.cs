@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Net;
 using System.Text.Json;
+using McpAspire.McpNode.Services;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol;
 using ModelContextProtocol.Server;
@@ -23,6 +24,7 @@ public sealed class HttpTools(IHttpClientFactory clients, LastGoodAnswers cache,
     public const string ClientName = "http-pack-upstream";
 
     /// <summary>Fetches JSON from the configured upstream.</summary>
+    [EstimatedDuration("the upstream's latency; up to about 30 s with retries when it struggles")]
     [McpServerTool(Name = "fetch_json", ReadOnly = true, Idempotent = true, Destructive = false, OpenWorld = true, UseStructuredContent = true)]
     [Description("GETs a JSON document from the configured upstream service (only that one), at a path under its base URL. " +
         "If the upstream is down, returns the last good answer for the path marked stale, with its age in seconds.")]

@@ -41,12 +41,16 @@ public sealed class NodeEndpointTests : IClassFixture<NodeEndpointTests.Standalo
         var capabilities = result.StructuredContent!.Value;
         Assert.Equal("standalone-1", capabilities.GetProperty("nodeId").GetString());
         Assert.Equal(["core"], capabilities.GetProperty("packs").EnumerateArray().Select(pack => pack.GetString()));
-        Assert.Contains("echo", capabilities.GetProperty("tools").EnumerateArray().Select(tool => tool.GetString()));
+        Assert.Equal("McpAspire.McpNode", capabilities.GetProperty("service").GetString());
+        var echo = capabilities.GetProperty("tools").EnumerateArray().Single(tool => tool.GetProperty("name").GetString() == "echo");
+        Assert.Equal("under 1 s", echo.GetProperty("estimatedDuration").GetString());
+        Assert.True(capabilities.GetProperty("features").GetProperty("progress").GetBoolean());
+        Assert.True(capabilities.GetProperty("features").GetProperty("cancellation").GetBoolean());
         Assert.Equal(1, capabilities.GetProperty("load").GetProperty("inFlight").GetInt32());
         Assert.Equal(64, capabilities.GetProperty("load").GetProperty("maxConcurrency").GetInt32());
-        Assert.Equal("ready", capabilities.GetProperty("status").GetString());
+        Assert.Equal("ready", capabilities.GetProperty("health").GetString());
         // Without Redis, idempotency keys are only recognized by this node, and the node says so.
-        Assert.Equal("in-process", capabilities.GetProperty("idempotency").GetString());
+        Assert.Equal("in-process", capabilities.GetProperty("features").GetProperty("idempotency").GetString());
     }
 
     [Theory]

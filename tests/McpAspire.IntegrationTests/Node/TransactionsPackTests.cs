@@ -141,6 +141,6 @@ public sealed class TransactionsPackTests : IClassFixture<TransactionsPackTests.
 
         var result = await client.CallToolAsync("get_capabilities", cancellationToken: Cancel);
 
-        Assert.Equal("redis", result.StructuredContent!.Value.GetProperty("idempotency").GetString());
+        Assert.Equal("redis", result.StructuredContent!.Value.GetProperty("features").GetProperty("idempotency").GetString());
     }
 }
