@@ -1,0 +1,275 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using McpAspire.McpNode;
+
+// echo through a node (stateless POST tools/call, the real node pipeline) against a raw ASP.NET Core
+// minimal-API JSON echo, in the same process and the same run. Rounds alternate between the two so
+// machine noise hits both; medians are compared. With --soak S, it instead drives a separate node
+// process at a steady rate for S seconds and reports its working set over time.
+var settings = EchoSettings.Parse(args);
+if (settings.SoakSeconds > 0)
+{
+    await Soak.RunAsync(settings);
+    return;
+}
+
+await using var raw = await Servers.StartRawAsync();
+await using var node = await Servers.StartNodeAsync();
+Console.WriteLine($"{settings.Concurrency} concurrent callers, {settings.Seconds} s per run, {settings.Rounds} rounds, after a {settings.WarmupSeconds} s warm-up each");
+
+var results = new Dictionary<string, List<LoadResult>> { ["raw"] = [], ["node"] = [] };
+foreach (var (name, url) in new[] { ("raw", raw.Url), ("node", node.Url) })
+{
+    await Load.RunAsync(url, settings.Concurrency, TimeSpan.FromSeconds(settings.WarmupSeconds));
+}
+
+for (var round = 1; round <= settings.Rounds; round++)
+{
+    foreach (var (name, url) in new[] { ("raw", raw.Url), ("node", node.Url) })
+    {
+        var result = await Load.RunAsync(url, settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds));
+        results[name].Add(result);
+        Console.WriteLine($"round {round} {name,-4}: {result.PerSecond,10:N0}/s  p50 {result.P50Ms,6:0.00} ms  p99 {result.P99Ms,6:0.00} ms  errors {result.Errors}");
+    }
+}
+
+var rawMedian = Median(results["raw"]);
+var nodeMedian = Median(results["node"]);
+Console.WriteLine();
+Console.WriteLine("target  requests/s (median)  p50 ms  p99 ms");
+Console.WriteLine($"raw     {rawMedian.PerSecond,20:N0}  {rawMedian.P50Ms,6:0.00}  {rawMedian.P99Ms,6:0.00}");
+Console.WriteLine($"node    {nodeMedian.PerSecond,20:N0}  {nodeMedian.P50Ms,6:0.00}  {nodeMedian.P99Ms,6:0.00}");
+Console.WriteLine($"ratio node/raw: {nodeMedian.PerSecond / rawMedian.PerSecond:0.00}");
+
+static LoadResult Median(List<LoadResult> runs) => runs.OrderBy(run => run.PerSecond).ElementAt(runs.Count / 2);
+
+/// <summary>Command-line settings.</summary>
+internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeconds, int Rounds, int SoakSeconds, int SoakRate)
+{
+    public static EchoSettings Parse(string[] args)
+    {
+        var settings = new EchoSettings(32, 10, 3, 3, 0, 500);
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            var number = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            settings = args[i] switch
+            {
+                "--concurrency" => settings with { Concurrency = number },
+                "--seconds" => settings with { Seconds = number },
+                "--warmup" => settings with { WarmupSeconds = number },
+                "--rounds" => settings with { Rounds = number },
+                "--soak" => settings with { SoakSeconds = number },
+                "--rate" => settings with { SoakRate = number },
+                var other => throw new ArgumentException($"Unknown option {other}; use --concurrency, --seconds, --warmup, --rounds, --soak or --rate."),
+            };
+        }
+
+        return settings;
+    }
+}
+
+/// <summary>Throughput and latency of one run.</summary>
+internal sealed record LoadResult(double PerSecond, double P50Ms, double P99Ms, long Errors);
+
+/// <summary>The load generator: callers that each send one request at a time, as fast as answers come.</summary>
+internal static class Load
+{
+    public const string EchoCall = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"benchmark payload"}}}""";
+
+    public static HttpClient CreateClient(int connections) => new(new SocketsHttpHandler { MaxConnectionsPerServer = connections, UseCookies = false })
+    {
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    public static async Task<bool> SendAsync(HttpClient http, Uri url)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(EchoCall, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        return response.StatusCode == HttpStatusCode.OK && body.Contains("benchmark payload", StringComparison.Ordinal);
+    }
+
+    public static async Task<LoadResult> RunAsync(Uri url, int concurrency, TimeSpan duration)
+    {
+        using var http = CreateClient(concurrency);
+        var latencies = new List<double>[concurrency];
+        long errors = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
+        {
+            var mine = latencies[worker] = new List<double>(100_000);
+            while (clock.Elapsed < duration)
+            {
+                var started = Stopwatch.GetTimestamp();
+                if (!await SendAsync(http, url))
+                {
+                    Interlocked.Increment(ref errors);
+                }
+
+                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        })));
+        var elapsed = clock.Elapsed.TotalSeconds;
+        var all = latencies.SelectMany(list => list).Order().ToArray();
+        return new LoadResult(all.Length / elapsed, Percentile(all, 0.50), Percentile(all, 0.99), errors);
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[(int)Math.Min(sorted.Length - 1, Math.Ceiling(p * sorted.Length) - 1)];
+}
+
+/// <summary>The two targets, each on its own loopback port.</summary>
+internal sealed class Servers(WebApplication app, Uri url) : IAsyncDisposable
+{
+    public Uri Url { get; } = url;
+
+    /// <summary>The reference: parse the JSON-RPC request, answer the result an echo tool would give.</summary>
+    public static async Task<Servers> StartRawAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        app.MapPost("/echo", async (HttpContext context) =>
+        {
+            var request = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            var message = request?["params"]?["arguments"]?["message"]?.GetValue<string>();
+            var answer = new JsonObject
+            {
+                ["jsonrpc"] = "2.0",
+                ["id"] = request?["id"]?.DeepClone(),
+                ["result"] = new JsonObject { ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = message }) },
+            };
+            context.Response.ContentType = "application/json";
+            await JsonSerializer.SerializeAsync(context.Response.Body, answer, cancellationToken: context.RequestAborted);
+        });
+        return await StartAsync(app, "/echo");
+    }
+
+    /// <summary>The node as Program.cs composes it, without Redis (standalone) and with warnings-only logs.</summary>
+    public static async Task<Servers> StartNodeAsync()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Configuration["Node:Id"] = "bench-node";
+        builder.Configuration["Node:MaxConcurrentCalls"] = "1024";
+        builder.AddServiceDefaults();
+        builder.AddMcpNode();
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        app.MapMcp();
+        return await StartAsync(app, "/mcp");
+    }
+
+    private static async Task<Servers> StartAsync(WebApplication app, string path)
+    {
+        await app.StartAsync();
+        return new Servers(app, new Uri(new Uri(app.Urls.Single()), path));
+    }
+
+    public async ValueTask DisposeAsync() => await app.DisposeAsync();
+}
+
+/// <summary>A steady load on a separate node process, sampling its working set.</summary>
+internal static class Soak
+{
+    public static async Task RunAsync(EchoSettings settings)
+    {
+        var assembly = Path.Combine(AppContext.BaseDirectory, "McpAspire.McpNode.dll");
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet", [assembly]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["Node__Id"] = "soak-node";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        using var node = Process.Start(start)!;
+        node.OutputDataReceived += (_, _) => { };
+        node.ErrorDataReceived += (_, _) => { };
+        node.BeginOutputReadLine();
+        node.BeginErrorReadLine();
+        var url = new Uri($"http://127.0.0.1:{port}/mcp");
+        using var http = Load.CreateClient(settings.Concurrency);
+        try
+        {
+            while (!await TrySendAsync(http, url))
+            {
+                await Task.Delay(200);
+            }
+
+            Console.WriteLine($"soak: {settings.SoakRate} calls/s for {settings.SoakSeconds} s against node pid {node.Id}");
+            var clock = Stopwatch.StartNew();
+            var sent = 0L;
+            long errors = 0;
+            var inFlight = new List<Task>();
+            var warmupEnd = TimeSpan.FromSeconds(Math.Min(60, settings.SoakSeconds / 5.0));
+            double? baseline = null;
+            double peak = 0;
+            var nextSample = TimeSpan.Zero;
+            while (clock.Elapsed < TimeSpan.FromSeconds(settings.SoakSeconds))
+            {
+                // Open-loop pacing: the rate holds however the node answers.
+                var due = (long)(clock.Elapsed.TotalSeconds * settings.SoakRate);
+                for (; sent < due; sent++)
+                {
+                    inFlight.Add(Task.Run(async () =>
+                    {
+                        if (!await TrySendAsync(http, url))
+                        {
+                            Interlocked.Increment(ref errors);
+                        }
+                    }));
+                }
+
+                inFlight.RemoveAll(task => task.IsCompleted);
+                if (clock.Elapsed >= nextSample)
+                {
+                    node.Refresh();
+                    var mib = node.WorkingSet64 / 1024.0 / 1024.0;
+                    if (clock.Elapsed >= warmupEnd)
+                    {
+                        baseline ??= mib;
+                        peak = Math.Max(peak, mib);
+                    }
+
+                    Console.WriteLine($"t={clock.Elapsed.TotalSeconds,5:0} s  working set {mib,7:0.0} MiB  sent {sent}  errors {Interlocked.Read(ref errors)}");
+                    nextSample += TimeSpan.FromSeconds(10);
+                }
+
+                await Task.Delay(5);
+            }
+
+            await Task.WhenAll(inFlight);
+            node.Refresh();
+            var final = node.WorkingSet64 / 1024.0 / 1024.0;
+            Console.WriteLine($"after warm-up {baseline:0.0} MiB, peak {peak:0.0} MiB, final {final:0.0} MiB, growth {(final - baseline) / baseline * 100:0.0}% (peak {(peak - baseline) / baseline * 100:0.0}%), {sent} calls, {errors} errors");
+        }
+        finally
+        {
+            node.Kill();
+            await node.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<bool> TrySendAsync(HttpClient http, Uri url)
+    {
+        try
+        {
+            return await Load.SendAsync(http, url);
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
