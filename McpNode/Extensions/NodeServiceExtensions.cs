@@ -54,7 +54,9 @@ public static partial class NodeServiceExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<LastGoodAnswers>();
         // The standard resilience pipeline comes from the service defaults, like every factory client's.
-        builder.Services.AddHttpClient(HttpTools.ClientName);
+        // No redirects: a redirect could lead anywhere, and the allowlist covers the upstream only.
+        builder.Services.AddHttpClient(HttpTools.ClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         builder.Services.AddOptions<TransactionOptions>()
             .BindConfiguration(TransactionOptions.SectionName)
             .ValidateDataAnnotations()

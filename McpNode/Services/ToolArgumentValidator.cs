@@ -12,13 +12,22 @@ namespace McpAspire.McpNode.Services;
 /// </summary>
 public static class ToolArgumentValidator
 {
+    /// <summary>At most this many violations are reported; a huge bad array must not make a huge answer.</summary>
+    public const int MaxViolations = 20;
+
     /// <summary>Each violation, as "'path' rule"; empty when the arguments fit the schema.</summary>
     public static IReadOnlyList<string> Validate(JsonElement schema, IDictionary<string, JsonElement>? arguments)
     {
         var violations = new List<string>();
+        ValidateInto(schema, arguments, violations);
+        return violations.Count > MaxViolations ? [.. violations.Take(MaxViolations), $"and {violations.Count - MaxViolations} more"] : violations;
+    }
+
+    private static void ValidateInto(JsonElement schema, IDictionary<string, JsonElement>? arguments, List<string> violations)
+    {
         if (schema.ValueKind != JsonValueKind.Object)
         {
-            return violations;
+            return;
         }
 
         if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
@@ -42,13 +51,11 @@ public static class ToolArgumentValidator
                 }
             }
         }
-
-        return violations;
     }
 
     private static void Check(JsonElement schema, JsonElement value, string path, List<string> violations)
     {
-        if (schema.ValueKind != JsonValueKind.Object)
+        if (schema.ValueKind != JsonValueKind.Object || violations.Count > MaxViolations)
         {
             return;
         }
@@ -67,8 +74,11 @@ public static class ToolArgumentValidator
 
         switch (value.ValueKind)
         {
+            case JsonValueKind.Number when value.TryGetDouble(out var number) && double.IsFinite(number):
+                CheckNumber(schema, number, path, violations);
+                break;
             case JsonValueKind.Number:
-                CheckNumber(schema, value.GetDouble(), path, violations);
+                violations.Add($"'{path}' is not a representable number");
                 break;
             case JsonValueKind.String:
                 CheckLength(schema, value.GetString()!.Length, "minLength", "maxLength", "characters", path, violations);
@@ -86,8 +96,16 @@ public static class ToolArgumentValidator
 
                 break;
             case JsonValueKind.Object:
-                var nested = value.EnumerateObject().ToDictionary(property => property.Name, property => property.Value, StringComparer.Ordinal);
-                foreach (var violation in Validate(schema, nested))
+                // Duplicate names are possible in JSON; the last one wins, as when the tool binds them.
+                var nested = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+                foreach (var property in value.EnumerateObject())
+                {
+                    nested[property.Name] = property.Value;
+                }
+
+                var inner = new List<string>();
+                ValidateInto(schema, nested, inner);
+                foreach (var violation in inner)
                 {
                     // Nested paths read "'parent.child' ...".
                     violations.Add(string.Concat("'", path, ".", violation.AsSpan(1)));

@@ -116,7 +116,9 @@ public sealed class FileSandbox
             throw new FileAccessDeniedException($"'{path}' leads outside root '{rootName}' through a symbolic link.");
         }
 
-        if (relative.Length > 0 && IsExcluded(relative))
+        // Policy applies to the name asked for and to what it really is (a link named 'notes' to '.env' is still '.env').
+        var realRelative = real == entry.RealPath ? string.Empty : real[(entry.RealPath.TrimEnd('/').Length + 1)..];
+        if ((relative.Length > 0 && IsExcluded(relative)) || (realRelative.Length > 0 && IsExcluded(realRelative)))
         {
             throw new FileAccessDeniedException($"'{path}' is excluded by policy (Files:ExcludeGlobs).");
         }
@@ -129,14 +131,14 @@ public sealed class FileSandbox
                     throw new FileAccessDeniedException($"'{path}' is not a directory in root '{rootName}'.");
                 }
 
-                if (relative.Length > 0 && !_read.Match(relative).HasMatches)
+                if (relative.Length > 0 && !Allows(_read, relative, realRelative))
                 {
                     throw new FileAccessDeniedException($"'{path}' may not be listed (Files:ReadGlobs).");
                 }
 
                 break;
             case FileOperation.Read:
-                if (!_read.Match(relative).HasMatches)
+                if (!Allows(_read, relative, realRelative))
                 {
                     throw new FileAccessDeniedException($"'{path}' may not be read (Files:ReadGlobs).");
                 }
@@ -160,7 +162,7 @@ public sealed class FileSandbox
                     throw new FileAccessDeniedException($"Root '{rootName}' is read-only.");
                 }
 
-                if (relative.Length == 0 || !_write.Match(relative).HasMatches)
+                if (relative.Length == 0 || !Allows(_write, relative, realRelative))
                 {
                     throw new FileAccessDeniedException($"'{path}' may not be written (Files:WriteGlobs).");
                 }
@@ -211,29 +213,63 @@ public sealed class FileSandbox
         return string.Join('/', segments);
     }
 
+    /// <summary>A glob allows a path only if it allows both the name asked for and what that name really is.</summary>
+    private static bool Allows(Matcher globs, string relative, string realRelative) =>
+        globs.Match(relative).HasMatches && (realRelative == relative || globs.Match(realRelative).HasMatches);
+
     private static bool IsInside(string path, string root) =>
         path == root || path.StartsWith(root.EndsWith('/') ? root : root + "/", StringComparison.Ordinal);
 
-    /// <summary>The path with every symlink along it resolved, for the parts that exist.</summary>
+    /// <summary>The most symbolic links followed for one path, as the kernel's own limit (ELOOP).</summary>
+    private const int MaxLinks = 40;
+
+    /// <summary>
+    /// The path as the kernel would resolve it (realpath): components are walked one by one, a symlink
+    /// is replaced by its target and walking goes on from there, and <c>..</c> goes to the parent of
+    /// where the walk really is, not of the text. Components that do not exist are kept as they are.
+    /// </summary>
+    /// <exception cref="IOException">More than <see cref="MaxLinks"/> links: a loop.</exception>
     private static string RealPath(string fullPath)
     {
-        var root = Path.GetPathRoot(fullPath) ?? "/";
-        var current = root;
-        var remaining = fullPath[root.Length..].Split('/', StringSplitOptions.RemoveEmptyEntries);
-        for (var i = 0; i < remaining.Length; i++)
+        var pending = new Stack<string>(fullPath.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse());
+        var current = "/";
+        var links = 0;
+        while (pending.TryPop(out var component))
         {
-            var next = Path.Combine(current, remaining[i]);
-            FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
-            if (info.LinkTarget is null)
+            if (component == ".")
+            {
+                continue;
+            }
+
+            if (component == "..")
+            {
+                current = Path.GetDirectoryName(current) ?? "/";
+                continue;
+            }
+
+            var next = current == "/" ? "/" + component : current + "/" + component;
+            var target = new FileInfo(next).LinkTarget;
+            if (target is null)
             {
                 current = next;
                 continue;
             }
 
-            // A dangling link resolves to null; treat its target as wherever it points.
-            var target = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName
-                ?? Path.GetFullPath(info.LinkTarget, Path.GetDirectoryName(next)!);
-            current = RealPath(target);
+            if (++links > MaxLinks)
+            {
+                throw new IOException($"More than {MaxLinks} symbolic links.");
+            }
+
+            // The target's components are walked next; an absolute target starts again from '/'.
+            foreach (var part in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse())
+            {
+                pending.Push(part);
+            }
+
+            if (target.StartsWith('/'))
+            {
+                current = "/";
+            }
         }
 
         return current;

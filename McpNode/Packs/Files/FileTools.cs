@@ -71,6 +71,12 @@ public sealed class FileTools(FileSandbox sandbox, FileAuditLog audit)
         try
         {
             await File.WriteAllBytesAsync(temporary, bytes, cancellationToken);
+            if (!OperatingSystem.IsWindows())
+            {
+                // The new file keeps the old one's permissions; a new file is readable by its owner only.
+                File.SetUnixFileMode(temporary, File.Exists(target.FullPath) ? File.GetUnixFileMode(target.FullPath) : UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
             File.Move(temporary, target.FullPath, overwrite: true);
         }
         finally

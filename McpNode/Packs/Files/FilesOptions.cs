@@ -47,6 +47,16 @@ public sealed class FilesOptions : IValidatableObject
             }
         }
 
+        // Nested roots would let a read-write root reach into a read-only one.
+        var paths = Roots.Where(root => !string.IsNullOrWhiteSpace(root.Path)).Select(root => (root.Name, Full: Path.TrimEndingDirectorySeparator(Path.GetFullPath(root.Path)) + "/")).ToArray();
+        foreach (var outer in paths)
+        {
+            foreach (var inner in paths.Where(other => other.Name != outer.Name && other.Full.StartsWith(outer.Full, StringComparison.Ordinal)))
+            {
+                yield return new ValidationResult($"Files:Roots '{inner.Name}' lies inside root '{outer.Name}'; roots must not overlap.", [nameof(Roots)]);
+            }
+        }
+
         if (Roots.Select(root => root.Name).Distinct(StringComparer.Ordinal).Count() != Roots.Count)
         {
             yield return new ValidationResult("Files:Roots names must be unique.", [nameof(Roots)]);

@@ -36,6 +36,11 @@ public sealed class HttpTools(IHttpClientFactory clients, LastGoodAnswers cache,
         try
         {
             using var response = await clients.CreateClient(ClientName).GetAsync(target, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if ((int)response.StatusCode is >= 300 and < 400)
+            {
+                throw new McpException($"The upstream redirected '{path}' ({(int)response.StatusCode}); redirects are not followed, since they could lead outside the upstream.");
+            }
+
             if (!response.IsSuccessStatusCode && !IsUpstreamFailure(response.StatusCode))
             {
                 throw new McpException($"The upstream answered {(int)response.StatusCode} {response.ReasonPhrase} for '{path}'.");

@@ -118,6 +118,9 @@ public sealed class RedisIdempotencyStore(RedisClient redis, TimeProvider time) 
 /// </summary>
 public sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotencyStore
 {
+    /// <summary>Above this many keys, finished entries past their retention are swept on the next call.</summary>
+    private const int SweepAbove = 10_000;
+
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <inheritdoc/>
@@ -127,12 +130,18 @@ public sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotencySt
     public async Task<IdempotentResult> RunOnceAsync(string key, string fingerprint, Func<CancellationToken, Task<string>> run, TimeSpan retention, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
+        if (_entries.Count > SweepAbove)
+        {
+            Sweep(time.GetUtcNow());
+        }
+
         while (true)
         {
             var now = time.GetUtcNow();
             var mine = new Entry(fingerprint, now + retention);
             var entry = _entries.GetOrAdd(key, mine);
-            if (entry.ExpiresAt <= now)
+            // Only a finished entry expires: one still running must not let a second run start.
+            if (entry.Result.Task.IsCompletedSuccessfully && entry.ExpiresAt <= now)
             {
                 _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry));
                 continue;
@@ -168,6 +177,17 @@ public sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotencySt
                 mine.Result.SetException(new IdempotentRunFailedException(ex));
                 _ = mine.Result.Task.Exception; // Observed here, whether or not a duplicate was waiting.
                 throw;
+            }
+        }
+    }
+
+    private void Sweep(DateTimeOffset now)
+    {
+        foreach (var (key, entry) in _entries)
+        {
+            if (entry.Result.Task.IsCompletedSuccessfully && entry.ExpiresAt <= now)
+            {
+                _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry));
             }
         }
     }

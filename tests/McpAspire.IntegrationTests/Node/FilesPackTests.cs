@@ -56,6 +56,13 @@ public sealed class FilesPackTests : IClassFixture<FilesPackTests.Sandbox>
             File.CreateSymbolicLink(Path.Combine(Data, "link-loop-a"), Path.Combine(Data, "link-loop-b"));
             File.CreateSymbolicLink(Path.Combine(Data, "link-loop-b"), Path.Combine(Data, "link-loop-a"));
             File.CreateSymbolicLink(Path.Combine(Data, "inner-link"), "hello.txt");
+            // 'p' reads as root/x to a lexical resolver, but the kernel follows q out first: outside/deep/x.
+            System.IO.Directory.CreateDirectory(Path.Combine(Outside, "deep", "dir"));
+            await File.WriteAllTextAsync(Path.Combine(Outside, "deep", "x"), "TOP-SECRET");
+            File.CreateSymbolicLink(Path.Combine(Data, "q"), Path.Combine(Outside, "deep", "dir"));
+            File.CreateSymbolicLink(Path.Combine(Data, "p"), "q/../x");
+            File.CreateSymbolicLink(Path.Combine(Data, "notes"), ".env");
+            File.CreateSymbolicLink(Path.Combine(Data, "self-loop"), "self-loop/y");
             using (var mkfifo = Process.Start("mkfifo", [Path.Combine(Data, "fifo")]))
             {
                 await mkfifo.WaitForExitAsync();
@@ -104,6 +111,9 @@ public sealed class FilesPackTests : IClassFixture<FilesPackTests.Sandbox>
         { "read_file", "data", "link-file", "through a symbolic link" },
         { "read_file", "data", "link-root/etc/passwd", "through a symbolic link" },
         { "read_file", "data", "link-loop-a", "loops or cannot be resolved" },
+        { "read_file", "data", "p", "through a symbolic link" },
+        { "read_file", "data", "self-loop", "loops or cannot be resolved" },
+        { "read_file", "data", "notes", "excluded by policy" },
         { "read_file", "data", ".env", "excluded by policy" },
         { "read_file", "data", "sub/.env", "excluded by policy" },
         { "read_file", "data", "credentials.json", "excluded by policy" },

@@ -116,6 +116,24 @@ public sealed class HttpPackTests
     }
 
     [Fact]
+    public async Task A_redirect_is_not_followed()
+    {
+        await using var elsewhere = await MisbehavingServer.StartAsync((_, context) => context.Response.WriteAsync("""{"stolen":true}"""));
+        await using var upstream = await MisbehavingServer.StartAsync((_, context) =>
+        {
+            context.Response.Redirect(new Uri(elsewhere.Address, "/internal").ToString());
+            return Task.CompletedTask;
+        });
+        await using var node = StartNode(upstream.Address, out var mcpUrl);
+
+        var result = await FetchAsync(mcpUrl, "open-redirect");
+
+        Assert.True(result["isError"]!.GetValue<bool>());
+        Assert.Contains("redirects are not followed", result["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, elsewhere.Requests);
+    }
+
+    [Fact]
     public async Task A_client_error_from_the_upstream_is_reported_not_hidden_behind_a_stale_answer()
     {
         await using var upstream = await MisbehavingServer.StartAsync((_, context) => MisbehavingServer.Status(context, HttpStatusCode.NotFound));

@@ -45,4 +45,28 @@ public sealed class ToolArgumentValidatorTests
     [Fact]
     public void Every_violation_is_reported_not_just_the_first() =>
         Assert.Equal(2, Check("""{"level":9}""").Count);
+
+    [Fact]
+    public void A_number_too_large_for_a_double_is_a_violation_not_a_crash() =>
+        Assert.Contains("'ratio' is not a representable number", Check("""{"name":"ok","ratio":1e400}"""));
+
+    [Fact]
+    public void Duplicate_property_names_in_a_nested_object_do_not_crash()
+    {
+        var schema = JsonDocument.Parse("""{"type":"object","properties":{"t":{"type":"object","properties":{"a":{"type":"string"}}}}}""").RootElement;
+        var arguments = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>("""{"t":{"a":1,"a":"x"}}""");
+
+        Assert.Empty(ToolArgumentValidator.Validate(schema, arguments));
+    }
+
+    [Fact]
+    public void A_huge_array_of_bad_items_gives_a_bounded_answer()
+    {
+        var items = string.Join(",", Enumerable.Repeat("1", 10_000));
+
+        var violations = Check("""{"name":"ok","tags":[ITEMS]}""".Replace("ITEMS", items, StringComparison.Ordinal));
+
+        Assert.Equal(ToolArgumentValidator.MaxViolations + 1, violations.Count);
+        Assert.StartsWith("and ", violations[^1], StringComparison.Ordinal);
+    }
 }
