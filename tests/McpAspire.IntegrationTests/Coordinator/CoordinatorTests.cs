@@ -358,5 +358,5 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     }
 
     private Task<McpClient> ConnectAsync() =>
-        McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = cluster.Coordinator.McpUrl, TransportMode = HttpTransportMode.StreamableHttp }), cancellationToken: Cancel);
+        OfficialClient.ConnectAsync(cluster.Coordinator.McpUrl);
 }

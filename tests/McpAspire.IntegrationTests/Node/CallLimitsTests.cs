@@ -1,6 +1,5 @@
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpNode;
-using ModelContextProtocol.Client;
 
 namespace McpAspire.IntegrationTests.Node;
 
@@ -57,9 +56,7 @@ public sealed class CallLimitsTests : IClassFixture<CallLimitsTests.LimitedNode>
     [Fact]
     public async Task A_tool_within_its_limit_is_not_cut_by_a_shorter_default()
     {
-        await using var client = await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = _node.McpUrl, TransportMode = HttpTransportMode.StreamableHttp }),
-            cancellationToken: Cancel);
+        await using var client = await OfficialClient.ConnectAsync(_node.McpUrl);
 
         // 1.5 s of work: longer than the 1 s default, within process_dataset's 2 s.
         var result = await client.CallToolAsync("process_dataset", new Dictionary<string, object?> { ["count"] = 3, ["delayMs"] = 500 }, cancellationToken: Cancel);

@@ -22,9 +22,7 @@ public sealed class DataPackTests : IClassFixture<DataPackTests.DataNode>
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    private Task<McpClient> ConnectAsync() => McpClient.CreateAsync(
-        new HttpClientTransport(new HttpClientTransportOptions { Endpoint = _node.McpUrl, TransportMode = HttpTransportMode.StreamableHttp }),
-        cancellationToken: Cancel);
+    private Task<McpClient> ConnectAsync() => OfficialClient.ConnectAsync(_node.McpUrl);
 
     [Fact]
     public async Task Inline_records_are_aggregated_with_progress_per_record()

@@ -5,7 +5,6 @@ using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpNode;
 using McpAspire.McpNode.Packs.Files;
 using Microsoft.Extensions.DependencyInjection;
-using ModelContextProtocol.Client;
 
 namespace McpAspire.IntegrationTests.Node;
 
@@ -157,9 +156,7 @@ public sealed class FilesPackTests : IClassFixture<FilesPackTests.Sandbox>
     [Fact]
     public async Task The_official_client_lists_reads_and_writes_inside_the_roots_and_each_access_is_audited()
     {
-        await using var client = await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = _sandbox.Node.McpUrl, TransportMode = HttpTransportMode.StreamableHttp }),
-            cancellationToken: Cancel);
+        await using var client = await OfficialClient.ConnectAsync(_sandbox.Node.McpUrl);
 
         var roots = (await client.CallToolAsync("list_roots", cancellationToken: Cancel)).StructuredContent!.Value.GetProperty("roots");
         var listing = (await client.CallToolAsync("list_directory", new Dictionary<string, object?> { ["root"] = "data" }, cancellationToken: Cancel)).StructuredContent!.Value;

@@ -5,7 +5,6 @@ using McpAspire.IntegrationTests.Http;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpNode;
 using Microsoft.AspNetCore.Http;
-using ModelContextProtocol.Client;
 
 namespace McpAspire.IntegrationTests.Node;
 
@@ -138,9 +137,7 @@ public sealed class HttpPackTests
     {
         await using var upstream = await MisbehavingServer.StartAsync((_, context) => MisbehavingServer.Status(context, HttpStatusCode.NotFound));
         await using var node = StartNode(upstream.Address, out var mcpUrl);
-        await using var client = await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = mcpUrl, TransportMode = HttpTransportMode.StreamableHttp }),
-            cancellationToken: Cancel);
+        await using var client = await OfficialClient.ConnectAsync(mcpUrl);
 
         var result = await client.CallToolAsync("fetch_json", new Dictionary<string, object?> { ["path"] = "missing" }, cancellationToken: Cancel);
 

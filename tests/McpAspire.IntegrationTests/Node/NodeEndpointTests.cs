@@ -1,7 +1,6 @@
 using System.Net;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpNode;
-using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.IntegrationTests.Node;
@@ -21,7 +20,7 @@ public sealed class NodeEndpointTests : IClassFixture<NodeEndpointTests.Standalo
     [Fact]
     public async Task The_official_client_lists_the_core_tools_and_gets_echos_text_back()
     {
-        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = _node.McpUrl, TransportMode = HttpTransportMode.StreamableHttp }), cancellationToken: TestContext.Current.CancellationToken);
+        await using var client = await OfficialClient.ConnectAsync(_node.McpUrl);
 
         var tools = await client.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken);
         var result = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "héllo ✓" }, cancellationToken: TestContext.Current.CancellationToken);
@@ -34,7 +33,7 @@ public sealed class NodeEndpointTests : IClassFixture<NodeEndpointTests.Standalo
     [Fact]
     public async Task Get_capabilities_reports_the_nodes_id_packs_tools_and_load()
     {
-        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = _node.McpUrl, TransportMode = HttpTransportMode.StreamableHttp }), cancellationToken: TestContext.Current.CancellationToken);
+        await using var client = await OfficialClient.ConnectAsync(_node.McpUrl);
 
         var result = await client.CallToolAsync("get_capabilities", cancellationToken: TestContext.Current.CancellationToken);
 

@@ -1,7 +1,6 @@
 using System.Net;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpNode;
-using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.IntegrationTests.Node;
@@ -23,7 +22,7 @@ public sealed class NodeStatefulTests : IClassFixture<NodeStatefulTests.Stateful
     [Fact]
     public async Task The_official_client_gets_a_session_and_calls_tools_in_it()
     {
-        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions { Endpoint = _node.McpUrl, TransportMode = HttpTransportMode.StreamableHttp }), cancellationToken: TestContext.Current.CancellationToken);
+        await using var client = await OfficialClient.ConnectAsync(_node.McpUrl);
 
         var result = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "in a session" }, cancellationToken: TestContext.Current.CancellationToken);
 

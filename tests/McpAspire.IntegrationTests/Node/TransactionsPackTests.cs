@@ -4,7 +4,6 @@ using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpNode;
 using McpAspire.McpNode.Packs.Transactions;
 using McpAspire.ServiceDefaults.Redis;
-using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.IntegrationTests.Node;
@@ -43,9 +42,7 @@ public sealed class TransactionsPackTests : IClassFixture<TransactionsPackTests.
 
     private static async Task<CallToolResult> SubmitAsync(ServiceHost<NodeOptions> node, object transaction, string? key)
     {
-        await using var client = await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = node.McpUrl, TransportMode = HttpTransportMode.StreamableHttp }),
-            cancellationToken: Cancel);
+        await using var client = await OfficialClient.ConnectAsync(node.McpUrl);
         var arguments = new Dictionary<string, object?> { ["transaction"] = transaction };
         if (key is not null)
         {
@@ -135,9 +132,7 @@ public sealed class TransactionsPackTests : IClassFixture<TransactionsPackTests.
     [Fact]
     public async Task Get_capabilities_says_idempotency_is_shared_through_redis()
     {
-        await using var client = await McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = _nodes.A.McpUrl, TransportMode = HttpTransportMode.StreamableHttp }),
-            cancellationToken: Cancel);
+        await using var client = await OfficialClient.ConnectAsync(_nodes.A.McpUrl);
 
         var result = await client.CallToolAsync("get_capabilities", cancellationToken: Cancel);
 
