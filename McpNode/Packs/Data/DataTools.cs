@@ -32,7 +32,7 @@ public sealed class DataTools
     public static async Task<DatasetSummary> ProcessDatasetAsync(
         IProgress<ProgressNotificationValue> progress,
         [Description("The records to process. Give either records or count.")] DatasetRecord[]? records = null,
-        [Description($"How many records to generate when none are given inline, 1 to 10000000.")] int? count = null,
+        [Description("How many records to generate when none are given inline, 1 to 10000000.")] int? count = null,
         [Description("Seed of the generated records: the same seed and count give the same records.")] int seed = 0,
         [Description("Simulated work per record in milliseconds, 0 to 10000.")] int delayMs = 0,
         CancellationToken cancellationToken = default)
