@@ -72,15 +72,25 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
             await WaitForNodesAsync(id);
         }
 
+        /// <summary>Removes nodes as a clean stop would, and waits until the coordinator no longer lists them, so later tests see only the real nodes.</summary>
         public async Task UnregisterAsync(params string[] ids)
         {
-            await using var redis = await Eventually.ConnectAsync(Store.ConnectionString);
-            foreach (var id in ids)
+            await using (var redis = await Eventually.ConnectAsync(Store.ConnectionString))
             {
-                await redis.DeleteAsync(ClusterKeys.Heartbeat(id));
+                foreach (var id in ids)
+                {
+                    await redis.DeleteAsync(ClusterKeys.Heartbeat(id));
+                }
+
+                await redis.SetRemoveAsync(ClusterKeys.NodeSet, ids);
             }
 
-            await redis.SetRemoveAsync(ClusterKeys.NodeSet, ids);
+            using var http = new HttpClient();
+            await Eventually.WaitForAsync(async () =>
+            {
+                var nodes = await NodeIdsAsync(http);
+                return ids.Any(nodes.Contains) ? null : nodes;
+            });
         }
 
         /// <summary>Waits until the registry has been read from Redis after <paramref name="moment"/>.</summary>
