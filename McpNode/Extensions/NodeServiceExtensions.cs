@@ -28,16 +28,25 @@ public static partial class NodeServiceExtensions
         builder.Services.AddSingleton(TimeProvider.System);
 
         var options = builder.Configuration.GetSection(NodeOptions.SectionName).Get<NodeOptions>() ?? new NodeOptions();
-        var packs = options.PackNames.Where(ToolPacks.IsKnown).Select(ToolPacks.TypeOf);
+        var packs = options.PackNames.Where(ToolPacks.IsKnown).Select(ToolPacks.Get).ToArray();
         builder.AddMcpEndpoint();
-        builder.Services
+        var sessionPacks = packs.Where(pack => pack.NeedsSession).Select(pack => pack.Name).ToArray();
+        builder.Services.AddOptions<McpEndpointOptions>()
+            .Validate(
+                endpoint => sessionPacks.Length == 0 || !endpoint.Stateless,
+                $"Node:Packs includes '{string.Join("', '", sessionPacks)}', which needs sessions: set Mcp:Stateless=false.");
+        var mcpServer = builder.Services
             .AddMcpServer(server =>
             {
                 server.ServerInfo = new Implementation { Name = "McpAspire.McpNode", Version = typeof(NodeOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0" };
             })
-            .WithTools(packs)
+            .WithTools(packs.Select(pack => pack.ToolType))
             .WithRequestFilters(filters => filters.AddCallToolFilter(next => (context, cancellationToken) =>
                 context.Services!.GetRequiredService<CallLimits>().RunAsync(context, next, cancellationToken)));
+        foreach (var pack in packs)
+        {
+            pack.Extend?.Invoke(mcpServer);
+        }
 
         builder.Services.AddOptions<FilesOptions>()
             .BindConfiguration(FilesOptions.SectionName)

@@ -1,3 +1,4 @@
+using McpAspire.McpNode.Packs.Conformance;
 using McpAspire.McpNode.Packs.Core;
 using McpAspire.McpNode.Packs.Data;
 using McpAspire.McpNode.Packs.Files;
@@ -12,14 +13,15 @@ namespace McpAspire.McpNode.Packs;
 /// </summary>
 public static class ToolPacks
 {
-    private static readonly Dictionary<string, Type> Packs = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, ToolPack> Packs = new ToolPack[]
     {
-        ["core"] = typeof(CoreTools),
-        ["data"] = typeof(DataTools),
-        ["files"] = typeof(FileTools),
-        ["http"] = typeof(HttpTools),
-        ["transactions"] = typeof(TransactionTools),
-    };
+        new("conformance", typeof(ConformanceTools), NeedsSession: true, Extend: server => server.AddConformancePack()),
+        new("core", typeof(CoreTools)),
+        new("data", typeof(DataTools)),
+        new("files", typeof(FileTools)),
+        new("http", typeof(HttpTools)),
+        new("transactions", typeof(TransactionTools)),
+    }.ToDictionary(pack => pack.Name, StringComparer.Ordinal);
 
     /// <summary>Every pack name, sorted.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. Packs.Keys.Order(StringComparer.Ordinal)];
@@ -27,6 +29,16 @@ public static class ToolPacks
     /// <summary>Whether a pack of this name exists.</summary>
     public static bool IsKnown(string name) => Packs.ContainsKey(name);
 
-    /// <summary>The tool class of a pack.</summary>
-    public static Type TypeOf(string name) => Packs[name];
+    /// <summary>The pack of this name.</summary>
+    public static ToolPack Get(string name) => Packs[name];
 }
+
+/// <summary>One tool pack.</summary>
+/// <param name="Name">The name <c>Node:Packs</c> lists it by.</param>
+/// <param name="ToolType">The class whose <c>[McpServerTool]</c> methods are the pack's tools.</param>
+/// <param name="NeedsSession">
+/// Whether its tools need a stateful endpoint (<c>Mcp:Stateless=false</c>), for example to send
+/// requests back to the client; the node refuses to start without one.
+/// </param>
+/// <param name="Extend">What the pack adds to the server besides its tools: resources, prompts, handlers.</param>
+public sealed record ToolPack(string Name, Type ToolType, bool NeedsSession = false, Action<IMcpServerBuilder>? Extend = null);

@@ -8,23 +8,28 @@ namespace McpAspire.McpNode.Services;
 /// a clear answer naming the argument and the rule instead of a binding failure inside the tool. It
 /// covers the JSON Schema the SDK generates: <c>type</c> (also as a list), <c>required</c>,
 /// <c>properties</c>, <c>items</c>, <c>enum</c>, <c>minimum</c>/<c>maximum</c> (and exclusive),
-/// <c>minLength</c>/<c>maxLength</c> and <c>minItems</c>/<c>maxItems</c>. Unknown keywords are ignored.
+/// <c>minLength</c>/<c>maxLength</c> and <c>minItems</c>/<c>maxItems</c>, plus <c>additionalProperties: false</c>
+/// and local <c>$ref</c>s (<c>#/$defs/...</c>) from hand-written JSON Schema 2020-12. Unknown keywords are ignored.
 /// </summary>
 public static class ToolArgumentValidator
 {
     /// <summary>At most this many violations are reported; a huge bad array must not make a huge answer.</summary>
     public const int MaxViolations = 20;
 
+    /// <summary>At most this many <c>$ref</c>s are followed in a row; a schema that refers to itself must not loop.</summary>
+    public const int MaxReferenceHops = 16;
+
     /// <summary>Each violation, as "'path' rule"; empty when the arguments fit the schema.</summary>
     public static IReadOnlyList<string> Validate(JsonElement schema, IDictionary<string, JsonElement>? arguments)
     {
         var violations = new List<string>();
-        ValidateInto(schema, arguments, violations);
+        ValidateInto(schema, schema, arguments, violations);
         return violations.Count > MaxViolations ? [.. violations.Take(MaxViolations), $"and {violations.Count - MaxViolations} more"] : violations;
     }
 
-    private static void ValidateInto(JsonElement schema, IDictionary<string, JsonElement>? arguments, List<string> violations)
+    private static void ValidateInto(JsonElement root, JsonElement schema, IDictionary<string, JsonElement>? arguments, List<string> violations)
     {
+        schema = Resolve(root, schema);
         if (schema.ValueKind != JsonValueKind.Object)
         {
             return;
@@ -41,20 +46,28 @@ public static class ToolArgumentValidator
             }
         }
 
-        if (arguments is not null && schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
+        if (arguments is null || !schema.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object)
         {
-            foreach (var (name, value) in arguments)
+            return;
+        }
+
+        var closed = schema.TryGetProperty("additionalProperties", out var additional) && additional.ValueKind == JsonValueKind.False;
+        foreach (var (name, value) in arguments)
+        {
+            if (properties.TryGetProperty(name, out var propertySchema))
             {
-                if (properties.TryGetProperty(name, out var propertySchema))
-                {
-                    Check(propertySchema, value, name, violations);
-                }
+                Check(root, propertySchema, value, name, violations);
+            }
+            else if (closed)
+            {
+                violations.Add($"'{name}' is not a known argument (additionalProperties is false)");
             }
         }
     }
 
-    private static void Check(JsonElement schema, JsonElement value, string path, List<string> violations)
+    private static void Check(JsonElement root, JsonElement schema, JsonElement value, string path, List<string> violations)
     {
+        schema = Resolve(root, schema);
         if (schema.ValueKind != JsonValueKind.Object || violations.Count > MaxViolations)
         {
             return;
@@ -90,7 +103,7 @@ public static class ToolArgumentValidator
                     var index = 0;
                     foreach (var item in value.EnumerateArray())
                     {
-                        Check(items, item, $"{path}[{index++}]", violations);
+                        Check(root, items, item, $"{path}[{index++}]", violations);
                     }
                 }
 
@@ -104,7 +117,7 @@ public static class ToolArgumentValidator
                 }
 
                 var inner = new List<string>();
-                ValidateInto(schema, nested, inner);
+                ValidateInto(root, schema, nested, inner);
                 foreach (var violation in inner)
                 {
                     // Nested paths read "'parent.child' ...".
@@ -113,6 +126,33 @@ public static class ToolArgumentValidator
 
                 break;
         }
+    }
+
+    /// <summary>Follows local <c>$ref</c>s (<c>#</c> or <c>#/a/b</c>) within the tool's own schema; any other is left alone.</summary>
+    private static JsonElement Resolve(JsonElement root, JsonElement schema)
+    {
+        for (var hop = 0; hop < MaxReferenceHops; hop++)
+        {
+            if (schema.ValueKind != JsonValueKind.Object || !schema.TryGetProperty("$ref", out var reference)
+                || reference.GetString() is not { } pointer || (pointer != "#" && !pointer.StartsWith("#/", StringComparison.Ordinal)))
+            {
+                return schema;
+            }
+
+            var target = root;
+            foreach (var token in pointer == "#" ? [] : pointer[2..].Split('/'))
+            {
+                var name = token.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
+                if (target.ValueKind != JsonValueKind.Object || !target.TryGetProperty(name, out target))
+                {
+                    return default;
+                }
+            }
+
+            schema = target;
+        }
+
+        return default;
     }
 
     private static void CheckNumber(JsonElement schema, double number, string path, List<string> violations)

@@ -15,7 +15,8 @@ internal sealed partial class McpSession : IAsyncDisposable
     {
         Id = id;
         _logger = loggerFactory.CreateLogger<McpSession>();
-        Transport = new StreamableHttpServerTransport(loggerFactory) { SessionId = id, Stateless = false };
+        // Handlers run in the execution context of the POST that carried their request: its trace, its HttpContext.
+        Transport = new StreamableHttpServerTransport(loggerFactory) { SessionId = id, Stateless = false, FlowExecutionContextFromRequests = true };
         Server = McpServer.Create(Transport, options, loggerFactory, services);
     }
 

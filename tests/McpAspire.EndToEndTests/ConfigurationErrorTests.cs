@@ -19,6 +19,7 @@ public sealed class ConfigurationErrorTests
         { Node, "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318;OTEL_EXPORTER_OTLP_PROTOCOL=carrier-pigeon", "OTEL_EXPORTER_OTLP_PROTOCOL" },
         { Node, "ConnectionStrings__redis=redis://", "ConnectionStrings:redis" },
         { Node, "Node__Packs=no-such-pack;Mcp__MaxRequestBodyBytes=1", "Node:Packs,Mcp:MaxRequestBodyBytes" },
+        { Node, "Node__Packs=core,conformance", "Node:Packs,Mcp:Stateless=false" },
         { Coordinator, "ConnectionStrings__redis=", "ConnectionStrings:redis" },
         { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;Coordinator__MaxAttempts=0", "Coordinator:MaxAttempts" },
     };

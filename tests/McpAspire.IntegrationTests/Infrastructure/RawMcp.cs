@@ -33,6 +33,33 @@ public static class RawMcp
         return JsonNode.Parse(text)!.AsObject();
     }
 
+    /// <summary>Every JSON-RPC message of an SSE response, in the order they were sent.</summary>
+    public static async Task<JsonNode[]> ReadEventsAsync(HttpResponseMessage response) =>
+        (await response.Content.ReadAsStringAsync())
+            .Split('\n')
+            .Where(line => line.StartsWith("data:", StringComparison.Ordinal))
+            .Select(line => JsonNode.Parse(line[5..])!)
+            .ToArray();
+
+    /// <summary>Opens a session on a stateful endpoint: <c>initialize</c>, then <c>notifications/initialized</c>.</summary>
+    public static async Task<string> StartSessionAsync(HttpClient http, Uri url)
+    {
+        const string Initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
+        using var response = await http.SendAsync(Post(url, Initialize), TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var session = response.Headers.GetValues("Mcp-Session-Id").Single();
+        using var initialized = await http.SendAsync(InSession(Post(url, """{"jsonrpc":"2.0","method":"notifications/initialized"}"""), session), TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, initialized.StatusCode);
+        return session;
+    }
+
+    /// <summary>Adds the session header to a request.</summary>
+    public static HttpRequestMessage InSession(HttpRequestMessage request, string session)
+    {
+        request.Headers.Add("Mcp-Session-Id", session);
+        return request;
+    }
+
     public static int? ErrorCode(JsonObject message) => message["error"]?["code"]?.GetValue<int>();
 
     public static string? ErrorMessage(JsonObject message) => message["error"]?["message"]?.GetValue<string>();

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpNode;
 using McpAspire.McpNode.Services;
@@ -63,11 +62,7 @@ public sealed class DataPackTests : IClassFixture<DataPackTests.DataNode>
         var body = """{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"process_dataset","arguments":{"count":COUNT,"seed":7},"_meta":{"progressToken":"p-1"}}}"""
             .Replace("COUNT", count.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         using var response = await http.SendAsync(RawMcp.Post(_node.McpUrl, body), Cancel);
-        var events = (await response.Content.ReadAsStringAsync(Cancel))
-            .Split('\n')
-            .Where(line => line.StartsWith("data:", StringComparison.Ordinal))
-            .Select(line => JsonNode.Parse(line[5..])!)
-            .ToArray();
+        var events = await RawMcp.ReadEventsAsync(response);
 
         var notifications = events[..^1];
         Assert.Equal(expectedNotifications, notifications.Length);

@@ -8,8 +8,6 @@ namespace McpAspire.IntegrationTests.Node;
 /// <summary>A node with <c>Mcp:Stateless=false</c>: sessions, their errors, GET streams and DELETE.</summary>
 public sealed class NodeStatefulTests : IClassFixture<NodeStatefulTests.StatefulNode>, IDisposable
 {
-    private const string Initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
-
     private readonly ServiceHost<NodeOptions> _node;
     private readonly HttpClient _http = new();
 
@@ -53,7 +51,7 @@ public sealed class NodeStatefulTests : IClassFixture<NodeStatefulTests.Stateful
     [Fact]
     public async Task An_unknown_session_is_404_with_the_session_error()
     {
-        using var response = await _http.SendAsync(InSession(RawMcp.Post(_node.McpUrl, RawMcp.EchoCall), "no-such-session"), TestContext.Current.CancellationToken);
+        using var response = await _http.SendAsync(RawMcp.InSession(RawMcp.Post(_node.McpUrl, RawMcp.EchoCall), "no-such-session"), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal(-32001, RawMcp.ErrorCode(await RawMcp.ReadMessageAsync(response)));
@@ -65,8 +63,8 @@ public sealed class NodeStatefulTests : IClassFixture<NodeStatefulTests.Stateful
         var session = await StartSessionAsync();
         Assert.Equal("still serving", await EchoInSessionAsync(session));
 
-        using var delete = await _http.SendAsync(InSession(new HttpRequestMessage(HttpMethod.Delete, _node.McpUrl), session), TestContext.Current.CancellationToken);
-        using var after = await _http.SendAsync(InSession(RawMcp.Post(_node.McpUrl, RawMcp.EchoCall), session), TestContext.Current.CancellationToken);
+        using var delete = await _http.SendAsync(RawMcp.InSession(new HttpRequestMessage(HttpMethod.Delete, _node.McpUrl), session), TestContext.Current.CancellationToken);
+        using var after = await _http.SendAsync(RawMcp.InSession(RawMcp.Post(_node.McpUrl, RawMcp.EchoCall), session), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, delete.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
@@ -87,31 +85,18 @@ public sealed class NodeStatefulTests : IClassFixture<NodeStatefulTests.Stateful
 
     private HttpRequestMessage OpenStream(string session)
     {
-        var get = InSession(new HttpRequestMessage(HttpMethod.Get, _node.McpUrl), session);
+        var get = RawMcp.InSession(new HttpRequestMessage(HttpMethod.Get, _node.McpUrl), session);
         get.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
         return get;
     }
 
-    private async Task<string> StartSessionAsync()
-    {
-        using var response = await _http.SendAsync(RawMcp.Post(_node.McpUrl, Initialize), TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var session = response.Headers.GetValues("Mcp-Session-Id").Single();
-        using var initialized = await _http.SendAsync(InSession(RawMcp.Post(_node.McpUrl, """{"jsonrpc":"2.0","method":"notifications/initialized"}"""), session), TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.Accepted, initialized.StatusCode);
-        return session;
-    }
+    private Task<string> StartSessionAsync() => RawMcp.StartSessionAsync(_http, _node.McpUrl);
 
     private async Task<string> EchoInSessionAsync(string session)
     {
-        using var response = await _http.SendAsync(InSession(RawMcp.Post(_node.McpUrl, RawMcp.EchoCall), session), TestContext.Current.CancellationToken);
+        using var response = await _http.SendAsync(RawMcp.InSession(RawMcp.Post(_node.McpUrl, RawMcp.EchoCall), session), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await RawMcp.ReadMessageAsync(response))["result"]!["content"]![0]!["text"]!.GetValue<string>();
     }
 
-    private static HttpRequestMessage InSession(HttpRequestMessage request, string session)
-    {
-        request.Headers.Add("Mcp-Session-Id", session);
-        return request;
-    }
 }

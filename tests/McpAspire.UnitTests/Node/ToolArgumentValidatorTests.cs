@@ -69,4 +69,54 @@ public sealed class ToolArgumentValidatorTests
         Assert.Equal(ToolArgumentValidator.MaxViolations + 1, violations.Count);
         Assert.StartsWith("and ", violations[^1], StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("""{"name":"Ada","address":{"street":"1 Main St","city":"London"}}""", null)]
+    [InlineData("""{"name":"Ada","nick":"A"}""", "'nick' is not a known argument (additionalProperties is false)")]
+    [InlineData("""{"address":{"street":12}}""", "'address.street' must be a string, not a number")]
+    [InlineData("""{"address":"somewhere"}""", "'address' must be an object, not a string")]
+    public void Local_references_and_closed_objects_are_enforced(string arguments, string? violation)
+    {
+        var schema = JsonDocument.Parse("""
+            {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",
+             "$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},
+             "properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"}},
+             "additionalProperties":false}
+            """).RootElement;
+
+        var violations = ToolArgumentValidator.Validate(schema, JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(arguments));
+
+        if (violation is null)
+        {
+            Assert.Empty(violations);
+        }
+        else
+        {
+            Assert.Equal(violation, Assert.Single(violations));
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"$ref":"#"}""")]
+    [InlineData("""{"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"properties":{"x":{"$ref":"#/$defs/a"}}}""")]
+    [InlineData("""{"properties":{"x":{"$ref":"#/$defs/missing"}}}""")]
+    [InlineData("""{"properties":{"x":{"$ref":"https://example.com/schema"}}}""")]
+    public void Self_referring_missing_and_remote_references_end_without_a_violation(string schema) =>
+        Assert.Empty(ToolArgumentValidator.Validate(
+            JsonDocument.Parse(schema).RootElement,
+            JsonSerializer.Deserialize<Dictionary<string, JsonElement>>("""{"x":1}""")));
+
+    [Fact]
+    public void A_recursive_schema_checks_each_level_of_the_value()
+    {
+        var schema = JsonDocument.Parse("""
+            {"$defs":{"node":{"type":"object","properties":{"name":{"type":"string"},"child":{"$ref":"#/$defs/node"}}}},
+             "properties":{"root":{"$ref":"#/$defs/node"}}}
+            """).RootElement;
+
+        var violations = ToolArgumentValidator.Validate(schema, JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(
+            """{"root":{"name":"a","child":{"name":"b","child":{"name":3}}}}"""));
+
+        Assert.Equal("'root.child.child.name' must be a string, not a number", Assert.Single(violations));
+    }
 }
