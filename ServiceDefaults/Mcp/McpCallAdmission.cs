@@ -1,10 +1,14 @@
+using ModelContextProtocol.Protocol;
+
 namespace McpAspire.ServiceDefaults.Mcp;
 
 /// <summary>
 /// Decides whether a <c>tools/call</c> may run now. Register one in DI and the <c>/mcp</c> endpoint asks
-/// it before each call: an admitted call holds its lease until its answer has been sent; a refused one
-/// is answered at once with HTTP 503, <c>Retry-After</c> and a JSON-RPC "overloaded" error, so a
-/// gateway can send it to another server.
+/// it before each call. A refused call is answered at once with HTTP 503, <c>Retry-After</c> and a
+/// JSON-RPC "overloaded" error, so a gateway can send it to another server. An admitted call holds its
+/// lease until the tool has finished: the endpoint attaches the admission to the message, and a
+/// call-tool filter takes the lease with <see cref="McpAdmission.TakeLease"/> and releases it when the
+/// tool returns. A lease nobody took is released when the HTTP request ends.
 /// </summary>
 public interface IMcpCallAdmission
 {
@@ -15,6 +19,8 @@ public interface IMcpCallAdmission
 /// <summary>The outcome of <see cref="IMcpCallAdmission.AdmitAsync"/>.</summary>
 public sealed class McpAdmission : IDisposable
 {
+    private const string ItemKey = "McpAspire.Mcp.Admission";
+
     private IDisposable? _lease;
 
     private McpAdmission(IDisposable? lease, string? refusal, TimeSpan retryAfter)
@@ -36,6 +42,25 @@ public sealed class McpAdmission : IDisposable
     /// <summary>A refused call.</summary>
     public static McpAdmission Refused(string reason, TimeSpan retryAfter) => new(null, reason, retryAfter);
 
-    /// <summary>Releases the lease of an admitted call.</summary>
+    /// <summary>
+    /// Takes the lease attached to <paramref name="message"/> by the endpoint; the caller releases it when the
+    /// call has really finished, even if the HTTP request ended long before (stateful sessions, a client that
+    /// went away, a tool that ignores cancellation). <see langword="null"/> if there is none or it was released.
+    /// </summary>
+    public static IDisposable? TakeLease(JsonRpcMessage? message) =>
+        message?.Context?.Items is { } items && items.TryGetValue(ItemKey, out var value) && value is McpAdmission admission
+            ? Interlocked.Exchange(ref admission._lease, null)
+            : null;
+
+    /// <summary>Attaches this admission to the message it admits, for <see cref="TakeLease"/>.</summary>
+    public void AttachTo(JsonRpcMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        message.Context ??= new JsonRpcMessageContext();
+        message.Context.Items ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+        message.Context.Items[ItemKey] = this;
+    }
+
+    /// <summary>Releases the lease of an admitted call, unless it was taken.</summary>
     public void Dispose() => Interlocked.Exchange(ref _lease, null)?.Dispose();
 }

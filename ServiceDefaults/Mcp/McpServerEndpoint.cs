@@ -40,6 +40,8 @@ internal sealed class McpServerEndpoint(
             return;
         }
 
+        admission?.AttachTo(request.Message);
+
         var sessionId = context.Request.Headers[McpProtocol.SessionIdHeader].ToString();
         if (Options.Stateless)
         {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace McpAspire.IntegrationTests.Infrastructure;
@@ -17,10 +18,12 @@ public sealed class ServiceHost<TEntryPoint> : WebApplicationFactory<TEntryPoint
     where TEntryPoint : class
 {
     private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    public ServiceHost(IReadOnlyDictionary<string, string?> settings)
+    public ServiceHost(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? services = null)
     {
         _settings = settings;
+        _services = services;
         UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
     }
 
@@ -45,14 +48,31 @@ public sealed class ServiceHost<TEntryPoint> : WebApplicationFactory<TEntryPoint
         {
             builder.UseSetting(key, value);
         }
+
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
+        }
     }
 }
 
 /// <summary>Starts nodes and coordinators the way the tests need them.</summary>
 public static class TestServices
 {
-    public static ServiceHost<NodeOptions> StartNode(params (string Key, string? Value)[] settings) =>
-        new ServiceHost<NodeOptions>(settings.ToDictionary(setting => setting.Key, setting => setting.Value)).Start();
+    public static ServiceHost<NodeOptions> StartNode(params (string Key, string? Value)[] settings) => StartNode(null, settings);
+
+    /// <summary>A node with test services added, such as tools of the tests' own.</summary>
+    public static ServiceHost<NodeOptions> StartNode(Action<IServiceCollection>? services, params (string Key, string? Value)[] settings) =>
+        new ServiceHost<NodeOptions>(settings.ToDictionary(setting => setting.Key, setting => setting.Value), services).Start();
+
+    /// <summary>Adds the <c>stubborn</c> tool and its gate to a node, and a count of the requests it is handling.</summary>
+    public static void AddStubbornTool(IServiceCollection services)
+    {
+        services.AddSingleton<StubbornGate>();
+        services.AddSingleton<ActiveRequests>();
+        services.AddSingleton<IStartupFilter>(provider => provider.GetRequiredService<ActiveRequests>());
+        services.AddMcpServer().WithTools<StubbornTools>();
+    }
 
     public static ServiceHost<CoordinatorOptions> StartCoordinator(string redis, params (string Key, string? Value)[] settings) =>
         new ServiceHost<CoordinatorOptions>(settings.Append((Key: "ConnectionStrings:redis", Value: (string?)redis)).ToDictionary(setting => setting.Key, setting => setting.Value)).Start();

@@ -1,5 +1,7 @@
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpNode;
+using McpAspire.McpNode.Services;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace McpAspire.IntegrationTests.Node;
 
@@ -12,6 +14,7 @@ public sealed class CallLimitsTests : IClassFixture<CallLimitsTests.LimitedNode>
 
     // A 1 s default, a 1 s limit for get_capabilities by configuration; process_dataset keeps its own 1 h.
     public sealed class LimitedNode() : NodeFixture(
+        TestServices.AddStubbornTool,
         ("Node:Id", "limits-1"), ("Node:Packs", "core,data"), ("Node:CallTimeout", "00:00:01"), ("Node:ToolTimeouts:process_dataset", "00:00:02"));
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -51,6 +54,22 @@ public sealed class CallLimitsTests : IClassFixture<CallLimitsTests.LimitedNode>
 
         Assert.Contains("did not finish within 2 s", text, StringComparison.Ordinal);
         Assert.Contains("Node:ToolTimeouts:process_dataset", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_tool_that_ignores_cancellation_is_answered_at_its_limit_and_keeps_its_slot_until_it_ends()
+    {
+        var load = _node.Services.GetRequiredService<NodeLoad>();
+        var gate = _node.Services.GetRequiredService<StubbornGate>();
+
+        var text = await CallForErrorAsync("stubborn", "{}");
+        await gate.Started.WaitAsync(Cancel);
+        var whileStillRunning = load.InFlight;
+        gate.Finish.Release();
+
+        Assert.Contains("'stubborn' did not finish within 1 s", text, StringComparison.Ordinal);
+        Assert.Equal(1, whileStillRunning);
+        await Eventually.UntilAsync(() => Task.FromResult(load.InFlight == 0));
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Net;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpNode;
+using McpAspire.McpNode.Services;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.IntegrationTests.Node;
@@ -15,7 +17,7 @@ public sealed class NodeStatefulTests : IClassFixture<NodeStatefulTests.Stateful
 
     public NodeStatefulTests(StatefulNode fixture) => _node = fixture.Host;
 
-    public sealed class StatefulNode() : NodeFixture(("Mcp:Stateless", "false"));
+    public sealed class StatefulNode() : NodeFixture(TestServices.AddStubbornTool, ("Mcp:Stateless", "false"));
 
     [Fact]
     public async Task The_official_client_gets_a_session_and_calls_tools_in_it()
@@ -99,4 +101,27 @@ public sealed class NodeStatefulTests : IClassFixture<NodeStatefulTests.Stateful
         return (await RawMcp.ReadMessageAsync(response))["result"]!["content"]![0]!["text"]!.GetValue<string>();
     }
 
+    [Fact]
+    public async Task A_call_keeps_its_slot_after_its_client_goes_away_until_the_tool_ends()
+    {
+        var load = _node.Services.GetRequiredService<NodeLoad>();
+        var gate = _node.Services.GetRequiredService<StubbornGate>();
+        var requests = _node.Services.GetRequiredService<ActiveRequests>();
+        var session = await StartSessionAsync();
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var call = _http.SendAsync(
+            RawMcp.InSession(RawMcp.Post(_node.McpUrl, """{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"stubborn","arguments":{}}}"""), session),
+            abandon.Token);
+        await gate.Started.WaitAsync(TestContext.Current.CancellationToken);
+        await abandon.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        // The POST is over on the server too; in a session the tool runs on, and so must its lease.
+        await Eventually.UntilAsync(() => Task.FromResult(requests.Count == 0));
+        var afterThePostEnded = load.InFlight;
+        gate.Finish.Release();
+
+        Assert.Equal(1, afterThePostEnded);
+        await Eventually.UntilAsync(() => Task.FromResult(load.InFlight == 0));
+    }
 }
