@@ -69,7 +69,7 @@ public sealed class McpCluster : IAsyncDisposable
             var port = PortAllocator.GetFreePort();
             StoreConnectionString = $"{Loopback}:{port}";
             _store = Track(ResourceProcess.Start("store", "garnet", "dotnet",
-                [garnet, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", Loopback],
+                [garnet, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", Loopback, "--lua"],
                 new Dictionary<string, string>(), ServiceProjects.RepositoryRoot, _sink));
         }
         else if (store.Equals("redis", StringComparison.OrdinalIgnoreCase))

@@ -79,8 +79,8 @@ public static partial class NodeServiceExtensions
         else
         {
             builder.Services.AddHostedService<StandaloneNotice>();
-            builder.Services.AddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
             builder.Services.AddSingleton(_ => new TransactionLedger(null));
+            builder.Services.AddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
         }
 
         return builder;

@@ -133,4 +133,17 @@ public static class RedisCommands
         var reply = await client.ExecuteAsync(["LRANGE", key, 0, -1], cancellationToken);
         return reply.Items?.Select(item => item.AsString() ?? string.Empty).ToArray() ?? [];
     }
+
+    /// <summary>
+    /// <c>EVAL script numkeys key... arg...</c>: runs a Lua script atomically on the server and returns its reply.
+    /// Redis runs scripts by default; Garnet only when started with <c>--lua</c>.
+    /// </summary>
+    public static Task<RespValue> EvalAsync(this RedisClient client, string script, IReadOnlyList<string> keys, IReadOnlyList<RedisArgument> arguments, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(arguments);
+        RedisArgument[] command = ["EVAL", script, keys.Count, .. keys.Select(key => (RedisArgument)key), .. arguments];
+        return client.ExecuteAsync(command, cancellationToken);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using System.Text.Json;
 using McpAspire.ServiceDefaults.Redis;
 
@@ -7,7 +8,9 @@ namespace McpAspire.McpNode.Packs.Transactions;
 /// <summary>
 /// Runs an operation at most once per idempotency key and hands every caller with that key the first
 /// run's result. A key is bound to a fingerprint of its request: reusing it for a different request is
-/// refused. A failed run stores nothing, so a retry runs again.
+/// refused. A run only prepares its result and the ledger entry of its effect; the store commits both
+/// in one atomic step, so an effect is never recorded without its result or the reverse. A failed run
+/// commits nothing, so a retry runs again.
 /// </summary>
 public interface IIdempotencyStore
 {
@@ -16,11 +19,16 @@ public interface IIdempotencyStore
 
     /// <summary>
     /// Returns the stored result for <paramref name="key"/>, waiting while another caller runs it;
-    /// otherwise runs <paramref name="run"/> and stores its result for <paramref name="retention"/>.
+    /// otherwise runs <paramref name="prepare"/> and commits what it returns, the result kept for <paramref name="retention"/>.
     /// </summary>
     /// <exception cref="IdempotencyConflictException">The key was used for a request with another fingerprint.</exception>
-    Task<IdempotentResult> RunOnceAsync(string key, string fingerprint, Func<CancellationToken, Task<string>> run, TimeSpan retention, CancellationToken cancellationToken);
+    Task<IdempotentResult> RunOnceAsync(string key, string fingerprint, Func<CancellationToken, Task<IdempotentCommit>> prepare, TimeSpan retention, CancellationToken cancellationToken);
 }
+
+/// <summary>What a run commits: its result, and the ledger entry that records its effect. Both are written, or neither.</summary>
+/// <param name="Result">The result every caller with the key gets.</param>
+/// <param name="LedgerEntry">The entry appended to the <see cref="TransactionLedger"/>.</param>
+public sealed record IdempotentCommit(string Result, string LedgerEntry);
 
 /// <summary>A result and whether it came from an earlier run.</summary>
 /// <param name="Result">The stored result.</param>
@@ -49,10 +57,12 @@ public sealed class IdempotencyConflictException : Exception
 }
 
 /// <summary>
-/// Idempotency in Redis, shared by every node. The first caller claims the key with <c>SET NX</c> (a
-/// pending record that expires, so a crashed runner does not block the key for good), runs, and
-/// overwrites the claim with the result. Others poll until the result appears, or the claim vanishes and
-/// they may claim it themselves.
+/// Idempotency in Redis, shared by every node. The first caller claims the key with <c>SET NX</c>: a
+/// pending record with a random owner token that expires, so a crashed runner does not block the key
+/// for good. It prepares its result, then one Lua script appends the ledger entry and replaces the
+/// claim with the result, only if the claim is still its own. A runner whose claim expired and was
+/// taken over commits nothing and returns the new owner's result, so no effect is ever committed twice.
+/// Others poll until the result appears, or the claim vanishes and they may claim it themselves.
 /// </summary>
 public sealed class RedisIdempotencyStore(RedisClient redis, TimeProvider time) : IIdempotencyStore
 {
@@ -61,34 +71,43 @@ public sealed class RedisIdempotencyStore(RedisClient redis, TimeProvider time) 
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
+    // KEYS: the key's record, the ledger. ARGV: our claim, the ledger entry, the finished record, its retention in ms.
+    private const string CommitScript = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        redis.call('RPUSH', KEYS[2], ARGV[2])
+        redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+        return 1
+        """;
+
+    // KEYS: the key's record. ARGV: our claim. Deletes the claim only if it is still ours.
+    private const string ReleaseScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """;
+
+    private volatile bool _scriptsWork;
+
     /// <inheritdoc/>
     public bool IsShared => true;
 
     /// <inheritdoc/>
-    public async Task<IdempotentResult> RunOnceAsync(string key, string fingerprint, Func<CancellationToken, Task<string>> run, TimeSpan retention, CancellationToken cancellationToken)
+    public async Task<IdempotentResult> RunOnceAsync(string key, string fingerprint, Func<CancellationToken, Task<IdempotentCommit>> prepare, TimeSpan retention, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(prepare);
+        await EnsureScriptsWorkAsync(cancellationToken);
         var redisKey = $"mcpaspire:idempotency:{key}";
         while (true)
         {
-            var claim = JsonSerializer.Serialize(new StoredRecord(fingerprint, null));
+            var claim = JsonSerializer.Serialize(new StoredRecord(fingerprint, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), null));
             if (await redis.SetIfAbsentAsync(redisKey, claim, ClaimTtl, cancellationToken))
             {
-                string result;
-                try
+                var committed = await PrepareAndCommitAsync(redisKey, claim, fingerprint, prepare, retention, cancellationToken);
+                if (committed is not null)
                 {
-                    result = await run(cancellationToken);
-                }
-                catch
-                {
-                    // Nothing is stored for a failed run, so a retry runs again.
-                    await redis.DeleteAsync(redisKey, CancellationToken.None);
-                    throw;
+                    return new IdempotentResult(committed, Replayed: false);
                 }
 
-                // The run has happened: its result must be stored even if this caller has gone.
-                await redis.SetAsync(redisKey, JsonSerializer.Serialize(new StoredRecord(fingerprint, result)), retention, CancellationToken.None);
-                return new IdempotentResult(result, Replayed: false);
+                // The claim expired while this run prepared, and another caller took the key over: its run counts.
             }
 
             while (await redis.GetAsync(redisKey, cancellationToken) is { } stored)
@@ -109,14 +128,67 @@ public sealed class RedisIdempotencyStore(RedisClient redis, TimeProvider time) 
         }
     }
 
-    private sealed record StoredRecord(string Fingerprint, string? Result);
+    /// <summary>Runs <paramref name="prepare"/> and commits it; the result, or <see langword="null"/> if the claim was lost first.</summary>
+    private async Task<string?> PrepareAndCommitAsync(string redisKey, string claim, string fingerprint, Func<CancellationToken, Task<IdempotentCommit>> prepare, TimeSpan retention, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var work = await prepare(cancellationToken);
+            var finished = JsonSerializer.Serialize(new StoredRecord(fingerprint, null, work.Result));
+            var milliseconds = Math.Max(1, (long)Math.Ceiling(retention.TotalMilliseconds));
+
+            // Once prepared, the commit goes ahead even if this caller has gone: duplicates are waiting for it.
+            var reply = await redis.EvalAsync(CommitScript, [redisKey, TransactionLedger.Key], [claim, work.LedgerEntry, finished, milliseconds], CancellationToken.None);
+            return reply.Number == 1 ? work.Result : null;
+        }
+        catch
+        {
+            // Nothing was committed, or the reply was lost after the commit: the release only removes a claim still pending.
+            await ReleaseAsync(redisKey, claim);
+            throw;
+        }
+    }
+
+    /// <summary>Checks once that the store runs scripts, before any key is claimed; the error says how to fix it.</summary>
+    private async Task EnsureScriptsWorkAsync(CancellationToken cancellationToken)
+    {
+        if (_scriptsWork)
+        {
+            return;
+        }
+
+        try
+        {
+            await redis.EvalAsync("return 1", [], [], cancellationToken);
+            _scriptsWork = true;
+        }
+        catch (RedisServerException ex)
+        {
+            throw new RedisServerException(
+                $"The store does not run Lua scripts ({ex.Message}), and idempotent transfers commit with one. Start Garnet with --lua, or allow EVAL on Redis.", ex);
+        }
+    }
+
+    private async Task ReleaseAsync(string redisKey, string claim)
+    {
+        try
+        {
+            await redis.EvalAsync(ReleaseScript, [redisKey], [claim], CancellationToken.None);
+        }
+        catch (RedisException)
+        {
+            // The claim expires on its own after ClaimTtl; until then duplicates wait for it.
+        }
+    }
+
+    private sealed record StoredRecord(string Fingerprint, string? Owner, string? Result);
 }
 
 /// <summary>
 /// Idempotency in this process only, for a node without Redis. Duplicates on this node share one run;
 /// another node would run the request again, which <c>get_capabilities</c> reports.
 /// </summary>
-public sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotencyStore
+public sealed class InMemoryIdempotencyStore(TransactionLedger ledger, TimeProvider time) : IIdempotencyStore
 {
     /// <summary>Above this many keys, finished entries past their retention are swept on the next call.</summary>
     private const int SweepAbove = 10_000;
@@ -127,9 +199,9 @@ public sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotencySt
     public bool IsShared => false;
 
     /// <inheritdoc/>
-    public async Task<IdempotentResult> RunOnceAsync(string key, string fingerprint, Func<CancellationToken, Task<string>> run, TimeSpan retention, CancellationToken cancellationToken)
+    public async Task<IdempotentResult> RunOnceAsync(string key, string fingerprint, Func<CancellationToken, Task<IdempotentCommit>> prepare, TimeSpan retention, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(prepare);
         if (_entries.Count > SweepAbove)
         {
             Sweep(time.GetUtcNow());
@@ -167,9 +239,10 @@ public sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotencySt
 
             try
             {
-                var result = await run(cancellationToken);
-                mine.Result.SetResult(result);
-                return new IdempotentResult(result, Replayed: false);
+                var work = await prepare(cancellationToken);
+                ledger.AppendLocal(work.LedgerEntry);
+                mine.Result.SetResult(work.Result);
+                return new IdempotentResult(work.Result, Replayed: false);
             }
             catch (Exception ex)
             {

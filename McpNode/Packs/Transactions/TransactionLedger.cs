@@ -16,10 +16,16 @@ public sealed class TransactionLedger(RedisClient? redis)
 
     private readonly ConcurrentQueue<string> _local = new();
 
-    /// <summary>Appends one committed transfer.</summary>
-    public async Task AppendAsync(string transactionId, TransactionRequest transaction, CancellationToken cancellationToken)
+    /// <summary>The ledger entry of one transfer.</summary>
+    public static string EntryFor(string transactionId, TransactionRequest transaction)
     {
-        var entry = JsonSerializer.Serialize(new { transactionId, transaction.From, transaction.To, transaction.Amount, transaction.Currency });
+        ArgumentNullException.ThrowIfNull(transaction);
+        return JsonSerializer.Serialize(new { transactionId, transaction.From, transaction.To, transaction.Amount, transaction.Currency });
+    }
+
+    /// <summary>Appends one committed transfer.</summary>
+    public async Task AppendAsync(string entry, CancellationToken cancellationToken)
+    {
         if (redis is null)
         {
             _local.Enqueue(entry);
@@ -28,6 +34,9 @@ public sealed class TransactionLedger(RedisClient? redis)
 
         await redis.ListPushAsync(Key, entry, cancellationToken);
     }
+
+    /// <summary>Appends an entry to the in-process ledger; the in-memory idempotency store commits with it.</summary>
+    internal void AppendLocal(string entry) => _local.Enqueue(entry);
 
     /// <summary>Every entry, oldest first.</summary>
     public async Task<IReadOnlyList<string>> EntriesAsync(CancellationToken cancellationToken) =>

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using McpAspire.McpNode.Services;
+using McpAspire.ServiceDefaults.Redis;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol;
 using ModelContextProtocol.Server;
@@ -35,7 +36,9 @@ public sealed class TransactionTools(IIdempotencyStore store, TransactionLedger 
         Validate(transaction);
         if (idempotency_key is null)
         {
-            return await CommitAsync(transaction, cancellationToken);
+            var receipt = NewReceipt(transaction);
+            await ledger.AppendAsync(TransactionLedger.EntryFor(receipt.TransactionId, transaction), cancellationToken);
+            return receipt;
         }
 
         if (idempotency_key.Length is 0 or > 200)
@@ -48,7 +51,7 @@ public sealed class TransactionTools(IIdempotencyStore store, TransactionLedger 
             var outcome = await store.RunOnceAsync(
                 idempotency_key,
                 Fingerprint(transaction),
-                async token => JsonSerializer.Serialize(await CommitAsync(transaction, token)),
+                _ => Task.FromResult(Prepare(transaction)),
                 options.Value.IdempotencyRetention,
                 cancellationToken);
             return JsonSerializer.Deserialize<TransactionReceipt>(outcome.Result)! with { Replayed = outcome.Replayed };
@@ -57,14 +60,21 @@ public sealed class TransactionTools(IIdempotencyStore store, TransactionLedger 
         {
             throw new McpException($"{ex.Message} Use a new key for a new transfer.", ex);
         }
+        catch (RedisException ex)
+        {
+            throw new McpException($"The transfer could not be committed: {ex.Message} Retry with the same idempotency_key: the transfer happens once at most.", ex);
+        }
     }
 
-    private async Task<TransactionReceipt> CommitAsync(TransactionRequest transaction, CancellationToken cancellationToken)
+    /// <summary>The receipt and the ledger entry of a transfer, which the idempotency store commits together.</summary>
+    private IdempotentCommit Prepare(TransactionRequest transaction)
     {
-        var id = $"tx_{Guid.NewGuid():N}";
-        await ledger.AppendAsync(id, transaction, cancellationToken);
-        return new TransactionReceipt(id, "committed", transaction.From, transaction.To, transaction.Amount, transaction.Currency, node.Id, time.GetUtcNow(), Replayed: false);
+        var receipt = NewReceipt(transaction);
+        return new IdempotentCommit(JsonSerializer.Serialize(receipt), TransactionLedger.EntryFor(receipt.TransactionId, transaction));
     }
+
+    private TransactionReceipt NewReceipt(TransactionRequest transaction) =>
+        new($"tx_{Guid.NewGuid():N}", "committed", transaction.From, transaction.To, transaction.Amount, transaction.Currency, node.Id, time.GetUtcNow(), Replayed: false);
 
     private static void Validate(TransactionRequest transaction)
     {

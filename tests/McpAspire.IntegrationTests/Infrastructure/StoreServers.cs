@@ -85,7 +85,7 @@ public sealed class StoreServer : IAsyncDisposable
     {
         var garnet = await GarnetTool.LocateAsync(SilentSink.Instance, CancellationToken.None);
         port = port == 0 ? PortAllocator.GetFreePort() : port;
-        var process = ResourceProcess.Start("garnet", "garnet", "dotnet", [garnet, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", .. arguments],
+        var process = ResourceProcess.Start("garnet", "garnet", "dotnet", [garnet, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", .. arguments.Contains("--lua") ? arguments : ["--lua", .. arguments]],
             new Dictionary<string, string>(), ServiceProjects.RepositoryRoot, SilentSink.Instance);
         return await ReadyAsync(new StoreServer(process, port), ready);
     }
