@@ -1,5 +1,6 @@
 using Microsoft.Extensions.FileSystemGlobbing;
 using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
 
 namespace McpAspire.McpNode.Packs.Files;
 
@@ -83,6 +84,84 @@ public sealed class FileSandbox
 
     /// <summary>Whether a name inside a listed directory is hidden by the exclusions.</summary>
     public bool IsExcluded(string relativePath) => _excluded.Match(relativePath).HasMatches;
+
+    /// <summary>
+    /// Reads an authorized directory through <paramref name="read"/>. Where opens can be confined
+    /// (<see cref="ConfinedFiles"/>), the directory is opened from its root without following any symlink,
+    /// and read through that handle, so a link swapped in after the check cannot redirect it.
+    /// </summary>
+    public T ReadDirectory<T>(SandboxedPath target, Func<DirectoryInfo, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(read);
+        if (!ConfinedFiles.IsSupported)
+        {
+            return read(new DirectoryInfo(target.FullPath));
+        }
+
+        using var directory = ConfinedFiles.OpenDirectory(RootOf(target), RealRelative(target), target.RelativePath);
+        return read(new DirectoryInfo(ConfinedFiles.PathOf(directory)));
+    }
+
+    /// <summary>
+    /// Opens an authorized file for reading. Where opens can be confined, the file is opened from its root
+    /// without following any symlink, and its type and size are checked on the open handle.
+    /// </summary>
+    /// <exception cref="FileAccessDeniedException">The file changed since it was checked and is no longer allowed.</exception>
+    public SafeFileHandle OpenForRead(SandboxedPath target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return ConfinedFiles.IsSupported
+            ? ConfinedFiles.OpenFileForRead(RootOf(target), RealRelative(target), MaxFileBytes, target.RelativePath)
+            : File.OpenHandle(target.FullPath, FileMode.Open, FileAccess.Read);
+    }
+
+    /// <summary>
+    /// Replaces an authorized file atomically: the content goes to a new file beside it, which is renamed over it.
+    /// Where opens can be confined, both happen inside the directory opened from its root without following any
+    /// symlink. The new file keeps the old one's permissions; a new file is readable by its owner only.
+    /// </summary>
+    /// <exception cref="FileAccessDeniedException">The file or its directory changed since it was checked and is no longer allowed.</exception>
+    public void Replace(SandboxedPath target, ReadOnlySpan<byte> content)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (ConfinedFiles.IsSupported)
+        {
+            var relative = RealRelative(target);
+            var slash = relative.LastIndexOf('/');
+            ConfinedFiles.ReplaceFile(RootOf(target), slash < 0 ? string.Empty : relative[..slash], relative[(slash + 1)..], content, target.RelativePath);
+            return;
+        }
+
+        var temporary = Path.Combine(Path.GetDirectoryName(target.FullPath)!, $".{Path.GetFileName(target.FullPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = File.OpenHandle(temporary, FileMode.CreateNew, FileAccess.Write))
+            {
+                RandomAccess.Write(file, content, 0);
+            }
+
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(temporary, File.Exists(target.FullPath) ? File.GetUnixFileMode(target.FullPath) : UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            File.Move(temporary, target.FullPath, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    private string RootOf(SandboxedPath target) => _roots[target.Root.Name].RealPath;
+
+    /// <summary>The checked real path of <paramref name="target"/>, relative to its root's real path.</summary>
+    private string RealRelative(SandboxedPath target)
+    {
+        var root = RootOf(target);
+        return target.FullPath == root ? string.Empty : target.FullPath[(root.TrimEnd('/').Length + 1)..];
+    }
 
     /// <summary>Checks a request and returns where it leads.</summary>
     /// <exception cref="FileAccessDeniedException">The request is not allowed; the message says why.</exception>

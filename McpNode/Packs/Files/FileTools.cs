@@ -25,15 +25,17 @@ public sealed class FileTools(FileSandbox sandbox, FileAuditLog audit)
         [Description("The root's name, from list_roots.")] string root,
         [Description("The directory, relative to the root; empty for the root itself.")] string path = "")
     {
-        var target = Authorize(root, path, FileOperation.List);
-        var entries = new DirectoryInfo(target.FullPath).EnumerateFileSystemInfos()
-            .Where(entry => !sandbox.IsExcluded(Join(target.RelativePath, entry.Name)))
-            .OrderBy(entry => entry.Name, StringComparer.Ordinal)
-            .Select(entry => entry is DirectoryInfo
-                ? new DirectoryEntry(entry.Name, "directory", null)
-                : new DirectoryEntry(entry.Name, entry.LinkTarget is null ? "file" : "link", entry.LinkTarget is null ? ((FileInfo)entry).Length : null))
-            .ToArray();
-        return new DirectoryListing(root, target.RelativePath, entries);
+        return Guard(FileOperation.List, root, path, target =>
+        {
+            var entries = sandbox.ReadDirectory(target, directory => directory.EnumerateFileSystemInfos()
+                .Where(entry => !sandbox.IsExcluded(Join(target.RelativePath, entry.Name)))
+                .OrderBy(entry => entry.Name, StringComparer.Ordinal)
+                .Select(entry => entry is DirectoryInfo
+                    ? new DirectoryEntry(entry.Name, "directory", null)
+                    : new DirectoryEntry(entry.Name, entry.LinkTarget is null ? "file" : "link", entry.LinkTarget is null ? ((FileInfo)entry).Length : null))
+                .ToArray());
+            return new DirectoryListing(root, target.RelativePath, entries);
+        });
     }
 
     /// <summary>Reads a text file.</summary>
@@ -44,20 +46,35 @@ public sealed class FileTools(FileSandbox sandbox, FileAuditLog audit)
         [Description("The file, relative to the root.")] string path,
         CancellationToken cancellationToken = default)
     {
-        var target = Authorize(root, path, FileOperation.Read);
-        var bytes = await File.ReadAllBytesAsync(target.FullPath, cancellationToken);
-        return new FileContent(root, target.RelativePath, bytes.Length, Encoding.UTF8.GetString(bytes));
+        var (target, handle) = Guard(FileOperation.Read, root, path, target => (target, sandbox.OpenForRead(target)));
+        using (handle)
+        {
+            // Read at most one byte past the cap: a file that grew after it was checked is still refused.
+            var buffer = new byte[Math.Min(RandomAccess.GetLength(handle), sandbox.MaxFileBytes) + 1];
+            var length = 0;
+            int read;
+            while (length < buffer.Length && (read = await RandomAccess.ReadAsync(handle, buffer.AsMemory(length), length, cancellationToken)) > 0)
+            {
+                length += read;
+            }
+
+            if (length > sandbox.MaxFileBytes)
+            {
+                Deny(FileOperation.Read, root, path, $"'{path}' is larger than the {sandbox.MaxFileBytes}-byte cap (Files:MaxFileBytes).");
+            }
+
+            return new FileContent(root, target.RelativePath, length, Encoding.UTF8.GetString(buffer, 0, length));
+        }
     }
 
     /// <summary>Writes a text file.</summary>
     [McpServerTool(Name = "write_file", ReadOnly = false, Idempotent = true, Destructive = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Writes a UTF-8 text file inside a read-write root, replacing it if it exists. The directory must exist. " +
         "The write is atomic: readers see the old content or the new, never a part.")]
-    public async Task<FileWritten> WriteFileAsync(
+    public FileWritten WriteFile(
         [Description("The root's name, from list_roots.")] string root,
         [Description("The file, relative to the root.")] string path,
-        [Description("The text to write.")] string content,
-        CancellationToken cancellationToken = default)
+        [Description("The text to write.")] string content)
     {
         ArgumentNullException.ThrowIfNull(content);
         var bytes = Encoding.UTF8.GetBytes(content);
@@ -66,34 +83,24 @@ public sealed class FileTools(FileSandbox sandbox, FileAuditLog audit)
             Deny(FileOperation.Write, root, path, $"The content is larger than the {sandbox.MaxFileBytes}-byte cap (Files:MaxFileBytes).");
         }
 
-        var target = Authorize(root, path, FileOperation.Write);
-        var temporary = Path.Combine(Path.GetDirectoryName(target.FullPath)!, $".{Path.GetFileName(target.FullPath)}.{Guid.NewGuid():N}.tmp");
-        try
+        return Guard(FileOperation.Write, root, path, target =>
         {
-            await File.WriteAllBytesAsync(temporary, bytes, cancellationToken);
-            if (!OperatingSystem.IsWindows())
-            {
-                // The new file keeps the old one's permissions; a new file is readable by its owner only.
-                File.SetUnixFileMode(temporary, File.Exists(target.FullPath) ? File.GetUnixFileMode(target.FullPath) : UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-
-            File.Move(temporary, target.FullPath, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
-
-        return new FileWritten(root, target.RelativePath, bytes.Length);
+            sandbox.Replace(target, bytes);
+            return new FileWritten(root, target.RelativePath, bytes.Length);
+        });
     }
 
-    private SandboxedPath Authorize(string root, string path, FileOperation operation)
+    /// <summary>
+    /// Checks the request, then does <paramref name="access"/>, which may refuse too if the file changed in
+    /// between; the audit log gets one record either way.
+    /// </summary>
+    private T Guard<T>(FileOperation operation, string root, string path, Func<SandboxedPath, T> access)
     {
         try
         {
-            var target = sandbox.Authorize(root, path, operation);
+            var result = access(sandbox.Authorize(root, path, operation));
             audit.Record(operation, root, path, deniedBecause: null);
-            return target;
+            return result;
         }
         catch (FileAccessDeniedException ex)
         {
