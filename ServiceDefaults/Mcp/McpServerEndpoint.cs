@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,9 @@ internal sealed class McpServerEndpoint(
     // Resolved on first use: resolving it while endpoints are mapped would validate its options before
     // the host does, and report only the first bad section.
     private readonly Lazy<IMcpCallAdmission?> _admission = new(() => services.GetService(typeof(IMcpCallAdmission)) as IMcpCallAdmission);
+
+    /// <summary>How long a stateless server gets to end its loop on its own before it is cancelled.</summary>
+    private static readonly TimeSpan StatelessDrainTimeout = TimeSpan.FromSeconds(1);
 
     private McpEndpointOptions Options => endpointOptions.Value;
 
@@ -76,7 +80,7 @@ internal sealed class McpServerEndpoint(
         }
 
         context.Response.Headers[McpProtocol.SessionIdHeader] = session!.Id;
-        await WriteThroughTransportAsync(context, session.Transport, request.Message);
+        await WriteThroughTransportAsync(context, session.Transport, request.Message, stream: true);
     }
 
     public async Task HandleGetAsync(HttpContext context)
@@ -169,12 +173,23 @@ internal sealed class McpServerEndpoint(
         var running = server.RunAsync(ending.Token);
         try
         {
-            await WriteThroughTransportAsync(context, transport, message);
+            await WriteThroughTransportAsync(context, transport, message, stream: HasProgressToken(message));
         }
         finally
         {
-            await ending.CancelAsync();
+            // Disposing the transport completes its message channel, so the server's loop ends normally;
+            // cancelling first would end it with an exception, which costs more than the rest of an echo.
             await transport.DisposeAsync();
+            if (!running.IsCompleted)
+            {
+                await running.WaitAsync(StatelessDrainTimeout).ContinueWith(static _ => { }, TaskScheduler.Default);
+            }
+
+            if (!running.IsCompleted)
+            {
+                await ending.CancelAsync();
+            }
+
             await running.ContinueWith(static _ => { }, TaskScheduler.Default);
             await server.DisposeAsync();
         }
@@ -187,13 +202,34 @@ internal sealed class McpServerEndpoint(
         sessions.Add(session);
         session.Start();
         context.Response.Headers[McpProtocol.SessionIdHeader] = session.Id;
-        await WriteThroughTransportAsync(context, session.Transport, message);
+        await WriteThroughTransportAsync(context, session.Transport, message, stream: true);
     }
 
-    private static async Task WriteThroughTransportAsync(HttpContext context, StreamableHttpServerTransport transport, JsonRpcMessage message)
+    /// <summary>
+    /// Hands the message to the transport and writes what it answers. Streamed, each event goes out as it is
+    /// written: needed for progress, and in sessions, where the server may send requests to the client on the
+    /// stream. Otherwise the answer is one event, the response, so it is written whole with a Content-Length:
+    /// one send instead of a flush per event and a final chunk.
+    /// </summary>
+    private static async Task WriteThroughTransportAsync(HttpContext context, StreamableHttpServerTransport transport, JsonRpcMessage message, bool stream)
     {
         McpHttpResponses.PrepareEventStream(context.Response);
-        var wrote = await transport.HandlePostRequestAsync(message, context.Response.Body, context.RequestAborted);
+        bool wrote;
+        if (stream)
+        {
+            wrote = await transport.HandlePostRequestAsync(message, context.Response.Body, context.RequestAborted);
+        }
+        else
+        {
+            using var buffer = new MemoryStream();
+            wrote = await transport.HandlePostRequestAsync(message, buffer, context.RequestAborted);
+            if (wrote)
+            {
+                context.Response.ContentLength = buffer.Length;
+                await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);
+            }
+        }
+
         if (!wrote && !context.Response.HasStarted)
         {
             // Notifications and responses carry nothing back: 202 with no body, as the spec says.
@@ -204,6 +240,10 @@ internal sealed class McpServerEndpoint(
             context.Response.Headers.Remove("X-Accel-Buffering");
         }
     }
+
+    /// <summary>Whether the request asked for progress (<c>params._meta.progressToken</c>), which must stream.</summary>
+    private static bool HasProgressToken(JsonRpcMessage message) =>
+        message is JsonRpcRequest { Params: JsonObject parameters } && parameters["_meta"] is JsonObject meta && meta.ContainsKey("progressToken");
 
     private static Task SessionNotFoundAsync(HttpContext context, RequestId id) =>
         McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status404NotFound, McpErrorCodes.SessionNotFound,

@@ -74,6 +74,22 @@ public sealed class NodeEndpointTests : IClassFixture<NodeEndpointTests.Standalo
     }
 
     [Fact]
+    public async Task A_stateless_answer_is_sent_whole_unless_the_request_asked_for_progress()
+    {
+        const string WithProgress = """{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo","arguments":{"message":"still serving"},"_meta":{"progressToken":"p"}}}""";
+
+        using var whole = await _http.SendAsync(RawMcp.Post(_node.McpUrl, RawMcp.EchoCall), TestContext.Current.CancellationToken);
+        using var streamed = await _http.SendAsync(RawMcp.Post(_node.McpUrl, WithProgress), TestContext.Current.CancellationToken);
+
+        Assert.Equal("text/event-stream", whole.Content.Headers.ContentType!.MediaType);
+        Assert.NotEqual(true, whole.Headers.TransferEncodingChunked);
+        Assert.Equal((await whole.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken)).Length, whole.Content.Headers.ContentLength);
+        Assert.Equal("text/event-stream", streamed.Content.Headers.ContentType!.MediaType);
+        Assert.True(streamed.Headers.TransferEncodingChunked);
+        Assert.Equal("still serving", (await RawMcp.ReadMessageAsync(streamed))["result"]!["content"]![0]!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_notification_is_accepted_with_202_and_no_body()
     {
         using var response = await _http.SendAsync(RawMcp.Post(_node.McpUrl, """{"jsonrpc":"2.0","method":"notifications/initialized"}"""), TestContext.Current.CancellationToken);
