@@ -237,7 +237,7 @@ public sealed class ConformanceTools
               },
               "properties": {
                 "name": { "type": "string", "description": "A person's name." },
-                "address": { "$ref": "#/$defs/address" }
+                "address": { "$ref": "#/$defs/address", "description": "Where the person lives." }
               },
               "additionalProperties": false
             }
