@@ -16,7 +16,7 @@ public static class ToolArgumentValidator
     /// <summary>At most this many violations are reported; a huge bad array must not make a huge answer.</summary>
     public const int MaxViolations = 20;
 
-    /// <summary>At most this many <c>$ref</c>s are followed in a row; a schema that refers to itself must not loop.</summary>
+    /// <summary>At most this many <c>$ref</c>s are followed in a row for one value; a schema that refers to itself must not loop.</summary>
     public const int MaxReferenceHops = 16;
 
     /// <summary>Each violation, as "'path' rule"; empty when the arguments fit the schema.</summary>
@@ -27,12 +27,17 @@ public static class ToolArgumentValidator
         return violations.Count > MaxViolations ? [.. violations.Take(MaxViolations), $"and {violations.Count - MaxViolations} more"] : violations;
     }
 
-    private static void ValidateInto(JsonElement root, JsonElement schema, IDictionary<string, JsonElement>? arguments, List<string> violations)
+    /// <summary>Checks an object's members against <paramref name="schema"/>, and against what its <c>$ref</c> points to unless <paramref name="followReference"/> is off.</summary>
+    private static void ValidateInto(JsonElement root, JsonElement schema, IDictionary<string, JsonElement>? arguments, List<string> violations, int hops = 0, bool followReference = true)
     {
-        schema = Resolve(root, schema);
         if (schema.ValueKind != JsonValueKind.Object)
         {
             return;
+        }
+
+        if (followReference && hops < MaxReferenceHops && Target(root, schema) is { } target)
+        {
+            ValidateInto(root, target, arguments, violations, hops + 1);
         }
 
         if (schema.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.Array)
@@ -46,15 +51,16 @@ public static class ToolArgumentValidator
             }
         }
 
-        if (arguments is null || !schema.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object)
+        var hasProperties = schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object;
+        var closed = schema.TryGetProperty("additionalProperties", out var additional) && additional.ValueKind == JsonValueKind.False;
+        if (arguments is null || (!hasProperties && !closed))
         {
             return;
         }
 
-        var closed = schema.TryGetProperty("additionalProperties", out var additional) && additional.ValueKind == JsonValueKind.False;
         foreach (var (name, value) in arguments)
         {
-            if (properties.TryGetProperty(name, out var propertySchema))
+            if (hasProperties && properties.TryGetProperty(name, out var propertySchema))
             {
                 Check(root, propertySchema, value, name, violations);
             }
@@ -65,12 +71,17 @@ public static class ToolArgumentValidator
         }
     }
 
-    private static void Check(JsonElement root, JsonElement schema, JsonElement value, string path, List<string> violations)
+    private static void Check(JsonElement root, JsonElement schema, JsonElement value, string path, List<string> violations, int hops = 0)
     {
-        schema = Resolve(root, schema);
         if (schema.ValueKind != JsonValueKind.Object || violations.Count > MaxViolations)
         {
             return;
+        }
+
+        // A $ref's target applies, and so do the keywords beside it (JSON Schema 2020-12).
+        if (hops < MaxReferenceHops && Target(root, schema) is { } target)
+        {
+            Check(root, target, value, path, violations, hops + 1);
         }
 
         if (schema.TryGetProperty("type", out var type) && !MatchesType(type, value))
@@ -117,7 +128,7 @@ public static class ToolArgumentValidator
                 }
 
                 var inner = new List<string>();
-                ValidateInto(root, schema, nested, inner);
+                ValidateInto(root, schema, nested, inner, followReference: false);
                 foreach (var violation in inner)
                 {
                     // Nested paths read "'parent.child' ...".
@@ -128,31 +139,26 @@ public static class ToolArgumentValidator
         }
     }
 
-    /// <summary>Follows local <c>$ref</c>s (<c>#</c> or <c>#/a/b</c>) within the tool's own schema; any other is left alone.</summary>
-    private static JsonElement Resolve(JsonElement root, JsonElement schema)
+    /// <summary>What a local <c>$ref</c> (<c>#</c> or <c>#/a/b</c>) of <paramref name="schema"/> points to; <see langword="null"/> for none, a remote one, or one that leads nowhere.</summary>
+    private static JsonElement? Target(JsonElement root, JsonElement schema)
     {
-        for (var hop = 0; hop < MaxReferenceHops; hop++)
+        if (!schema.TryGetProperty("$ref", out var reference) || reference.ValueKind != JsonValueKind.String
+            || reference.GetString() is not { } pointer || (pointer != "#" && !pointer.StartsWith("#/", StringComparison.Ordinal)))
         {
-            if (schema.ValueKind != JsonValueKind.Object || !schema.TryGetProperty("$ref", out var reference)
-                || reference.GetString() is not { } pointer || (pointer != "#" && !pointer.StartsWith("#/", StringComparison.Ordinal)))
-            {
-                return schema;
-            }
-
-            var target = root;
-            foreach (var token in pointer == "#" ? [] : pointer[2..].Split('/'))
-            {
-                var name = token.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
-                if (target.ValueKind != JsonValueKind.Object || !target.TryGetProperty(name, out target))
-                {
-                    return default;
-                }
-            }
-
-            schema = target;
+            return null;
         }
 
-        return default;
+        var target = root;
+        foreach (var token in pointer == "#" ? [] : pointer[2..].Split('/'))
+        {
+            var name = token.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
+            if (target.ValueKind != JsonValueKind.Object || !target.TryGetProperty(name, out target))
+            {
+                return null;
+            }
+        }
+
+        return target;
     }
 
     private static void CheckNumber(JsonElement schema, double number, string path, List<string> violations)

@@ -208,8 +208,8 @@ internal sealed class McpServerEndpoint(
     /// <summary>
     /// Hands the message to the transport and writes what it answers. Streamed, each event goes out as it is
     /// written: needed for progress, and in sessions, where the server may send requests to the client on the
-    /// stream. Otherwise the answer is one event, the response, so it is written whole with a Content-Length:
-    /// one send instead of a flush per event and a final chunk.
+    /// stream. Otherwise the answer is the response (plus any log messages the tool sent), so it is held and
+    /// written whole with a Content-Length, in one send, unless it grows past <see cref="WholeAnswerStream.MaxHeldBytes"/>.
     /// </summary>
     private static async Task WriteThroughTransportAsync(HttpContext context, StreamableHttpServerTransport transport, JsonRpcMessage message, bool stream)
     {
@@ -221,13 +221,9 @@ internal sealed class McpServerEndpoint(
         }
         else
         {
-            using var buffer = new MemoryStream();
-            wrote = await transport.HandlePostRequestAsync(message, buffer, context.RequestAborted);
-            if (wrote)
-            {
-                context.Response.ContentLength = buffer.Length;
-                await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);
-            }
+            await using var answer = new WholeAnswerStream(context.Response);
+            wrote = await transport.HandlePostRequestAsync(message, answer, context.RequestAborted);
+            await answer.CompleteAsync(context.RequestAborted);
         }
 
         if (!wrote && !context.Response.HasStarted)

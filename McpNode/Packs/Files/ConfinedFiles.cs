@@ -22,8 +22,6 @@ internal static partial class ConfinedFiles
     private const int Exclusive = 0x80;
     private const int NoControllingTerminal = 0x100;
     private const int NonBlocking = 0x800;
-    private const int DirectoryOnly = 0x10000;
-    private const int NoFollow = 0x20000;
     private const int CloseOnExec = 0x80000;
     private const ulong ResolveNoSymlinks = 0x04;
     private const ulong ResolveBeneath = 0x08;
@@ -33,7 +31,10 @@ internal static partial class ConfinedFiles
     private const uint StatxSize = 0x200;
     private const int ModeOffset = 28;
     private const int SizeOffset = 40;
+    private const int NotPermitted = 1;
     private const int NoSuchFile = 2;
+    private const int TryAgain = 11;
+    private const int PermissionDenied = 13;
     private const int NotADirectory = 20;
     private const int CrossDevice = 18;
     private const int TooManyLinks = 40;
@@ -46,6 +47,10 @@ internal static partial class ConfinedFiles
 
     /// <summary>The file type of a directory.</summary>
     public const ushort Directory = 0x4000;
+
+    // O_DIRECTORY and O_NOFOLLOW differ between architectures; the other flags used here do not.
+    private static readonly int DirectoryOnly = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
+    private static readonly int NoFollow = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
 
     private static readonly Lazy<bool> Openat2Works = new(Probe);
 
@@ -71,7 +76,7 @@ internal static partial class ConfinedFiles
         var handle = OpenBeneath(root, relative, ReadOnly | NonBlocking | NoControllingTerminal | CloseOnExec, shownPath);
         try
         {
-            var (mode, size) = Stat((int)handle.DangerousGetHandle(), string.Empty, AtEmptyPath);
+            var (mode, size) = Stat((int)handle.DangerousGetHandle(), string.Empty, AtEmptyPath, shownPath);
             if ((mode & TypeMask) != RegularFile)
             {
                 throw new FileAccessDeniedException($"'{shownPath}' is not a regular file (a directory, device, pipe or socket).");
@@ -110,6 +115,10 @@ internal static partial class ConfinedFiles
             }
 
             mode = existing & 0xFFFu;
+        }
+        else if (Marshal.GetLastPInvokeError() is var errno && errno != NoSuchFile)
+        {
+            throw Failure(errno, shownPath);
         }
 
         var temporary = $".{name}.{Guid.NewGuid():N}.tmp";
@@ -159,8 +168,8 @@ internal static partial class ConfinedFiles
         return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw Failure(Marshal.GetLastPInvokeError(), shownPath);
     }
 
-    private static (uint Mode, long Size) Stat(int directory, string path, int flags) =>
-        TryStat(directory, path, flags, out var mode, out var size) ? (mode, size) : throw Failure(Marshal.GetLastPInvokeError(), path);
+    private static (uint Mode, long Size) Stat(int directory, string path, int flags, string shownPath) =>
+        TryStat(directory, path, flags, out var mode, out var size) ? (mode, size) : throw Failure(Marshal.GetLastPInvokeError(), shownPath);
 
     private static bool TryStat(int directory, string path, int flags, out uint mode, out long size)
     {
@@ -178,7 +187,8 @@ internal static partial class ConfinedFiles
 
     private static Exception Failure(int errno, string shownPath) => errno switch
     {
-        TooManyLinks or CrossDevice => new FileAccessDeniedException($"'{shownPath}' changed while it was being opened (a symbolic link appeared on its way); try again."),
+        TooManyLinks or CrossDevice or TryAgain => new FileAccessDeniedException($"'{shownPath}' changed while it was being opened (a symbolic link appeared or a directory moved on its way); try again."),
+        PermissionDenied or NotPermitted => new FileAccessDeniedException($"The operating system does not let this node open '{shownPath}'."),
         NoSuchFile => new FileAccessDeniedException($"'{shownPath}' does not exist."),
         NotADirectory => new FileAccessDeniedException($"A part of '{shownPath}' is not a directory."),
         _ => new IOException($"'{shownPath}' could not be opened (errno {errno})."),
@@ -187,7 +197,7 @@ internal static partial class ConfinedFiles
     /// <summary>Whether openat2 works here: old kernels lack it (ENOSYS), and some seccomp filters refuse it (EPERM).</summary>
     private static bool Probe()
     {
-        var how = new OpenHow { Flags = ReadOnly | DirectoryOnly | CloseOnExec, Resolve = ResolveBeneath | ResolveNoSymlinks };
+        var how = new OpenHow { Flags = (ulong)(ReadOnly | DirectoryOnly | CloseOnExec), Resolve = ResolveBeneath | ResolveNoSymlinks };
         var fd = (int)Openat2(SysOpenat2, AtFdCwd, ".", ref how, (nuint)Marshal.SizeOf<OpenHow>());
         using var probe = fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : null;
         return probe is not null;

@@ -51,7 +51,7 @@ public sealed class FileAccessDeniedException : Exception
 /// or sockets), nothing over the size cap. Globs then decide what may be read or written, and the
 /// exclusions (secrets) win over everything.
 /// </summary>
-public sealed class FileSandbox
+public sealed partial class FileSandbox
 {
     /// <summary>The longest path accepted, in characters.</summary>
     public const int MaxPathLength = 1024;
@@ -63,9 +63,14 @@ public sealed class FileSandbox
     private readonly Matcher _excluded;
 
     /// <summary>Builds the sandbox from the <c>Files</c> options.</summary>
-    public FileSandbox(IOptions<FilesOptions> options)
+    public FileSandbox(IOptions<FilesOptions> options, ILogger<FileSandbox>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (OperatingSystem.IsLinux() && !ConfinedFiles.IsSupported && logger is not null)
+        {
+            LogUnconfined(logger);
+        }
+
         _options = options.Value;
         _roots = _options.Roots.ToDictionary(
             root => root.Name,
@@ -365,4 +370,8 @@ public sealed class FileSandbox
 
         return matcher;
     }
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning,
+        Message = "openat2 is not available (Linux before 5.6, or a seccomp filter refuses it): files are opened by path after they are checked, so a client that can write in a root could swap a path in between")]
+    private static partial void LogUnconfined(ILogger logger);
 }

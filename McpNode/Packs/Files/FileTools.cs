@@ -21,11 +21,10 @@ public sealed class FileTools(FileSandbox sandbox, FileAuditLog audit)
     /// <summary>Lists a directory.</summary>
     [McpServerTool(Name = "list_directory", ReadOnly = true, Idempotent = true, Destructive = false, OpenWorld = false, UseStructuredContent = true)]
     [Description("Lists a directory inside a root: names, kinds (file or directory) and sizes. Excluded files (secrets) are not shown.")]
-    public DirectoryListing ListDirectory(
+    public Task<DirectoryListing> ListDirectoryAsync(
         [Description("The root's name, from list_roots.")] string root,
-        [Description("The directory, relative to the root; empty for the root itself.")] string path = "")
-    {
-        return Guard(FileOperation.List, root, path, target =>
+        [Description("The directory, relative to the root; empty for the root itself.")] string path = "") =>
+        GuardAsync(FileOperation.List, root, path, target =>
         {
             var entries = sandbox.ReadDirectory(target, directory => directory.EnumerateFileSystemInfos()
                 .Where(entry => !sandbox.IsExcluded(Join(target.RelativePath, entry.Name)))
@@ -34,21 +33,20 @@ public sealed class FileTools(FileSandbox sandbox, FileAuditLog audit)
                     ? new DirectoryEntry(entry.Name, "directory", null)
                     : new DirectoryEntry(entry.Name, entry.LinkTarget is null ? "file" : "link", entry.LinkTarget is null ? ((FileInfo)entry).Length : null))
                 .ToArray());
-            return new DirectoryListing(root, target.RelativePath, entries);
+            return ValueTask.FromResult(new DirectoryListing(root, target.RelativePath, entries));
         });
-    }
 
     /// <summary>Reads a text file.</summary>
     [McpServerTool(Name = "read_file", ReadOnly = true, Idempotent = true, Destructive = false, OpenWorld = false, UseStructuredContent = true)]
     [Description("Reads a text file inside a root, up to the size cap, as UTF-8.")]
-    public async Task<FileContent> ReadFileAsync(
+    public Task<FileContent> ReadFileAsync(
         [Description("The root's name, from list_roots.")] string root,
         [Description("The file, relative to the root.")] string path,
-        CancellationToken cancellationToken = default)
-    {
-        var (target, handle) = Guard(FileOperation.Read, root, path, target => (target, sandbox.OpenForRead(target)));
-        using (handle)
+        CancellationToken cancellationToken = default) =>
+        GuardAsync(FileOperation.Read, root, path, async target =>
         {
+            using var handle = sandbox.OpenForRead(target);
+
             // Read at most one byte past the cap: a file that grew after it was checked is still refused.
             var buffer = new byte[Math.Min(RandomAccess.GetLength(handle), sandbox.MaxFileBytes) + 1];
             var length = 0;
@@ -58,20 +56,16 @@ public sealed class FileTools(FileSandbox sandbox, FileAuditLog audit)
                 length += read;
             }
 
-            if (length > sandbox.MaxFileBytes)
-            {
-                Deny(FileOperation.Read, root, path, $"'{path}' is larger than the {sandbox.MaxFileBytes}-byte cap (Files:MaxFileBytes).");
-            }
-
-            return new FileContent(root, target.RelativePath, length, Encoding.UTF8.GetString(buffer, 0, length));
-        }
-    }
+            return length > sandbox.MaxFileBytes
+                ? throw new FileAccessDeniedException($"'{path}' is larger than the {sandbox.MaxFileBytes}-byte cap (Files:MaxFileBytes).")
+                : new FileContent(root, target.RelativePath, length, Encoding.UTF8.GetString(buffer, 0, length));
+        });
 
     /// <summary>Writes a text file.</summary>
     [McpServerTool(Name = "write_file", ReadOnly = false, Idempotent = true, Destructive = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Writes a UTF-8 text file inside a read-write root, replacing it if it exists. The directory must exist. " +
         "The write is atomic: readers see the old content or the new, never a part.")]
-    public FileWritten WriteFile(
+    public Task<FileWritten> WriteFileAsync(
         [Description("The root's name, from list_roots.")] string root,
         [Description("The file, relative to the root.")] string path,
         [Description("The text to write.")] string content)
@@ -83,30 +77,38 @@ public sealed class FileTools(FileSandbox sandbox, FileAuditLog audit)
             Deny(FileOperation.Write, root, path, $"The content is larger than the {sandbox.MaxFileBytes}-byte cap (Files:MaxFileBytes).");
         }
 
-        return Guard(FileOperation.Write, root, path, target =>
+        return GuardAsync(FileOperation.Write, root, path, target =>
         {
             sandbox.Replace(target, bytes);
-            return new FileWritten(root, target.RelativePath, bytes.Length);
+            return ValueTask.FromResult(new FileWritten(root, target.RelativePath, bytes.Length));
         });
     }
 
     /// <summary>
     /// Checks the request, then does <paramref name="access"/>, which may refuse too if the file changed in
-    /// between; the audit log gets one record either way.
+    /// between. The audit log gets one record: allowed once the access has succeeded, or denied with the reason.
     /// </summary>
-    private T Guard<T>(FileOperation operation, string root, string path, Func<SandboxedPath, T> access)
+    private async Task<T> GuardAsync<T>(FileOperation operation, string root, string path, Func<SandboxedPath, ValueTask<T>> access)
     {
+        T result;
         try
         {
-            var result = access(sandbox.Authorize(root, path, operation));
-            audit.Record(operation, root, path, deniedBecause: null);
-            return result;
+            result = await access(sandbox.Authorize(root, path, operation));
         }
         catch (FileAccessDeniedException ex)
         {
             Deny(operation, root, path, ex.Message);
             throw;
         }
+        catch (IOException ex)
+        {
+            // The full message may name disk paths: it goes to the audit log, and the client gets a general one.
+            audit.Record(operation, root, path, $"I/O error: {ex.Message}");
+            throw new McpException($"'{path}' could not be accessed: an I/O error on the node. The audit log has the details.", ex);
+        }
+
+        audit.Record(operation, root, path, deniedBecause: null);
+        return result;
     }
 
     private void Deny(FileOperation operation, string root, string path, string reason)

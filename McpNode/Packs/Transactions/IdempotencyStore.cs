@@ -99,7 +99,9 @@ public sealed class RedisIdempotencyStore(RedisClient redis, TimeProvider time) 
         while (true)
         {
             var claim = JsonSerializer.Serialize(new StoredRecord(fingerprint, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), null));
-            if (await redis.SetIfAbsentAsync(redisKey, claim, ClaimTtl, cancellationToken))
+            // Not cancellable: a claim the server took but the caller never heard of would block retries for ClaimTtl.
+            cancellationToken.ThrowIfCancellationRequested();
+            if (await redis.SetIfAbsentAsync(redisKey, claim, ClaimTtl, CancellationToken.None))
             {
                 var committed = await PrepareAndCommitAsync(redisKey, claim, fingerprint, prepare, retention, cancellationToken);
                 if (committed is not null)

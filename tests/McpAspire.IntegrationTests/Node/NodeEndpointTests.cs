@@ -90,6 +90,19 @@ public sealed class NodeEndpointTests : IClassFixture<NodeEndpointTests.Standalo
     }
 
     [Fact]
+    public async Task A_stateless_answer_larger_than_what_is_held_back_is_streamed_intact()
+    {
+        var message = new string('m', 100_000);
+        var call = """{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{"message":"MESSAGE"}}}"""
+            .Replace("MESSAGE", message, StringComparison.Ordinal);
+
+        using var response = await _http.SendAsync(RawMcp.Post(_node.McpUrl, call), TestContext.Current.CancellationToken);
+
+        Assert.True(response.Headers.TransferEncodingChunked);
+        Assert.Equal(message, (await RawMcp.ReadMessageAsync(response))["result"]!["content"]![0]!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_notification_is_accepted_with_202_and_no_body()
     {
         using var response = await _http.SendAsync(RawMcp.Post(_node.McpUrl, """{"jsonrpc":"2.0","method":"notifications/initialized"}"""), TestContext.Current.CancellationToken);

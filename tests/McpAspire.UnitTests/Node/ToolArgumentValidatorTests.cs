@@ -119,4 +119,30 @@ public sealed class ToolArgumentValidatorTests
 
         Assert.Equal("'root.child.child.name' must be a string, not a number", Assert.Single(violations));
     }
+
+    [Theory]
+    [InlineData("""{"x":"toolong"}""", "'x' must have at most 3 characters")]
+    [InlineData("""{"x":5}""", "'x' must be a string, not a number")]
+    public void Keywords_beside_a_reference_apply_with_its_target(string arguments, string violation)
+    {
+        var schema = JsonDocument.Parse("""{"$defs":{"s":{"type":"string"}},"properties":{"x":{"$ref":"#/$defs/s","maxLength":3}}}""").RootElement;
+
+        Assert.Equal(violation, Assert.Single(ToolArgumentValidator.Validate(schema, JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(arguments))));
+    }
+
+    [Fact]
+    public void A_closed_schema_without_properties_refuses_every_argument()
+    {
+        var schema = JsonDocument.Parse("""{"type":"object","additionalProperties":false}""").RootElement;
+
+        Assert.Equal(
+            ["'a' is not a known argument (additionalProperties is false)"],
+            ToolArgumentValidator.Validate(schema, JsonSerializer.Deserialize<Dictionary<string, JsonElement>>("""{"a":1}""")));
+    }
+
+    [Fact]
+    public void A_reference_that_is_not_a_string_is_ignored_not_a_crash() =>
+        Assert.Empty(ToolArgumentValidator.Validate(
+            JsonDocument.Parse("""{"properties":{"x":{"$ref":42}}}""").RootElement,
+            JsonSerializer.Deserialize<Dictionary<string, JsonElement>>("""{"x":1}""")));
 }
