@@ -20,6 +20,7 @@ public sealed partial class McpGateway(
     Registry.NodeRegistry registry,
     IOptions<CoordinatorOptions> options,
     IOptions<McpEndpointOptions> endpointOptions,
+    McpHostGuard guard,
     ILogger<McpGateway> logger)
 {
     /// <summary>The protocol version offered to clients that ask for one this gateway does not know.</summary>
@@ -38,6 +39,11 @@ public sealed partial class McpGateway(
     public async Task HandlePostAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (await guard.RefuseAsync(context))
+        {
+            return;
+        }
+
         using var request = await McpHttpRequestReader.ReadAsync(context, endpointOptions.Value);
         if (request is null)
         {

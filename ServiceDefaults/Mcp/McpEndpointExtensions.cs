@@ -29,6 +29,7 @@ public static class McpEndpointExtensions
             .BindConfiguration(McpEndpointOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<McpHostGuard>();
         return services;
     }
 

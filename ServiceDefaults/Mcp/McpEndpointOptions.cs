@@ -18,4 +18,18 @@ public sealed class McpEndpointOptions
     /// <summary>The largest request body accepted, in bytes; larger bodies get 413. Default 1 MiB.</summary>
     [Range(1024, 256L * 1024 * 1024, ErrorMessage = "Mcp:MaxRequestBodyBytes must be between 1024 (1 KiB) and 268435456 (256 MiB).")]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Host names accepted in the <c>Host</c> header (<c>*</c> for any). Empty (the default): loopback names
+    /// only when the service listens on loopback addresses only, any name otherwise. Set it to the names
+    /// clients use when the service is reachable from other machines.
+    /// </summary>
+    public List<string> AllowedHosts { get; } = [];
+
+    /// <summary>
+    /// Origins (<c>scheme://host[:port]</c>) accepted in an <c>Origin</c> header (<c>*</c> for any); requests
+    /// without one are not affected. Empty (the default): loopback origins when the service listens on
+    /// loopback only, otherwise only origins on the request's own host.
+    /// </summary>
+    public List<string> AllowedOrigins { get; } = [];
 }

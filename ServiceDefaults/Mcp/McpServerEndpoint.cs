@@ -15,6 +15,7 @@ internal sealed class McpServerEndpoint(
     IOptions<McpServerOptions> serverOptions,
     IOptions<McpEndpointOptions> endpointOptions,
     McpSessionStore sessions,
+    McpHostGuard guard,
     IServiceProvider services,
     ILoggerFactory loggerFactory)
 {
@@ -29,6 +30,11 @@ internal sealed class McpServerEndpoint(
 
     public async Task HandlePostAsync(HttpContext context)
     {
+        if (await guard.RefuseAsync(context))
+        {
+            return;
+        }
+
         using var request = await McpHttpRequestReader.ReadAsync(context, Options);
         if (request is null)
         {
@@ -85,6 +91,11 @@ internal sealed class McpServerEndpoint(
 
     public async Task HandleGetAsync(HttpContext context)
     {
+        if (await guard.RefuseAsync(context))
+        {
+            return;
+        }
+
         if (Options.Stateless)
         {
             context.Response.Headers.Allow = "POST";
@@ -140,6 +151,11 @@ internal sealed class McpServerEndpoint(
 
     public async Task HandleDeleteAsync(HttpContext context)
     {
+        if (await guard.RefuseAsync(context))
+        {
+            return;
+        }
+
         if (Options.Stateless)
         {
             context.Response.Headers.Allow = "POST";

@@ -201,6 +201,16 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     }
 
     [Fact]
+    public async Task A_rebound_host_is_forbidden_and_the_coordinator_keeps_serving()
+    {
+        using var response = await _http.SendAsync(RawMcp.Rebound(cluster.Coordinator.McpUrl, "evil.example.com", "http://evil.example.com"), Cancel);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("Mcp:AllowedHosts", RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response)), StringComparison.Ordinal);
+        Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+    }
+
+    [Fact]
     public async Task An_unknown_method_is_method_not_found()
     {
         using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":9,"method":"resources/list"}"""), Cancel);

@@ -33,6 +33,19 @@ public static class RawMcp
         return JsonNode.Parse(text)!.AsObject();
     }
 
+    /// <summary>The echo call as a page on another site would send it after rebinding its name to this machine.</summary>
+    public static HttpRequestMessage Rebound(Uri url, string host, string? origin)
+    {
+        var request = Post(url, EchoCall);
+        request.Headers.Host = host;
+        if (origin is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Origin", origin);
+        }
+
+        return request;
+    }
+
     /// <summary>Every JSON-RPC message of an SSE response, in the order they were sent.</summary>
     public static async Task<JsonNode[]> ReadEventsAsync(HttpResponseMessage response) =>
         (await response.Content.ReadAsStringAsync())

@@ -102,6 +102,22 @@ public sealed class NodeEndpointTests : IClassFixture<NodeEndpointTests.Standalo
         Assert.Equal(message, (await RawMcp.ReadMessageAsync(response))["result"]!["content"]![0]!["text"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("evil.example.com", "http://evil.example.com", "Host 'evil.example.com'")]
+    [InlineData("evil.example.com", null, "Host 'evil.example.com'")]
+    [InlineData("127.0.0.1", "http://evil.example.com", "Origin 'http://evil.example.com'")]
+    [InlineData("localhost", "null", "Origin 'null'")]
+    public async Task A_rebound_host_or_foreign_origin_is_forbidden_and_the_node_keeps_serving(string host, string? origin, string named)
+    {
+        using var response = await _http.SendAsync(RawMcp.Rebound(_node.McpUrl, host, origin), TestContext.Current.CancellationToken);
+        using var local = await _http.SendAsync(RawMcp.Rebound(_node.McpUrl, "localhost", "http://localhost:6274"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains(named, RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response)), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, local.StatusCode);
+        Assert.Equal("still serving", await RawMcp.EchoAsync(_http, _node.McpUrl));
+    }
+
     [Fact]
     public async Task A_notification_is_accepted_with_202_and_no_body()
     {
