@@ -2,6 +2,7 @@ using McpAspire.ServiceDefaults.Mcp;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -17,6 +18,7 @@ public static class McpEndpointExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddMcpEndpointOptions();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<McpSessionStore>();
         builder.Services.AddSingleton<McpServerEndpoint>();
         return builder;

@@ -19,6 +19,14 @@ public sealed class McpEndpointOptions
     [Range(1024, 256L * 1024 * 1024, ErrorMessage = "Mcp:MaxRequestBodyBytes must be between 1024 (1 KiB) and 268435456 (256 MiB).")]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>How long a session may stay idle (no request, no open stream) before it is ended. Default 2 h.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00", ErrorMessage = "Mcp:SessionIdleTimeout must be between 1 second and 7 days.")]
+    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>How many idle sessions are kept; past it, the longest idle are ended first. Default 10,000.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Mcp:MaxIdleSessions must be between 1 and 1000000.")]
+    public int MaxIdleSessions { get; set; } = 10_000;
+
     /// <summary>
     /// Host names accepted in the <c>Host</c> header (<c>*</c> for any). Empty (the default): loopback names
     /// only when the service listens on loopback addresses only, any name otherwise. Set it to the names

@@ -16,6 +16,7 @@ internal sealed class McpServerEndpoint(
     IOptions<McpEndpointOptions> endpointOptions,
     McpSessionStore sessions,
     McpHostGuard guard,
+    TimeProvider time,
     IServiceProvider services,
     ILoggerFactory loggerFactory)
 {
@@ -86,7 +87,10 @@ internal sealed class McpServerEndpoint(
         }
 
         context.Response.Headers[McpProtocol.SessionIdHeader] = session!.Id;
-        await WriteThroughTransportAsync(context, session.Transport, request.Message, stream: true);
+        using (session.Use())
+        {
+            await WriteThroughTransportAsync(context, session.Transport, request.Message, stream: true);
+        }
     }
 
     public async Task HandleGetAsync(HttpContext context)
@@ -214,11 +218,14 @@ internal sealed class McpServerEndpoint(
     private async Task HandleInitializeAsync(HttpContext context, JsonRpcMessage message)
     {
         // The session outlives this request, so it resolves services from the root provider, not the request scope.
-        var session = new McpSession(McpSessionStore.NewId(), serverOptions.Value, loggerFactory, services);
-        sessions.Add(session);
-        session.Start();
-        context.Response.Headers[McpProtocol.SessionIdHeader] = session.Id;
-        await WriteThroughTransportAsync(context, session.Transport, message, stream: true);
+        var session = new McpSession(McpSessionStore.NewId(), serverOptions.Value, loggerFactory, services, time);
+        using (session.Use())
+        {
+            await sessions.AddAsync(session);
+            session.Start();
+            context.Response.Headers[McpProtocol.SessionIdHeader] = session.Id;
+            await WriteThroughTransportAsync(context, session.Transport, message, stream: true);
+        }
     }
 
     /// <summary>
