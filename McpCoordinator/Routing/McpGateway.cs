@@ -32,8 +32,9 @@ public sealed partial class McpGateway(
         Version = typeof(McpGateway).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
     };
 
-    private static readonly string InformationalVersion =
-        typeof(McpGateway).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+    private static readonly string Instructions =
+        $"McpAspire coordinator {typeof(McpGateway).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0"}: " +
+        "tools come from the cluster's nodes; each call runs on the least-loaded node that has the tool.";
 
     /// <summary>Handles a POST to <c>/mcp</c>.</summary>
     public async Task HandlePostAsync(HttpContext context)
@@ -68,6 +69,7 @@ public sealed partial class McpGateway(
         using var operation = McpOperation.StartServer(rpc, toolName, request.ProtocolVersion);
         // Error answers written anywhere below mark the operation failed (see McpHttpResponses.WriteErrorAsync).
         context.Features.Set(operation);
+        var perRequest = McpProtocol.IsPerRequest(request.ProtocolVersion);
         switch (rpc.Method)
         {
             case RequestMethods.Initialize:
@@ -76,18 +78,43 @@ public sealed partial class McpGateway(
             case RequestMethods.Ping:
                 await ReplyAsync(context, rpc, new EmptyResult(), typeof(EmptyResult));
                 break;
+            case RequestMethods.ServerDiscover when perRequest:
+                await ReplyAsync(context, rpc, Discover(), typeof(DiscoverResult));
+                break;
             case RequestMethods.ToolsList:
-                await ReplyAsync(context, rpc, new ListToolsResult { Tools = [.. registry.Current.Tools] }, typeof(ListToolsResult));
+                var tools = new ListToolsResult { Tools = [.. registry.Current.Tools] };
+                if (perRequest)
+                {
+                    // From 2026-07-28 a list says how long it may be cached; the cluster's set can change at any time.
+                    tools.TimeToLive = TimeSpan.Zero;
+                    tools.CacheScope = CacheScope.Private;
+                }
+
+                await ReplyAsync(context, rpc, tools, typeof(ListToolsResult));
                 break;
             case RequestMethods.ToolsCall:
                 await CallToolAsync(context, request, rpc, toolName, operation);
                 break;
             default:
-                await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.MethodNotFound,
-                    $"Method not found: '{rpc.Method}'. The coordinator serves initialize, ping, tools/list and tools/call.", rpc.Id);
+                // From 2026-07-28 an unknown method is also an HTTP 404, so intermediaries can tell.
+                await McpHttpResponses.WriteErrorAsync(context, perRequest ? StatusCodes.Status404NotFound : StatusCodes.Status200OK, McpErrorCodes.MethodNotFound,
+                    $"Method not found: '{rpc.Method}'. The coordinator serves {(perRequest ? "server/discover" : "initialize")}, ping, tools/list and tools/call.", rpc.Id);
                 break;
         }
     }
+
+    private static DiscoverResult Discover() => new()
+    {
+        SupportedVersions = [McpProtocol.LatestVersion],
+        Capabilities = new ServerCapabilities { Tools = new ToolsCapability() },
+        Instructions = Instructions,
+        TimeToLive = TimeSpan.Zero,
+        CacheScope = CacheScope.Private,
+        Meta = new System.Text.Json.Nodes.JsonObject
+        {
+            ["io.modelcontextprotocol/serverInfo"] = JsonSerializer.SerializeToNode(ServerInfo, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(Implementation))),
+        },
+    };
 
     private static InitializeResult Initialize(JsonRpcRequest rpc)
     {
@@ -99,7 +126,7 @@ public sealed partial class McpGateway(
                 : FallbackInitializeVersion,
             Capabilities = new ServerCapabilities { Tools = new ToolsCapability() },
             ServerInfo = ServerInfo,
-            Instructions = $"McpAspire coordinator {InformationalVersion}: tools come from the cluster's nodes; each call runs on the least-loaded node that has the tool.",
+            Instructions = Instructions,
         };
     }
 

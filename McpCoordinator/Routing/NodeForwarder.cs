@@ -29,6 +29,14 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
         upstream.Content.Headers.ContentType = JsonContentType;
         upstream.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
         upstream.Headers.TryAddWithoutValidation(McpProtocol.ProtocolVersionHeader, request.ProtocolVersion);
+        foreach (var header in (ReadOnlySpan<string>)[McpProtocol.MethodHeader, McpProtocol.NameHeader])
+        {
+            // The reader checked they match the body; a 2026-07-28 node requires them.
+            if (context.Request.Headers[header] is { Count: 1 } value)
+            {
+                upstream.Headers.TryAddWithoutValidation(header, value.ToString());
+            }
+        }
 
         HttpResponseMessage response;
         try

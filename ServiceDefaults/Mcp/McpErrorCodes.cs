@@ -18,6 +18,12 @@ public static class McpErrorCodes
     /// <summary>A transport-level rejection (headers, size, session) that has no more specific code.</summary>
     public const int ServerError = -32000;
 
+    /// <summary>A standard header (<c>Mcp-Method</c>, <c>Mcp-Name</c>, <c>MCP-Protocol-Version</c>) is missing, malformed or disagrees with the body.</summary>
+    public const int HeaderMismatch = -32020;
+
+    /// <summary>The request's protocol version is one this endpoint does not serve; the error's data lists those it does.</summary>
+    public const int UnsupportedProtocolVersion = -32022;
+
     /// <summary>The session in <c>Mcp-Session-Id</c> is unknown or has ended.</summary>
     public const int SessionNotFound = -32001;
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
@@ -15,6 +16,9 @@ namespace McpAspire.ServiceDefaults.Mcp;
 /// </summary>
 public static class McpHttpRequestReader
 {
+    /// <summary>The most members a request's params object may have.</summary>
+    private const int MaxParamsMembers = 1024;
+
     /// <summary>How much of an oversized body is read and discarded, at least, before the 413 is sent.</summary>
     private const long MinimumDrainBudget = 1024 * 1024;
 
@@ -44,17 +48,12 @@ public static class McpHttpRequestReader
             return null;
         }
 
-        var version = request.Headers[McpProtocol.ProtocolVersionHeader].ToString();
-        if (version.Length == 0)
+        if (!await HasSupportedVersionAsync(context))
         {
-            version = McpProtocol.DefaultVersion;
-        }
-        else if (!McpProtocol.IsSupported(version))
-        {
-            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ServerError,
-                $"Bad Request: unsupported MCP-Protocol-Version '{Truncate(version)}'. Supported: {string.Join(", ", McpProtocol.SupportedVersions)}.");
             return null;
         }
+
+        var declared = DeclaredVersion(request);
 
         if (request.ContentLength > options.MaxRequestBodyBytes)
         {
@@ -79,14 +78,128 @@ public static class McpHttpRequestReader
         }
 
         var message = await ParseAsync(context, buffer.AsMemory(0, length));
-        if (message is null)
+        if (message is null || !await AgreesWithHeadersAsync(context, message, declared))
         {
             ArrayPool<byte>.Shared.Return(buffer);
             return null;
         }
 
-        return new McpHttpRequest(message, buffer, length, version);
+        return new McpHttpRequest(message, buffer, length, declared ?? McpProtocol.DefaultVersion);
     }
+
+    /// <summary>
+    /// Checks <c>MCP-Protocol-Version</c> (on any method): absent means <see cref="McpProtocol.DefaultVersion"/>;
+    /// an unsupported value is answered 400 with the supported list, and <see langword="false"/> returned.
+    /// </summary>
+    public static async Task<bool> HasSupportedVersionAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var headers = context.Request.Headers[McpProtocol.ProtocolVersionHeader];
+        if (headers.Count == 0 || (headers.Count == 1 && McpProtocol.IsSupported(headers[0]!)))
+        {
+            return true;
+        }
+
+        var supported = new JsonObject { ["supported"] = new JsonArray([.. McpProtocol.SupportedVersions.Select(v => JsonValue.Create(v))]), ["requested"] = headers.ToString() };
+        await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.UnsupportedProtocolVersion,
+            $"Bad Request: unsupported MCP-Protocol-Version '{Truncate(headers.ToString())}'. Supported: {string.Join(", ", McpProtocol.SupportedVersions)}.", data: supported);
+        return false;
+    }
+
+    /// <summary>The version named by <c>MCP-Protocol-Version</c>, or <see langword="null"/> when the header is absent.</summary>
+    public static string? DeclaredVersion(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var header = request.Headers[McpProtocol.ProtocolVersionHeader].ToString();
+        return header.Length == 0 ? null : header;
+    }
+
+    /// <summary>Answers a message whose params have the wrong shape, or whose standard headers disagree with it.</summary>
+    private static async Task<bool> AgreesWithHeadersAsync(HttpContext context, JsonRpcMessage message, string? declared)
+    {
+        var id = message is JsonRpcMessageWithId withId ? withId.Id : default;
+        string? invalid;
+        try
+        {
+            invalid = ParamsProblem(message);
+        }
+        catch (ArgumentException)
+        {
+            // JSON nodes refuse a member given twice when first read.
+            invalid = "params has a member given more than once";
+        }
+
+        if (invalid is not null)
+        {
+            // A request gets its answer as a JSON-RPC error; a notification has none, so the status says it.
+            var status = message is JsonRpcRequest ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest;
+            await McpHttpResponses.WriteErrorAsync(context, status, McpErrorCodes.InvalidParams, $"Invalid params: {invalid}.", id);
+            return false;
+        }
+
+        if (McpRequestHeaders.Check(context.Request.Headers, message, declared) is { } mismatch)
+        {
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.HeaderMismatch, $"Header mismatch: {mismatch}.", id);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Checks the shape of params that every server relies on before a handler sees them.</summary>
+    private static string? ParamsProblem(JsonRpcMessage message)
+    {
+        var (method, parameters) = message switch
+        {
+            JsonRpcRequest request => (request.Method, request.Params),
+            JsonRpcNotification notification => (notification.Method, notification.Params),
+            _ => (null, null),
+        };
+
+        if (parameters is not null and not JsonObject)
+        {
+            return $"'params' must be an object, not {KindOf(parameters)}";
+        }
+
+        var members = parameters as JsonObject ?? [];
+        if (members.Count > MaxParamsMembers)
+        {
+            // Reading the count also reads every member, so a member given twice is refused here (see AgreesWithHeadersAsync).
+            return $"params has {members.Count} members; at most {MaxParamsMembers} are accepted";
+        }
+
+        return method switch
+        {
+            RequestMethods.ToolsCall or RequestMethods.PromptsGet => MemberProblem(members, "name", requireString: true) ?? ArgumentsProblem(members),
+            RequestMethods.ResourcesRead => MemberProblem(members, "uri", requireString: true),
+            _ => null,
+        };
+    }
+
+    private static string? MemberProblem(JsonObject members, string name, bool requireString)
+    {
+        var present = members.TryGetPropertyValue(name, out var value);
+        if (!present || value is null)
+        {
+            return requireString ? $"params.{name} is required (a string)" : null;
+        }
+
+        return value.GetValueKind() == JsonValueKind.String ? null : $"params.{name} must be a string, not {KindOf(value)}";
+    }
+
+    private static string? ArgumentsProblem(JsonObject members) =>
+        members.TryGetPropertyValue("arguments", out var arguments) && arguments is not null and not JsonObject
+            ? $"params.arguments must be an object of named arguments, not {KindOf(arguments)}"
+            : null;
+
+    private static string KindOf(JsonNode node) => node.GetValueKind() switch
+    {
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "an object",
+    };
 
     private static bool AcceptsJsonAndEventStream(HttpRequest request)
     {
@@ -189,80 +302,27 @@ public static class McpHttpRequestReader
 
     private static async Task<JsonRpcMessage?> ParseAsync(HttpContext context, ReadOnlyMemory<byte> body)
     {
-        var shape = Inspect(body.Span);
-        switch (shape)
+        if (JsonRpcEnvelope.Check(body.Span) is { } problem)
         {
-            case BodyShape.Object:
-                break;
-            case BodyShape.Array:
-                await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.InvalidRequest,
-                    "Invalid Request: JSON-RPC batches are not supported; send one message per POST.");
-                return null;
-            case BodyShape.OtherJson:
-                await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.InvalidRequest,
-                    "Invalid Request: the body must be a JSON-RPC message object.");
-                return null;
-            default:
-                await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ParseError,
-                    "Parse error: the body is not valid JSON.");
-                return null;
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, problem.Code, problem.Message);
+            return null;
         }
 
         try
         {
-            var message = JsonSerializer.Deserialize(body.Span, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage))) as JsonRpcMessage;
-            if (message is not null && message.JsonRpc == "2.0")
+            if (JsonSerializer.Deserialize(body.Span, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage))) is JsonRpcMessage message)
             {
                 return message;
             }
         }
         catch (JsonException)
         {
-            // Valid JSON that the SDK cannot map to a message: answered below as an invalid request.
+            // A well-formed envelope the SDK still cannot map (a malformed 'error' member, say): answered below.
         }
 
         await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.InvalidRequest,
             "Invalid Request: the body is not a JSON-RPC 2.0 request, notification or response (check 'jsonrpc', 'method', 'id').");
         return null;
-    }
-
-    private enum BodyShape
-    {
-        Invalid,
-        Object,
-        Array,
-        OtherJson,
-    }
-
-    /// <summary>Checks the body is well-formed JSON and finds its top-level shape, without allocating a DOM.</summary>
-    private static BodyShape Inspect(ReadOnlySpan<byte> body)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
-            if (!reader.Read())
-            {
-                return BodyShape.Invalid;
-            }
-
-            var first = reader.TokenType;
-            reader.Skip();
-            if (reader.Read())
-            {
-                return BodyShape.Invalid;
-            }
-
-            return first switch
-            {
-                JsonTokenType.StartObject => BodyShape.Object,
-                JsonTokenType.StartArray => BodyShape.Array,
-                _ => BodyShape.OtherJson,
-            };
-        }
-        catch (JsonException)
-        {
-            return BodyShape.Invalid;
-        }
     }
 
     private static string Truncate(string value) => value.Length <= 40 ? value : string.Concat(value.AsSpan(0, 40), "...");

@@ -54,6 +54,13 @@ internal sealed class McpServerEndpoint(
         admission?.AttachTo(request.Message);
 
         var sessionId = context.Request.Headers[McpProtocol.SessionIdHeader].ToString();
+        var perRequest = McpProtocol.IsPerRequest(request.ProtocolVersion);
+        if (perRequest && !Options.Stateless)
+        {
+            await SessionsOnlyAsync(context, request);
+            return;
+        }
+
         if (Options.Stateless)
         {
             if (sessionId.Length > 0)
@@ -63,7 +70,7 @@ internal sealed class McpServerEndpoint(
                 return;
             }
 
-            await HandleStatelessAsync(context, request.Message);
+            await HandleStatelessAsync(context, request.Message, unknownMethodIsNotFound: perRequest);
             return;
         }
 
@@ -80,16 +87,15 @@ internal sealed class McpServerEndpoint(
             return;
         }
 
-        if (!sessions.TryGet(sessionId, out var session))
+        if (await FindSessionAsync(context, sessionId, RequestIdOf(request.Message)) is not { } session)
         {
-            await SessionNotFoundAsync(context, RequestIdOf(request.Message));
             return;
         }
 
-        context.Response.Headers[McpProtocol.SessionIdHeader] = session!.Id;
+        context.Response.Headers[McpProtocol.SessionIdHeader] = session.Id;
         using (session.Use())
         {
-            await WriteThroughTransportAsync(context, session.Transport, request.Message, stream: true);
+            await WriteThroughTransportAsync(context, session.Transport, request.Message, hold: false);
         }
     }
 
@@ -100,11 +106,8 @@ internal sealed class McpServerEndpoint(
             return;
         }
 
-        if (Options.Stateless)
+        if (await NoSessionsAsync(context, "has no server-to-client stream; use POST"))
         {
-            context.Response.Headers.Allow = "POST";
-            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, McpErrorCodes.ServerError,
-                "Method Not Allowed: this endpoint is stateless and has no server-to-client stream; use POST.");
             return;
         }
 
@@ -123,13 +126,12 @@ internal sealed class McpServerEndpoint(
             return;
         }
 
-        if (!sessions.TryGet(sessionId, out var session))
+        if (await FindSessionAsync(context, sessionId, default) is not { } session)
         {
-            await SessionNotFoundAsync(context, default);
             return;
         }
 
-        if (!session!.TryOpenGetStream())
+        if (!session.TryOpenGetStream())
         {
             await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status409Conflict, McpErrorCodes.ServerError,
                 "Conflict: this session already has an open GET stream.");
@@ -160,11 +162,8 @@ internal sealed class McpServerEndpoint(
             return;
         }
 
-        if (Options.Stateless)
+        if (await NoSessionsAsync(context, "has no sessions to end"))
         {
-            context.Response.Headers.Allow = "POST";
-            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, McpErrorCodes.ServerError,
-                "Method Not Allowed: this endpoint is stateless and has no sessions to end.");
             return;
         }
 
@@ -173,6 +172,11 @@ internal sealed class McpServerEndpoint(
         {
             await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ServerError,
                 "Bad Request: Mcp-Session-Id header is required.");
+            return;
+        }
+
+        if (await FindSessionAsync(context, sessionId, default) is null)
+        {
             return;
         }
 
@@ -185,7 +189,71 @@ internal sealed class McpServerEndpoint(
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
 
-    private async Task HandleStatelessAsync(HttpContext context, JsonRpcMessage message)
+    /// <summary>
+    /// Refuses a per-request version (2026-07-28) on a stateful endpoint. That revision removed sessions, and
+    /// the features a stateful endpoint exists for (sampling, elicitation, logging levels, subscriptions) work
+    /// differently there; rather than serve such a client without them, the error lists the versions that
+    /// have them, and clients fall back to <c>initialize</c> with one (the official SDKs do so by themselves).
+    /// </summary>
+    private static Task SessionsOnlyAsync(HttpContext context, McpHttpRequest request)
+    {
+        var sessionVersions = McpProtocol.SupportedVersions.Where(version => !McpProtocol.IsPerRequest(version)).ToArray();
+        var data = new JsonObject
+        {
+            ["supported"] = new JsonArray([.. sessionVersions.Select(version => JsonValue.Create(version))]),
+            ["requested"] = request.ProtocolVersion,
+        };
+        return McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.UnsupportedProtocolVersion,
+            $"Unsupported protocol version: this endpoint runs stateful sessions, which {request.ProtocolVersion} removed. " +
+            $"Send initialize with one of {string.Join(", ", sessionVersions)}.", RequestIdOf(request.Message), data);
+    }
+
+    /// <summary>
+    /// Answers GET and DELETE where there are no sessions: an unsupported version is 400; a stateless endpoint,
+    /// or a per-request version (2026-07-28 removed sessions and the GET stream), is 405.
+    /// </summary>
+    private async Task<bool> NoSessionsAsync(HttpContext context, string what)
+    {
+        if (!await McpHttpRequestReader.HasSupportedVersionAsync(context))
+        {
+            return true;
+        }
+
+        var version = McpHttpRequestReader.DeclaredVersion(context.Request);
+        var why = version is not null && McpProtocol.IsPerRequest(version) ? $"protocol version {version}"
+            : Options.Stateless ? "this endpoint, which is stateless,"
+            : null;
+        if (why is null)
+        {
+            return false;
+        }
+
+        context.Response.Headers.Allow = "POST";
+        await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, McpErrorCodes.ServerError,
+            $"Method Not Allowed: {why} {what}.");
+        return true;
+    }
+
+    /// <summary>The session a request names, or <see langword="null"/> after answering 404 (unknown or ended) or 403 (another user's).</summary>
+    private async Task<McpSession?> FindSessionAsync(HttpContext context, string sessionId, RequestId id)
+    {
+        if (!sessions.TryGet(sessionId, out var session))
+        {
+            await SessionNotFoundAsync(context, id);
+            return null;
+        }
+
+        if (session!.Owner != McpSessionOwner.Of(context.User))
+        {
+            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status403Forbidden, McpErrorCodes.ServerError,
+                "Forbidden: this session was opened by another user; send initialize to start your own.", id);
+            return null;
+        }
+
+        return session;
+    }
+
+    private async Task HandleStatelessAsync(HttpContext context, JsonRpcMessage message, bool unknownMethodIsNotFound)
     {
         var transport = new StreamableHttpServerTransport(loggerFactory) { Stateless = true };
         var server = McpServer.Create(transport, serverOptions.Value, loggerFactory, context.RequestServices);
@@ -193,7 +261,7 @@ internal sealed class McpServerEndpoint(
         var running = server.RunAsync(ending.Token);
         try
         {
-            await WriteThroughTransportAsync(context, transport, message, stream: HasProgressToken(message));
+            await WriteThroughTransportAsync(context, transport, message, hold: !HasProgressToken(message), unknownMethodIsNotFound);
         }
         finally
         {
@@ -218,33 +286,28 @@ internal sealed class McpServerEndpoint(
     private async Task HandleInitializeAsync(HttpContext context, JsonRpcMessage message)
     {
         // The session outlives this request, so it resolves services from the root provider, not the request scope.
-        var session = new McpSession(McpSessionStore.NewId(), serverOptions.Value, loggerFactory, services, time);
+        var session = new McpSession(McpSessionStore.NewId(), McpSessionOwner.Of(context.User), serverOptions.Value, loggerFactory, services, time);
         using (session.Use())
         {
             await sessions.AddAsync(session);
             session.Start();
             context.Response.Headers[McpProtocol.SessionIdHeader] = session.Id;
-            await WriteThroughTransportAsync(context, session.Transport, message, stream: true);
+            await WriteThroughTransportAsync(context, session.Transport, message, hold: false);
         }
     }
 
     /// <summary>
-    /// Hands the message to the transport and writes what it answers. Streamed, each event goes out as it is
+    /// Hands the message to the transport and writes what it answers. Not held, each event goes out as it is
     /// written: needed for progress, and in sessions, where the server may send requests to the client on the
-    /// stream. Otherwise the answer is the response (plus any log messages the tool sent), so it is held and
-    /// written whole with a Content-Length, in one send, unless it grows past <see cref="WholeAnswerStream.MaxHeldBytes"/>.
+    /// stream. Held, the answer is the response (plus any log messages the tool sent), written whole with a
+    /// Content-Length in one send, unless it grows past <see cref="AnswerStream.MaxHeldBytes"/>.
     /// </summary>
-    private static async Task WriteThroughTransportAsync(HttpContext context, StreamableHttpServerTransport transport, JsonRpcMessage message, bool stream)
+    private static async Task WriteThroughTransportAsync(HttpContext context, StreamableHttpServerTransport transport, JsonRpcMessage message, bool hold, bool unknownMethodIsNotFound = false)
     {
         McpHttpResponses.PrepareEventStream(context.Response);
         bool wrote;
-        if (stream)
+        await using (var answer = new AnswerStream(context.Response, hold, unknownMethodIsNotFound))
         {
-            wrote = await transport.HandlePostRequestAsync(message, context.Response.Body, context.RequestAborted);
-        }
-        else
-        {
-            await using var answer = new WholeAnswerStream(context.Response);
             wrote = await transport.HandlePostRequestAsync(message, answer, context.RequestAborted);
             await answer.CompleteAsync(context.RequestAborted);
         }

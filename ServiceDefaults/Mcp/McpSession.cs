@@ -14,9 +14,10 @@ internal sealed partial class McpSession : IAsyncDisposable
     private int _busy;
     private long _lastActive;
 
-    public McpSession(string id, McpServerOptions options, ILoggerFactory loggerFactory, IServiceProvider services, TimeProvider time)
+    public McpSession(string id, McpSessionOwner? owner, McpServerOptions options, ILoggerFactory loggerFactory, IServiceProvider services, TimeProvider time)
     {
         Id = id;
+        Owner = owner;
         _time = time;
         _lastActive = time.GetTimestamp();
         _logger = loggerFactory.CreateLogger<McpSession>();
@@ -26,6 +27,9 @@ internal sealed partial class McpSession : IAsyncDisposable
     }
 
     public string Id { get; }
+
+    /// <summary>The user who opened the session, or <see langword="null"/> when it was opened anonymously.</summary>
+    public McpSessionOwner? Owner { get; }
 
     public StreamableHttpServerTransport Transport { get; }
 

@@ -171,11 +171,9 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     }
 
     [Theory]
-    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":["2025-11-25"]}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":{"x":1},"_meta":["traceparent"]}}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"traceparent":"not-a-trace","tracestate":7}}}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"traceparent":"\ud800"}}}""")]
-    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":{},"_meta":{"traceparent":"x"}}}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"\udc00"}}""")]
     public async Task Odd_params_on_locally_answered_methods_still_get_a_result(string body)
     {
@@ -189,7 +187,6 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     [Theory]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call"}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":42}}""")]
-    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":["echo"]}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\ud800"}}""")]
     public async Task A_tools_call_without_a_tool_name_is_invalid_params(string body)
     {
@@ -198,6 +195,21 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         var message = await RawMcp.ReadMessageAsync(response);
         Assert.Equal(-32602, RawMcp.ErrorCode(message));
         Assert.Contains("params.name", RawMcp.ErrorMessage(message), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":["2025-11-25"]}""", "'params' must be an object, not an array")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":["echo"]}""", "'params' must be an object, not an array")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":{},"_meta":{"traceparent":"x"}}}""", "params has a member given more than once")]
+    public async Task Params_that_are_not_one_object_are_invalid_params(string body, string problem)
+    {
+        using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, body), Cancel);
+
+        var message = await RawMcp.ReadMessageAsync(response);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(-32602, RawMcp.ErrorCode(message));
+        Assert.Contains(problem, RawMcp.ErrorMessage(message), StringComparison.Ordinal);
+        Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
     }
 
     [Fact]

@@ -9,9 +9,13 @@ public static class RawMcp
 {
     public const string EchoCall = """{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"message":"still serving"}}}""";
 
-    public static HttpRequestMessage Post(Uri url, string body, string? accept = "application/json, text/event-stream", string contentType = "application/json")
+    public static HttpRequestMessage Post(Uri url, string body, string? accept = "application/json, text/event-stream", string contentType = "application/json") =>
+        Post(url, Encoding.UTF8.GetBytes(body), accept, contentType);
+
+    /// <summary>A POST of exactly these bytes, valid UTF-8 or not.</summary>
+    public static HttpRequestMessage Post(Uri url, byte[] body, string? accept = "application/json, text/event-stream", string contentType = "application/json")
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8) };
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         if (accept is not null)
         {

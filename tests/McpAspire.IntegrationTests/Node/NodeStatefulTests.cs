@@ -31,6 +31,48 @@ public sealed class NodeStatefulTests : IClassFixture<NodeStatefulTests.Stateful
     }
 
     [Fact]
+    public async Task The_official_client_asking_for_2026_07_28_falls_back_to_a_session_version_by_itself()
+    {
+        await using var client = await OfficialClient.ConnectAsync(_node.McpUrl, new ModelContextProtocol.Client.McpClientOptions());
+
+        Assert.Equal("2025-11-25", client.NegotiatedProtocolVersion);
+        Assert.False(string.IsNullOrEmpty(client.SessionId));
+    }
+
+    [Fact]
+    public async Task A_2026_07_28_request_is_refused_with_the_versions_that_have_sessions()
+    {
+        var request = RawMcp.Post(_node.McpUrl, """{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}""");
+        request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+        request.Headers.Add("Mcp-Method", "server/discover");
+
+        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = (await RawMcp.ReadMessageAsync(response))["error"]!;
+        Assert.Equal(-32022, error["code"]!.GetValue<int>());
+        Assert.Equal(["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"], error["data"]!["supported"]!.AsArray().Select(version => version!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("GET", "2026-07-28", HttpStatusCode.MethodNotAllowed, "2026-07-28 has no server-to-client stream")]
+    [InlineData("DELETE", "2026-07-28", HttpStatusCode.MethodNotAllowed, "2026-07-28 has no sessions to end")]
+    [InlineData("GET", "2030-01-01", HttpStatusCode.BadRequest, "unsupported MCP-Protocol-Version '2030-01-01'")]
+    [InlineData("DELETE", "nonsense", HttpStatusCode.BadRequest, "unsupported MCP-Protocol-Version 'nonsense'")]
+    public async Task Get_and_delete_check_the_protocol_version_too(string method, string version, HttpStatusCode expected, string message)
+    {
+        var session = await StartSessionAsync();
+        var request = RawMcp.InSession(new HttpRequestMessage(new HttpMethod(method), _node.McpUrl), session);
+        request.Headers.Add("Accept", "text/event-stream");
+        request.Headers.Add("MCP-Protocol-Version", version);
+
+        using var response = await _http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Contains(message, RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Initialize_returns_a_random_visible_ascii_session_id()
     {
         var first = await StartSessionAsync();

@@ -66,7 +66,7 @@ public sealed class McpSessionStoreTests : IAsyncDisposable
 
     private async Task<McpSession> AddAsync(string id)
     {
-        var session = new McpSession(id, new McpServerOptions(), NullLoggerFactory.Instance, _services, _clock);
+        var session = new McpSession(id, owner: null, new McpServerOptions(), NullLoggerFactory.Instance, _services, _clock);
         await _store.AddAsync(session);
         _clock.Advance(TimeSpan.FromSeconds(1));
         return session;

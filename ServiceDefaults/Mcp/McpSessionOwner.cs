@@ -1,0 +1,32 @@
+using System.Security.Claims;
+
+namespace McpAspire.ServiceDefaults.Mcp;
+
+/// <summary>
+/// The authenticated user a session was opened by: one identifying claim and its issuer. A session id
+/// is a bearer secret; binding it to its user means a leaked id is useless to anyone else signed in.
+/// </summary>
+internal readonly record struct McpSessionOwner(string ClaimType, string Value, string Issuer)
+{
+    /// <summary>The claims that identify a user, most specific first.</summary>
+    private static readonly string[] IdentifyingClaims = [ClaimTypes.NameIdentifier, "sub", ClaimTypes.Name];
+
+    /// <summary>The owner of a request: <see langword="null"/> for an anonymous one.</summary>
+    public static McpSessionOwner? Of(ClaimsPrincipal user)
+    {
+        if (user.Identity?.IsAuthenticated != true)
+        {
+            return null;
+        }
+
+        foreach (var type in IdentifyingClaims)
+        {
+            if (user.FindFirst(type) is { } claim)
+            {
+                return new McpSessionOwner(claim.Type, claim.Value, claim.Issuer);
+            }
+        }
+
+        return null;
+    }
+}
