@@ -12,7 +12,7 @@ public sealed class TypeScriptClientTests
     [Fact]
     public async Task The_typescript_sdk_lists_the_tools_gets_echos_text_and_reaches_every_node()
     {
-        RequireInteropPackages();
+        InteropClientTests.RequireInteropPackages();
         await using var cluster = await McpCluster.StartAsync(new ClusterOptions { Nodes = 3, CoordinatorPort = 0 }, new TestLogSink(), TestContext.Current.CancellationToken);
         using (var http = new HttpClient())
         {
@@ -35,23 +35,5 @@ public sealed class TypeScriptClientTests
         Assert.Equal(["echo", "get_capabilities"], seen["tools"]!.AsArray().Select(tool => tool!.GetValue<string>()));
         Assert.Equal("hello from TypeScript", seen["echo"]!.GetValue<string>());
         Assert.Equal(["node-1", "node-2", "node-3"], seen["nodes"]!.AsArray().Select(node => node!.GetValue<string>()));
-    }
-
-    private static void RequireInteropPackages()
-    {
-        var node = ExecutableSearch.Find("node") is not null;
-        var packages = Directory.Exists(Path.Combine(InteropDirectory, "node_modules", "@modelcontextprotocol", "sdk"));
-        if (node && packages)
-        {
-            return;
-        }
-
-        var missing = $"Needs Node.js on PATH and 'npm ci' in {InteropDirectory} (.ci/run does both).";
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            Assert.Fail(missing);
-        }
-
-        Assert.Skip(missing);
     }
 }
