@@ -38,12 +38,7 @@ public sealed class McpHttpRequest : IDisposable
         _buffer is null ? throw new ObjectDisposedException(nameof(McpHttpRequest)) : _buffer.AsMemory(0, BodyLength);
 
     /// <summary>The method, for requests and notifications; <see langword="null"/> for responses.</summary>
-    public string? Method => Message switch
-    {
-        JsonRpcRequest request => request.Method,
-        JsonRpcNotification notification => notification.Method,
-        _ => null,
-    };
+    public string? Method => McpParams.Of(Message).Method;
 
     /// <summary>
     /// Replaces the value of <c>params._meta.traceparent</c> in <see cref="Body"/>, in place, so a

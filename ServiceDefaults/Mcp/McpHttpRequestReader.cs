@@ -100,7 +100,7 @@ public static class McpHttpRequestReader
             return true;
         }
 
-        var supported = new JsonObject { ["supported"] = new JsonArray([.. McpProtocol.SupportedVersions.Select(v => JsonValue.Create(v))]), ["requested"] = headers.ToString() };
+        var supported = McpProtocol.UnsupportedVersionData(McpProtocol.SupportedVersions, headers.ToString());
         await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.UnsupportedProtocolVersion,
             $"Bad Request: unsupported MCP-Protocol-Version '{Truncate(headers.ToString())}'. Supported: {string.Join(", ", McpProtocol.SupportedVersions)}.", data: supported);
         return false;
@@ -149,12 +149,7 @@ public static class McpHttpRequestReader
     /// <summary>Checks the shape of params that every server relies on before a handler sees them.</summary>
     private static string? ParamsProblem(JsonRpcMessage message)
     {
-        var (method, parameters) = message switch
-        {
-            JsonRpcRequest request => (request.Method, request.Params),
-            JsonRpcNotification notification => (notification.Method, notification.Params),
-            _ => (null, null),
-        };
+        var (method, parameters) = McpParams.Of(message);
 
         if (parameters is not null and not JsonObject)
         {

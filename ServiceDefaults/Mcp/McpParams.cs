@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Nodes;
+using ModelContextProtocol.Protocol;
 
 namespace McpAspire.ServiceDefaults.Mcp;
 
@@ -10,6 +11,14 @@ namespace McpAspire.ServiceDefaults.Mcp;
 /// </summary>
 public static class McpParams
 {
+    /// <summary>The method and params of a request or notification; both <see langword="null"/> for a response.</summary>
+    public static (string? Method, JsonNode? Params) Of(JsonRpcMessage message) => message switch
+    {
+        JsonRpcRequest request => (request.Method, request.Params),
+        JsonRpcNotification notification => (notification.Method, notification.Params),
+        _ => (null, null),
+    };
+
     /// <summary>The string at <paramref name="path"/> (property names, outermost first), if it is one.</summary>
     public static bool TryGetString(JsonNode? parameters, [NotNullWhen(true)] out string? value, params ReadOnlySpan<string> path)
     {

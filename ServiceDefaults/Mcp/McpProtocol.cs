@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace McpAspire.ServiceDefaults.Mcp;
 
 /// <summary>Protocol constants for the Streamable HTTP transport. The SDK keeps its own list internal.</summary>
@@ -27,6 +29,13 @@ public static class McpProtocol
     /// <summary>Every version the SDK negotiates, oldest first.</summary>
     public static IReadOnlyList<string> SupportedVersions { get; } =
         ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
+
+    /// <summary>The <c>error.data</c> of an unsupported-version answer (-32022): what is supported and what was asked for.</summary>
+    internal static JsonObject UnsupportedVersionData(IEnumerable<string> supported, string requested) => new()
+    {
+        ["supported"] = new JsonArray([.. supported.Select(version => JsonValue.Create(version))]),
+        ["requested"] = requested,
+    };
 
     /// <summary>Whether <paramref name="version"/> is one this endpoint accepts.</summary>
     public static bool IsSupported(string version) => SupportedVersions.Contains(version, StringComparer.Ordinal);

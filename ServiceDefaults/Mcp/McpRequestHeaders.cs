@@ -27,12 +27,7 @@ internal static class McpRequestHeaders
     public static string? Check(IHeaderDictionary headers, JsonRpcMessage message, string? version)
     {
         var perRequest = version is not null && McpProtocol.IsPerRequest(version);
-        var (method, parameters) = message switch
-        {
-            JsonRpcRequest request => (request.Method, request.Params),
-            JsonRpcNotification notification => (notification.Method, notification.Params),
-            _ => (null, null),
-        };
+        var (method, parameters) = McpParams.Of(message);
 
         if (message is JsonRpcRequest && VersionProblem(parameters, version, perRequest) is { } versionProblem)
         {

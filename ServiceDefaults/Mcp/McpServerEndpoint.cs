@@ -198,11 +198,7 @@ internal sealed class McpServerEndpoint(
     private static Task SessionsOnlyAsync(HttpContext context, McpHttpRequest request)
     {
         var sessionVersions = McpProtocol.SupportedVersions.Where(version => !McpProtocol.IsPerRequest(version)).ToArray();
-        var data = new JsonObject
-        {
-            ["supported"] = new JsonArray([.. sessionVersions.Select(version => JsonValue.Create(version))]),
-            ["requested"] = request.ProtocolVersion,
-        };
+        var data = McpProtocol.UnsupportedVersionData(sessionVersions, request.ProtocolVersion);
         return McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.UnsupportedProtocolVersion,
             $"Unsupported protocol version: this endpoint runs stateful sessions, which {request.ProtocolVersion} removed. " +
             $"Send initialize with one of {string.Join(", ", sessionVersions)}.", RequestIdOf(request.Message), data);
