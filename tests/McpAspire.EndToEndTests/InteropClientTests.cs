@@ -56,21 +56,8 @@ public sealed class InteropClientTests(InteropClientTests.Clusters clusters) : I
     [InlineData("coordinator", "stateless")]
     public async Task The_typescript_sdk_lists_calls_gets_progress_and_cancels(string target, string mode)
     {
-        RequireInteropPackages();
+        var (seen, output) = await RunTypeScriptAsync("progress-and-cancel.mjs", UrlOf(target, mode).ToString());
 
-        var info = new ProcessStartInfo("node", ["progress-and-cancel.mjs", UrlOf(target, mode).ToString()])
-        {
-            WorkingDirectory = InteropDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var script = Process.Start(info)!;
-        var output = await script.StandardOutput.ReadToEndAsync(Cancel);
-        var errors = await script.StandardError.ReadToEndAsync(Cancel);
-        await script.WaitForExitAsync(Cancel);
-
-        Assert.True(script.ExitCode == 0, $"the TypeScript client failed ({script.ExitCode}): {output}{errors}");
-        var seen = JsonNode.Parse(output.Trim().Split('\n').Last())!;
         Assert.Equal(["echo", "get_capabilities", "process_dataset"], seen["tools"]!.AsArray().Select(tool => tool!.GetValue<string>()));
         Assert.Equal("hello from TypeScript", seen["echo"]!.GetValue<string>());
         Assert.Equal(20, seen["processed"]!.GetValue<int>());
@@ -144,7 +131,29 @@ public sealed class InteropClientTests(InteropClientTests.Clusters clusters) : I
         return false;
     }
 
-    internal static void RequireInteropPackages()
+    /// <summary>
+    /// Runs a script of <c>tests/interop</c> on Node, requires exit code 0, and returns the JSON line it printed
+    /// last (what it saw) with its whole output for failure messages.
+    /// </summary>
+    internal static async Task<(JsonNode Seen, string Output)> RunTypeScriptAsync(params string[] arguments)
+    {
+        RequireInteropPackages();
+        var info = new ProcessStartInfo("node", arguments)
+        {
+            WorkingDirectory = InteropDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var script = Process.Start(info)!;
+        var output = script.StandardOutput.ReadToEndAsync(Cancel);
+        var errors = script.StandardError.ReadToEndAsync(Cancel);
+        await script.WaitForExitAsync(Cancel);
+
+        Assert.True(script.ExitCode == 0, $"the TypeScript client failed ({script.ExitCode}): {await output}{await errors}");
+        return (JsonNode.Parse((await output).Trim().Split('\n').Last())!, await output);
+    }
+
+    private static void RequireInteropPackages()
     {
         var node = ExecutableSearch.Find("node") is not null;
         var packages = Directory.Exists(Path.Combine(InteropDirectory, "node_modules", "@modelcontextprotocol", "sdk"));

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json.Nodes;
 using McpAspire.AppHost.Hosting;
 
 namespace McpAspire.EndToEndTests;
@@ -7,31 +5,17 @@ namespace McpAspire.EndToEndTests;
 /// <summary>A client nobody here wrote: the official TypeScript MCP SDK, against the coordinator of a real cluster.</summary>
 public sealed class TypeScriptClientTests
 {
-    private static readonly string InteropDirectory = Path.Combine(ServiceProjects.RepositoryRoot, "tests", "interop");
-
     [Fact]
     public async Task The_typescript_sdk_lists_the_tools_gets_echos_text_and_reaches_every_node()
     {
-        InteropClientTests.RequireInteropPackages();
         await using var cluster = await McpCluster.StartAsync(new ClusterOptions { Nodes = 3, CoordinatorPort = 0 }, new TestLogSink(), TestContext.Current.CancellationToken);
         using (var http = new HttpClient())
         {
             await ClusterApiProbe.WaitForNodesAsync(http, cluster, 3);
         }
 
-        var info = new ProcessStartInfo("node", ["list-and-echo.mjs", cluster.CoordinatorMcpUrl.ToString(), "200"])
-        {
-            WorkingDirectory = InteropDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var script = Process.Start(info)!;
-        var output = await script.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var errors = await script.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await script.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var (seen, _) = await InteropClientTests.RunTypeScriptAsync("list-and-echo.mjs", cluster.CoordinatorMcpUrl.ToString(), "200");
 
-        Assert.True(script.ExitCode == 0, $"the TypeScript client failed ({script.ExitCode}): {output}{errors}");
-        var seen = JsonNode.Parse(output.Trim().Split('\n').Last())!;
         Assert.Equal(["echo", "get_capabilities"], seen["tools"]!.AsArray().Select(tool => tool!.GetValue<string>()));
         Assert.Equal("hello from TypeScript", seen["echo"]!.GetValue<string>());
         Assert.Equal(["node-1", "node-2", "node-3"], seen["nodes"]!.AsArray().Select(node => node!.GetValue<string>()));
