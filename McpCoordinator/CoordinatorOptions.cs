@@ -23,4 +23,25 @@ public sealed class CoordinatorOptions
     /// <summary>How long a pooled connection to a node is reused before it is replaced (picks up DNS changes).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Coordinator:PooledConnectionLifetime must be between 1 second and 1 hour.")]
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// The secret that seals stateful session ids: 32 random bytes, base64 (e.g. <c>openssl rand -base64 32</c>).
+    /// Required when <c>Mcp:Stateless</c> is <see langword="false"/>, and the same on every replica, so each can
+    /// route any session. Changing it ends every open session (clients get 404 and initialize again).
+    /// </summary>
+    public string? SessionKey { get; set; }
+
+    /// <summary>The bytes of <paramref name="text"/> if it is the base64 of exactly 32 bytes.</summary>
+    public static bool TryDecodeSessionKey(string? text, out byte[] key)
+    {
+        key = [];
+        var buffer = new byte[32];
+        if (string.IsNullOrWhiteSpace(text) || !Convert.TryFromBase64String(text.Trim(), buffer, out var written) || written != buffer.Length)
+        {
+            return false;
+        }
+
+        key = buffer;
+        return true;
+    }
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using McpAspire.ServiceDefaults.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -136,7 +137,8 @@ public sealed class McpCluster : IAsyncDisposable
         CoordinatorUrl = new Uri($"http://{Loopback}:{coordinatorPort}");
         var starting = new List<Task>
         {
-            StartServiceAsync("coordinator", "McpAspire.McpCoordinator", coordinatorPort, [], cancellationToken),
+            // A key of this run's own for stateful session ids; Coordinator__SessionKey in Environment replaces it.
+            StartServiceAsync("coordinator", "McpAspire.McpCoordinator", coordinatorPort, new() { ["Coordinator__SessionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) }, cancellationToken),
         };
         for (var i = 1; i <= _options.Nodes; i++)
         {

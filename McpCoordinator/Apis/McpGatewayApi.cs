@@ -1,5 +1,4 @@
 using McpAspire.McpCoordinator.Routing;
-using McpAspire.ServiceDefaults.Mcp;
 
 namespace McpAspire.McpCoordinator.Apis;
 
@@ -7,20 +6,16 @@ namespace McpAspire.McpCoordinator.Apis;
 public static class McpGatewayApi
 {
     /// <summary>
-    /// Maps POST <c>/mcp</c> to the gateway. GET and DELETE answer 405: the coordinator is stateless,
-    /// so it has no server-to-client stream and no sessions to end.
+    /// Maps POST, GET and DELETE of <c>/mcp</c> to the gateway. Stateless (the default), GET and DELETE answer
+    /// 405; stateful, they go to the node that holds the client's session.
     /// </summary>
     public static IEndpointRouteBuilder MapMcpGateway(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var gateway = endpoints.ServiceProvider.GetRequiredService<McpGateway>();
         endpoints.MapPost("/mcp", gateway.HandlePostAsync);
-        endpoints.MapMethods("/mcp", [HttpMethods.Get, HttpMethods.Delete], static context =>
-        {
-            context.Response.Headers.Allow = HttpMethods.Post;
-            return McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, McpErrorCodes.ServerError,
-                "Method Not Allowed: the coordinator is stateless; send every message with POST.");
-        });
+        endpoints.MapGet("/mcp", gateway.HandleGetAsync);
+        endpoints.MapDelete("/mcp", gateway.HandleDeleteAsync);
         return endpoints;
     }
 }

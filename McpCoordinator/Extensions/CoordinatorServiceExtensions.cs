@@ -1,5 +1,6 @@
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
+using McpAspire.McpCoordinator.Sessions;
 using McpAspire.ServiceDefaults.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -23,6 +24,7 @@ public static class CoordinatorServiceExtensions
             .BindConfiguration(CoordinatorOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<CoordinatorOptions>, SessionKeyValidation>();
         builder.Services.AddMcpEndpointOptions();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<NodeRegistry>();
@@ -30,6 +32,7 @@ public static class CoordinatorServiceExtensions
         builder.Services.AddSingleton<LocalCallTracker>();
         builder.Services.AddSingleton<ToolRouter>();
         builder.Services.AddSingleton<NodeForwarder>();
+        builder.Services.AddSingleton<PinnedSessionIds>();
         builder.Services.AddSingleton<McpGateway>();
         builder.Services.AddHttpClient(NodeForwarder.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(services =>

@@ -26,7 +26,8 @@ public sealed class RegistrySnapshot
 
         Tools = [.. tools.Values.OrderBy(tool => tool.Name, StringComparer.Ordinal)];
 
-        // Built once per refresh, so routing a call is a dictionary lookup.
+        // Built once per refresh, so routing a call or a session is a dictionary lookup.
+        _nodesById = nodes.DistinctBy(node => node.Id, StringComparer.Ordinal).ToDictionary(node => node.Id, StringComparer.Ordinal);
         _nodesByTool = nodes
             .SelectMany(node => node.ToolNames, (node, tool) => (node, tool))
             .GroupBy(pair => pair.tool, StringComparer.Ordinal)
@@ -34,6 +35,10 @@ public sealed class RegistrySnapshot
     }
 
     private readonly Dictionary<string, IReadOnlyList<RegisteredNode>> _nodesByTool;
+    private readonly Dictionary<string, RegisteredNode> _nodesById;
+
+    /// <summary>The node with id <paramref name="id"/>, ready or not, if its heartbeat was valid.</summary>
+    public RegisteredNode? Node(string id) => _nodesById.GetValueOrDefault(id);
 
     /// <summary>Every node, ready or not, that offers <paramref name="toolName"/>.</summary>
     public IReadOnlyList<RegisteredNode> NodesOffering(string toolName) =>

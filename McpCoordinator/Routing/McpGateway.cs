@@ -1,5 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
+using McpAspire.McpCoordinator.Registry;
+using McpAspire.McpCoordinator.Sessions;
 using McpAspire.ServiceDefaults.Mcp;
 using McpAspire.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Options;
@@ -9,15 +11,17 @@ using ModelContextProtocol.Protocol;
 namespace McpAspire.McpCoordinator.Routing;
 
 /// <summary>
-/// The coordinator's MCP endpoint. It answers <c>initialize</c>, <c>ping</c> and <c>tools/list</c>
-/// itself, from the registry, and forwards each <c>tools/call</c> to a chosen node, trying another
-/// node when the chosen one cannot be reached.
+/// The coordinator's MCP endpoint. Stateless (the default), it answers <c>initialize</c>, <c>ping</c> and
+/// <c>tools/list</c> itself, from the registry, and forwards each <c>tools/call</c> to a chosen node, trying
+/// another node when the chosen one cannot be reached. Stateful, it pins each session to a node session
+/// (see McpGateway.Sessions.cs).
 /// </summary>
 public sealed partial class McpGateway(
     ToolRouter router,
     NodeForwarder forwarder,
     LocalCallTracker calls,
-    Registry.NodeRegistry registry,
+    NodeRegistry registry,
+    PinnedSessionIds sessionIds,
     IOptions<CoordinatorOptions> options,
     IOptions<McpEndpointOptions> endpointOptions,
     McpHostGuard guard,
@@ -51,10 +55,16 @@ public sealed partial class McpGateway(
             return;
         }
 
+        if (!endpointOptions.Value.Stateless)
+        {
+            await HandleSessionPostAsync(context, request);
+            return;
+        }
+
         if (context.Request.Headers.ContainsKey(McpProtocol.SessionIdHeader))
         {
             await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ServerError,
-                "Bad Request: the coordinator is stateless and does not accept Mcp-Session-Id.", IdOf(request.Message));
+                "Bad Request: the coordinator is stateless (Mcp:Stateless) and does not accept Mcp-Session-Id.", McpParams.IdOf(request.Message));
             return;
         }
 
@@ -154,24 +164,7 @@ public sealed partial class McpGateway(
             }
 
             tried.Add(node.Id);
-            ForwardOutcome outcome;
-            using (var forward = McpOperation.StartClient(rpc, toolName, request.ProtocolVersion, node.Heartbeat.McpUrl))
-            using (calls.Start(node.Id))
-            {
-                forward.Activity?.SetTag(McpTelemetry.Attributes.NodeId, node.Id);
-                if (forward.Activity is { } span)
-                {
-                    // The node's MCP span should hang under this call, not under the client's original span.
-                    request.TryReplaceTraceParent(span.Id!);
-                }
-
-                outcome = await forwarder.ForwardAsync(context, request, node);
-                if (outcome.Kind != ForwardOutcomeKind.Forwarded)
-                {
-                    forward.Fail(outcome.Kind.ToString());
-                }
-            }
-
+            var outcome = await ForwardTracedAsync(context, request, rpc, toolName, node, NodeRequest.Post(request));
             switch (outcome.Kind)
             {
                 case ForwardOutcomeKind.Forwarded:
@@ -181,21 +174,53 @@ public sealed partial class McpGateway(
                     lastFailure = $"node {node.Id}: {outcome.Reason}";
                     LogUnreachable(toolName, node.Id, outcome.Reason!);
                     continue;
-                case ForwardOutcomeKind.FailedAfterSend:
-                    operation.Fail(McpTelemetry.ToolError);
-                    LogMayHaveRun(toolName, node.Id, outcome.Reason!);
-                    await ReplyAsync(context, rpc, MayHaveRun(toolName, node.Id, outcome.Reason!), typeof(CallToolResult));
-                    return;
                 default:
-                    operation.Fail(McpTelemetry.ToolError);
-                    LogBrokenStream(toolName, node.Id, outcome.Reason!);
-                    await MayHaveRunAfterBreakAsync(context, rpc, toolName, node.Id, outcome.Reason!);
+                    await CallFailedAsync(context, rpc, toolName, node.Id, outcome, operation);
                     return;
             }
         }
 
         await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.ServerError,
             $"Tool '{toolName}' could not be routed: {tried.Count} node(s) tried and none could be reached (last: {lastFailure}).", rpc.Id);
+    }
+
+    /// <summary>
+    /// Forwards to <paramref name="node"/> inside a client span of its own, counted in this coordinator's load
+    /// on the node when it is a request.
+    /// </summary>
+    private async Task<ForwardOutcome> ForwardTracedAsync(HttpContext context, McpHttpRequest request, JsonRpcRequest? rpc, string? toolName, RegisteredNode node, NodeRequest upstream)
+    {
+        using var forward = rpc is null ? null : McpOperation.StartClient(rpc, toolName, request.ProtocolVersion, node.Heartbeat.McpUrl);
+        using var call = rpc is null ? null : calls.Start(node.Id);
+        forward?.Activity?.SetTag(McpTelemetry.Attributes.NodeId, node.Id);
+        if (forward?.Activity is { } span)
+        {
+            // The node's MCP span should hang under this call, not under the client's original span.
+            request.TryReplaceTraceParent(span.Id!);
+        }
+
+        var outcome = await forwarder.ForwardAsync(context, node, upstream);
+        if (outcome.Kind != ForwardOutcomeKind.Forwarded)
+        {
+            forward?.Fail(outcome.Kind.ToString());
+        }
+
+        return outcome;
+    }
+
+    /// <summary>A tool call failed after it reached the node: it may or may not have run, and is not retried.</summary>
+    private async Task CallFailedAsync(HttpContext context, JsonRpcRequest rpc, string toolName, string nodeId, ForwardOutcome outcome, McpOperation operation)
+    {
+        operation.Fail(McpTelemetry.ToolError);
+        if (outcome.Kind == ForwardOutcomeKind.FailedAfterSend)
+        {
+            LogMayHaveRun(toolName, nodeId, outcome.Reason!);
+            await ReplyAsync(context, rpc, MayHaveRun(toolName, nodeId, outcome.Reason!), typeof(CallToolResult));
+            return;
+        }
+
+        LogBrokenStream(toolName, nodeId, outcome.Reason!);
+        await MayHaveRunAfterBreakAsync(context, rpc, toolName, nodeId, outcome.Reason!);
     }
 
     private static Task NoRouteAsync(HttpContext context, JsonRpcRequest rpc, string toolName, RouteDecision route, string? lastFailure)
@@ -257,8 +282,6 @@ public sealed partial class McpGateway(
             Id = rpc.Id,
             Result = JsonSerializer.SerializeToNode(result, McpJsonUtilities.DefaultOptions.GetTypeInfo(resultType)),
         });
-
-    private static RequestId IdOf(JsonRpcMessage message) => message is JsonRpcMessageWithId withId ? withId.Id : default;
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Node {NodeId} unreachable for {Tool} ({Reason}); trying another node")]
     private partial void LogUnreachable(string tool, string nodeId, string reason);

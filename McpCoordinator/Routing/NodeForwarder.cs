@@ -5,9 +5,10 @@ using McpAspire.ServiceDefaults.Mcp;
 namespace McpAspire.McpCoordinator.Routing;
 
 /// <summary>
-/// Forwards one MCP POST to a node and streams the node's answer to the client as it arrives, without
-/// buffering, so progress notifications reach the client while the tool runs. A client disconnect
-/// aborts the upstream request, which cancels the tool on the node.
+/// Forwards one MCP request (a POST, or a pinned session's GET or DELETE) to a node and streams the
+/// node's answer to the client as it arrives, without buffering, so progress notifications reach the
+/// client while the tool runs. A client disconnect aborts the upstream request, which cancels the tool
+/// on the node.
 /// </summary>
 public sealed class NodeForwarder(IHttpClientFactory httpClients)
 {
@@ -16,19 +17,34 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
 
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
 
-    /// <summary>Sends the request's exact body to the node and copies the response to the client.</summary>
-    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, McpHttpRequest request, RegisteredNode node)
+    /// <summary>
+    /// Sends <paramref name="request"/> to the node, with the client's MCP headers, and copies the node's
+    /// answer to the client as it arrives.
+    /// </summary>
+    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, RegisteredNode node, NodeRequest request)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(node);
-        using var upstream = new HttpRequestMessage(HttpMethod.Post, node.Heartbeat.McpUrl)
+        ArgumentNullException.ThrowIfNull(request);
+        using var upstream = new HttpRequestMessage(request.Method, node.Heartbeat.McpUrl);
+        if (request.Method == HttpMethod.Post)
         {
-            Content = new ReadOnlyMemoryContent(request.Body),
-        };
-        upstream.Content.Headers.ContentType = JsonContentType;
-        upstream.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
-        upstream.Headers.TryAddWithoutValidation(McpProtocol.ProtocolVersionHeader, request.ProtocolVersion);
+            upstream.Content = new ReadOnlyMemoryContent(request.Body);
+            upstream.Content.Headers.ContentType = JsonContentType;
+        }
+
+        var accept = context.Request.Headers.Accept;
+        upstream.Headers.TryAddWithoutValidation("Accept", accept.Count > 0 ? accept.ToString() : "application/json, text/event-stream");
+        if (request.ProtocolVersion is { } version)
+        {
+            upstream.Headers.TryAddWithoutValidation(McpProtocol.ProtocolVersionHeader, version);
+        }
+
+        if (request.SessionId is { } sessionId)
+        {
+            upstream.Headers.TryAddWithoutValidation(McpProtocol.SessionIdHeader, sessionId);
+        }
+
         foreach (var header in (ReadOnlySpan<string>)[McpProtocol.MethodHeader, McpProtocol.NameHeader])
         {
             // The reader checked they match the body; a 2026-07-28 node requires them.
@@ -61,10 +77,22 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
         using (response)
         {
             context.Response.StatusCode = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode && request.SessionIdForClient?.Invoke(response.Headers.TryGetValues(McpProtocol.SessionIdHeader, out var ids) ? ids.First() : null) is { } clientSessionId)
+            {
+                context.Response.Headers[McpProtocol.SessionIdHeader] = clientSessionId;
+            }
+
+            if (response.Content.Headers.Allow.Count > 0)
+            {
+                context.Response.Headers.Allow = string.Join(", ", response.Content.Headers.Allow);
+            }
+
             var mediaType = response.Content.Headers.ContentType?.MediaType;
             if (string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
             {
                 McpHttpResponses.PrepareEventStream(context.Response);
+                // A GET stream may carry nothing for a long time: the client needs the headers now, not with the first event.
+                await context.Response.Body.FlushAsync(context.RequestAborted);
             }
             else if (response.Content.Headers.ContentType is { } contentType)
             {
@@ -83,6 +111,35 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
         }
 
         return ForwardOutcome.Forwarded;
+    }
+}
+
+/// <summary>What to send a node: the client's request, as the node should see it.</summary>
+public sealed record NodeRequest
+{
+    /// <summary>POST, GET or DELETE.</summary>
+    public required HttpMethod Method { get; init; }
+
+    /// <summary>The exact body to send with a POST.</summary>
+    public ReadOnlyMemory<byte> Body { get; init; }
+
+    /// <summary>The <c>MCP-Protocol-Version</c> to send, when there is one.</summary>
+    public string? ProtocolVersion { get; init; }
+
+    /// <summary>The node's own session id, for a request in a pinned session.</summary>
+    public string? SessionId { get; init; }
+
+    /// <summary>
+    /// Maps the node's <c>Mcp-Session-Id</c> answer header (or <see langword="null"/> without one) to the one the
+    /// client gets, when the node's answer is a success. Without it, no session id reaches the client.
+    /// </summary>
+    public Func<string?, string?>? SessionIdForClient { get; init; }
+
+    /// <summary>A POST of <paramref name="request"/>'s exact body outside any session.</summary>
+    public static NodeRequest Post(McpHttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new NodeRequest { Method = HttpMethod.Post, Body = request.Body, ProtocolVersion = request.ProtocolVersion };
     }
 }
 

@@ -117,7 +117,7 @@ public static class McpHttpRequestReader
     /// <summary>Answers a message whose params have the wrong shape, or whose standard headers disagree with it.</summary>
     private static async Task<bool> AgreesWithHeadersAsync(HttpContext context, JsonRpcMessage message, string? declared)
     {
-        var id = message is JsonRpcMessageWithId withId ? withId.Id : default;
+        var id = McpParams.IdOf(message);
         string? invalid;
         try
         {

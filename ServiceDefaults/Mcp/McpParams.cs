@@ -19,6 +19,9 @@ public static class McpParams
         _ => (null, null),
     };
 
+    /// <summary>The id of a request or response; the default (no id) for a notification.</summary>
+    public static RequestId IdOf(JsonRpcMessage message) => message is JsonRpcMessageWithId withId ? withId.Id : default;
+
     /// <summary>The string at <paramref name="path"/> (property names, outermost first), if it is one.</summary>
     public static bool TryGetString(JsonNode? parameters, [NotNullWhen(true)] out string? value, params ReadOnlySpan<string> path)
     {

@@ -47,7 +47,7 @@ internal sealed class McpServerEndpoint(
             : null;
         if (admission?.Refusal is { } refusal)
         {
-            await McpHttpResponses.WriteOverloadedAsync(context, refusal, admission.RetryAfter, RequestIdOf(request.Message));
+            await McpHttpResponses.WriteOverloadedAsync(context, refusal, admission.RetryAfter, McpParams.IdOf(request.Message));
             return;
         }
 
@@ -57,7 +57,7 @@ internal sealed class McpServerEndpoint(
         var perRequest = McpProtocol.IsPerRequest(request.ProtocolVersion);
         if (perRequest && !Options.Stateless)
         {
-            await SessionsOnlyAsync(context, request);
+            await McpSessionAnswers.WriteSessionsOnlyAsync(context, request);
             return;
         }
 
@@ -66,7 +66,7 @@ internal sealed class McpServerEndpoint(
             if (sessionId.Length > 0)
             {
                 await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ServerError,
-                    "Bad Request: this endpoint is stateless and does not accept Mcp-Session-Id.", RequestIdOf(request.Message));
+                    "Bad Request: this endpoint is stateless and does not accept Mcp-Session-Id.", McpParams.IdOf(request.Message));
                 return;
             }
 
@@ -82,12 +82,11 @@ internal sealed class McpServerEndpoint(
                 return;
             }
 
-            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ServerError,
-                "Bad Request: Mcp-Session-Id header is required for every request after initialize.", RequestIdOf(request.Message));
+            await McpSessionAnswers.WriteSessionRequiredAsync(context, McpParams.IdOf(request.Message));
             return;
         }
 
-        if (await FindSessionAsync(context, sessionId, RequestIdOf(request.Message)) is not { } session)
+        if (await FindSessionAsync(context, sessionId, McpParams.IdOf(request.Message)) is not { } session)
         {
             return;
         }
@@ -106,7 +105,7 @@ internal sealed class McpServerEndpoint(
             return;
         }
 
-        if (await NoSessionsAsync(context, "has no server-to-client stream; use POST"))
+        if (await McpSessionAnswers.RefuseWithoutSessionsAsync(context, Options.Stateless, "has no server-to-client stream; use POST"))
         {
             return;
         }
@@ -121,8 +120,7 @@ internal sealed class McpServerEndpoint(
         var sessionId = context.Request.Headers[McpProtocol.SessionIdHeader].ToString();
         if (sessionId.Length == 0)
         {
-            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ServerError,
-                "Bad Request: Mcp-Session-Id header is required.");
+            await McpSessionAnswers.WriteSessionRequiredAsync(context);
             return;
         }
 
@@ -162,7 +160,7 @@ internal sealed class McpServerEndpoint(
             return;
         }
 
-        if (await NoSessionsAsync(context, "has no sessions to end"))
+        if (await McpSessionAnswers.RefuseWithoutSessionsAsync(context, Options.Stateless, "has no sessions to end"))
         {
             return;
         }
@@ -170,8 +168,7 @@ internal sealed class McpServerEndpoint(
         var sessionId = context.Request.Headers[McpProtocol.SessionIdHeader].ToString();
         if (sessionId.Length == 0)
         {
-            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.ServerError,
-                "Bad Request: Mcp-Session-Id header is required.");
+            await McpSessionAnswers.WriteSessionRequiredAsync(context);
             return;
         }
 
@@ -182,52 +179,11 @@ internal sealed class McpServerEndpoint(
 
         if (!await sessions.EndAsync(sessionId))
         {
-            await SessionNotFoundAsync(context, default);
+            await McpSessionAnswers.WriteSessionNotFoundAsync(context);
             return;
         }
 
         context.Response.StatusCode = StatusCodes.Status200OK;
-    }
-
-    /// <summary>
-    /// Refuses a per-request version (2026-07-28) on a stateful endpoint. That revision removed sessions, and
-    /// the features a stateful endpoint exists for (sampling, elicitation, logging levels, subscriptions) work
-    /// differently there; rather than serve such a client without them, the error lists the versions that
-    /// have them, and clients fall back to <c>initialize</c> with one (the official SDKs do so by themselves).
-    /// </summary>
-    private static Task SessionsOnlyAsync(HttpContext context, McpHttpRequest request)
-    {
-        var sessionVersions = McpProtocol.SupportedVersions.Where(version => !McpProtocol.IsPerRequest(version)).ToArray();
-        var data = McpProtocol.UnsupportedVersionData(sessionVersions, request.ProtocolVersion);
-        return McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.UnsupportedProtocolVersion,
-            $"Unsupported protocol version: this endpoint runs stateful sessions, which {request.ProtocolVersion} removed. " +
-            $"Send initialize with one of {string.Join(", ", sessionVersions)}.", RequestIdOf(request.Message), data);
-    }
-
-    /// <summary>
-    /// Answers GET and DELETE where there are no sessions: an unsupported version is 400; a stateless endpoint,
-    /// or a per-request version (2026-07-28 removed sessions and the GET stream), is 405.
-    /// </summary>
-    private async Task<bool> NoSessionsAsync(HttpContext context, string what)
-    {
-        if (!await McpHttpRequestReader.HasSupportedVersionAsync(context))
-        {
-            return true;
-        }
-
-        var version = McpHttpRequestReader.DeclaredVersion(context.Request);
-        var why = version is not null && McpProtocol.IsPerRequest(version) ? $"protocol version {version}"
-            : Options.Stateless ? "this endpoint, which is stateless,"
-            : null;
-        if (why is null)
-        {
-            return false;
-        }
-
-        context.Response.Headers.Allow = "POST";
-        await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, McpErrorCodes.ServerError,
-            $"Method Not Allowed: {why} {what}.");
-        return true;
     }
 
     /// <summary>The session a request names, or <see langword="null"/> after answering 404 (unknown or ended) or 403 (another user's).</summary>
@@ -235,18 +191,11 @@ internal sealed class McpServerEndpoint(
     {
         if (!sessions.TryGet(sessionId, out var session))
         {
-            await SessionNotFoundAsync(context, id);
+            await McpSessionAnswers.WriteSessionNotFoundAsync(context, id);
             return null;
         }
 
-        if (session!.Owner != McpSessionOwner.Of(context.User))
-        {
-            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status403Forbidden, McpErrorCodes.ServerError,
-                "Forbidden: this session was opened by another user; send initialize to start your own.", id);
-            return null;
-        }
-
-        return session;
+        return await McpSessionAnswers.IsOwnerAsync(context, session!.Owner, id) ? session : null;
     }
 
     private async Task HandleStatelessAsync(HttpContext context, JsonRpcMessage message, bool unknownMethodIsNotFound)
@@ -322,10 +271,4 @@ internal sealed class McpServerEndpoint(
     /// <summary>Whether the request asked for progress (<c>params._meta.progressToken</c>), which must stream.</summary>
     private static bool HasProgressToken(JsonRpcMessage message) =>
         message is JsonRpcRequest { Params: JsonObject parameters } && parameters["_meta"] is JsonObject meta && meta.ContainsKey("progressToken");
-
-    private static Task SessionNotFoundAsync(HttpContext context, RequestId id) =>
-        McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status404NotFound, McpErrorCodes.SessionNotFound,
-            "Session not found: the Mcp-Session-Id is unknown or the session has ended; send initialize to start a new one.", id);
-
-    private static RequestId RequestIdOf(JsonRpcMessage message) => message is JsonRpcMessageWithId withId ? withId.Id : default;
 }

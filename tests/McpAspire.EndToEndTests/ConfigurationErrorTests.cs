@@ -22,6 +22,8 @@ public sealed class ConfigurationErrorTests
         { Node, "Node__Packs=core,conformance", "Node:Packs,Mcp:Stateless=false" },
         { Coordinator, "ConnectionStrings__redis=", "ConnectionStrings:redis" },
         { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;Coordinator__MaxAttempts=0", "Coordinator:MaxAttempts" },
+        { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;Mcp__Stateless=false", "Coordinator:SessionKey,Mcp:Stateless" },
+        { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;Coordinator__SessionKey=c2hvcnQ=", "Coordinator:SessionKey" },
     };
 
     [Theory]

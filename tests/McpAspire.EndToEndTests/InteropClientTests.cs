@@ -10,7 +10,7 @@ namespace McpAspire.EndToEndTests;
 
 /// <summary>
 /// Clients nobody here wrote, the official TypeScript and C# MCP SDKs, run the interop script against real
-/// processes: a node in stateless and in stateful mode, and the coordinator in front of a stateless node.
+/// processes: a node and the coordinator (in front of a node), each stateless and stateful.
 /// The script lists the tools, calls echo, gets progress from process_dataset and cancels a long one.
 /// </summary>
 public sealed class InteropClientTests(InteropClientTests.Clusters clusters) : IClassFixture<InteropClientTests.Clusters>
@@ -54,6 +54,7 @@ public sealed class InteropClientTests(InteropClientTests.Clusters clusters) : I
     [InlineData("node", "stateless")]
     [InlineData("node", "stateful")]
     [InlineData("coordinator", "stateless")]
+    [InlineData("coordinator", "stateful")]
     public async Task The_typescript_sdk_lists_calls_gets_progress_and_cancels(string target, string mode)
     {
         var (seen, output) = await RunTypeScriptAsync("progress-and-cancel.mjs", UrlOf(target, mode).ToString());
@@ -76,6 +77,7 @@ public sealed class InteropClientTests(InteropClientTests.Clusters clusters) : I
     [InlineData("node", "stateless", "2026-07-28")]
     [InlineData("node", "stateful", "2025-11-25")]
     [InlineData("coordinator", "stateless", "2026-07-28")]
+    [InlineData("coordinator", "stateful", "2025-11-25")]
     public async Task The_csharp_sdk_lists_calls_gets_progress_and_cancels(string target, string mode, string negotiated)
     {
         await using var client = await McpClient.CreateAsync(

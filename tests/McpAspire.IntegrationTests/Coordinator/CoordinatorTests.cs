@@ -1,10 +1,8 @@
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpAspire.AppHost.Hosting;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpCoordinator;
-using McpAspire.McpNode;
 using McpAspire.ServiceDefaults.Cluster;
 using McpAspire.ServiceDefaults.Redis;
 using ModelContextProtocol;
@@ -22,103 +20,14 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
 
     public void Dispose() => _http.Dispose();
 
-    public sealed class Cluster : IAsyncLifetime
+    public sealed class Cluster : CoordinatorCluster
     {
-        private ServiceHost<NodeOptions>[] _nodes = [];
-
-        public StoreServer Store { get; private set; } = null!;
-
-        public ServiceHost<CoordinatorOptions> Coordinator { get; private set; } = null!;
-
-        public async ValueTask InitializeAsync()
+        protected override async Task StartServicesAsync()
         {
-            Store = await StoreServer.StartGarnetAsync();
-            _nodes =
-            [
-                TestServices.StartNode(("ConnectionStrings:redis", Store.ConnectionString), ("Node:Id", "node-a"), ("Node:HeartbeatInterval", "00:00:00.200")),
-                TestServices.StartNode(("ConnectionStrings:redis", Store.ConnectionString), ("Node:Id", "node-b"), ("Node:HeartbeatInterval", "00:00:00.200")),
-            ];
-            Coordinator = TestServices.StartCoordinator(Store.ConnectionString, ("Coordinator:RegistryRefreshInterval", "00:00:00.100"));
+            Own(TestServices.StartNode(("ConnectionStrings:redis", Store.ConnectionString), ("Node:Id", "node-a"), ("Node:HeartbeatInterval", "00:00:00.200")));
+            Own(TestServices.StartNode(("ConnectionStrings:redis", Store.ConnectionString), ("Node:Id", "node-b"), ("Node:HeartbeatInterval", "00:00:00.200")));
+            Coordinator = Own(TestServices.StartCoordinator(Store.ConnectionString, ("Coordinator:RegistryRefreshInterval", "00:00:00.100")));
             await WaitForNodesAsync("node-a", "node-b");
-        }
-
-        /// <summary>Waits until the coordinator's registry lists every one of <paramref name="ids"/>.</summary>
-        public async Task WaitForNodesAsync(params string[] ids)
-        {
-            using var http = new HttpClient();
-            await Eventually.WaitForAsync(async () =>
-            {
-                var nodes = await NodeIdsAsync(http);
-                return ids.All(nodes.Contains) ? nodes : null;
-            });
-        }
-
-        /// <summary>Publishes a heartbeat as a node would, so the coordinator routes to <paramref name="mcpUrl"/>.</summary>
-        public async Task RegisterAsync(string id, Uri mcpUrl, params string[] tools)
-        {
-            await using var redis = await Eventually.ConnectAsync(Store.ConnectionString);
-            var heartbeat = new NodeHeartbeat
-            {
-                Id = id,
-                McpUrl = mcpUrl,
-                Status = NodeStatus.Ready,
-                MaxConcurrency = 1000,
-                Tools = [.. tools.Select(tool => new Tool { Name = tool, Description = $"{tool} on {id}" })],
-                SentAt = DateTimeOffset.UtcNow,
-                TtlMilliseconds = 60_000,
-            };
-            await redis.SetAsync(ClusterKeys.Heartbeat(id), JsonSerializer.SerializeToUtf8Bytes(heartbeat, ClusterJson.Options), TimeSpan.FromMinutes(1));
-            await redis.SetAddAsync(ClusterKeys.NodeSet, id);
-            await WaitForNodesAsync(id);
-        }
-
-        /// <summary>Removes nodes as a clean stop would, and waits until the coordinator no longer lists them, so later tests see only the real nodes.</summary>
-        public async Task UnregisterAsync(params string[] ids)
-        {
-            await using (var redis = await Eventually.ConnectAsync(Store.ConnectionString))
-            {
-                foreach (var id in ids)
-                {
-                    await redis.DeleteAsync(ClusterKeys.Heartbeat(id));
-                }
-
-                await redis.SetRemoveAsync(ClusterKeys.NodeSet, ids);
-            }
-
-            using var http = new HttpClient();
-            await Eventually.WaitForAsync(async () =>
-            {
-                var nodes = await NodeIdsAsync(http);
-                return ids.Any(nodes.Contains) ? null : nodes;
-            });
-        }
-
-        /// <summary>Waits until the registry has been read from Redis after <paramref name="moment"/>.</summary>
-        public async Task WaitForRefreshAfterAsync(DateTimeOffset moment)
-        {
-            using var http = new HttpClient();
-            await Eventually.WaitForAsync(async () =>
-            {
-                var body = JsonNode.Parse(await http.GetStringAsync(new Uri(Coordinator.BaseUrl, "/api/nodes")))!;
-                return body["readAt"]?.GetValue<DateTimeOffset>() > moment ? body : null;
-            });
-        }
-
-        public async Task<List<string>> NodeIdsAsync(HttpClient http)
-        {
-            var body = JsonNode.Parse(await http.GetStringAsync(new Uri(Coordinator.BaseUrl, "/api/nodes")))!;
-            return [.. body["nodes"]!.AsArray().Select(node => node!["id"]!.GetValue<string>())];
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Coordinator.DisposeAsync();
-            foreach (var node in _nodes)
-            {
-                await node.DisposeAsync();
-            }
-
-            await Store.DisposeAsync();
         }
     }
 

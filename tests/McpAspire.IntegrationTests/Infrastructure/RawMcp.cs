@@ -58,14 +58,17 @@ public static class RawMcp
             .Select(line => JsonNode.Parse(line[5..])!)
             .ToArray();
 
-    /// <summary>Opens a session on a stateful endpoint: <c>initialize</c>, then <c>notifications/initialized</c>.</summary>
-    public static async Task<string> StartSessionAsync(HttpClient http, Uri url)
+    /// <summary>
+    /// Opens a session on a stateful endpoint: <c>initialize</c>, then <c>notifications/initialized</c>, as
+    /// <paramref name="user"/> (see <see cref="HeaderUser"/>) or anonymously.
+    /// </summary>
+    public static async Task<string> StartSessionAsync(HttpClient http, Uri url, string? user = null)
     {
         const string Initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
-        using var response = await http.SendAsync(Post(url, Initialize), TestContext.Current.CancellationToken);
+        using var response = await http.SendAsync(HeaderUser.As(user, Post(url, Initialize)), TestContext.Current.CancellationToken);
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         var session = response.Headers.GetValues("Mcp-Session-Id").Single();
-        using var initialized = await http.SendAsync(InSession(Post(url, """{"jsonrpc":"2.0","method":"notifications/initialized"}"""), session), TestContext.Current.CancellationToken);
+        using var initialized = await http.SendAsync(HeaderUser.As(user, InSession(Post(url, """{"jsonrpc":"2.0","method":"notifications/initialized"}"""), session)), TestContext.Current.CancellationToken);
         Assert.Equal(System.Net.HttpStatusCode.Accepted, initialized.StatusCode);
         return session;
     }

@@ -74,6 +74,9 @@ public static class TestServices
         services.AddMcpServer().WithTools<StubbornTools>();
     }
 
-    public static ServiceHost<CoordinatorOptions> StartCoordinator(string redis, params (string Key, string? Value)[] settings) =>
-        new ServiceHost<CoordinatorOptions>(settings.Append((Key: "ConnectionStrings:redis", Value: (string?)redis)).ToDictionary(setting => setting.Key, setting => setting.Value)).Start();
+    public static ServiceHost<CoordinatorOptions> StartCoordinator(string redis, params (string Key, string? Value)[] settings) => StartCoordinator(redis, null, settings);
+
+    /// <summary>A coordinator with test services added, such as an authentication scheme.</summary>
+    public static ServiceHost<CoordinatorOptions> StartCoordinator(string redis, Action<IServiceCollection>? services, params (string Key, string? Value)[] settings) =>
+        new ServiceHost<CoordinatorOptions>(settings.Append((Key: "ConnectionStrings:redis", Value: (string?)redis)).ToDictionary(setting => setting.Key, setting => setting.Value), services).Start();
 }

@@ -1,0 +1,29 @@
+using McpAspire.ServiceDefaults.Mcp;
+using Microsoft.Extensions.Options;
+
+namespace McpAspire.McpCoordinator.Sessions;
+
+/// <summary>
+/// Checks <see cref="CoordinatorOptions.SessionKey"/> at start-up: required for stateful sessions, and when
+/// set, it must be a usable key, so a typo fails the start instead of every session.
+/// </summary>
+public sealed class SessionKeyValidation(IOptions<McpEndpointOptions> endpoint) : IValidateOptions<CoordinatorOptions>
+{
+    /// <inheritdoc/>
+    public ValidateOptionsResult Validate(string? name, CoordinatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.SessionKey))
+        {
+            return endpoint.Value.Stateless
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail(
+                    "Coordinator:SessionKey is required when Mcp:Stateless is false: it seals the session ids the coordinator gives out, " +
+                    "and every replica needs the same one. Generate one with 'openssl rand -base64 32' (the AppHost sets one for you).");
+        }
+
+        return CoordinatorOptions.TryDecodeSessionKey(options.SessionKey, out _)
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail("Coordinator:SessionKey must be 32 random bytes in base64 (44 characters), e.g. from 'openssl rand -base64 32'.");
+    }
+}

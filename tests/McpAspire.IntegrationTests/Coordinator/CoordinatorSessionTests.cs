@@ -1,0 +1,231 @@
+using System.Net;
+using System.Security.Cryptography;
+using McpAspire.AppHost.Hosting;
+using McpAspire.IntegrationTests.Infrastructure;
+using McpAspire.McpCoordinator;
+using McpAspire.McpCoordinator.Sessions;
+using McpAspire.ServiceDefaults.Cluster;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace McpAspire.IntegrationTests.Coordinator;
+
+/// <summary>
+/// A stateful coordinator (<c>Mcp:Stateless=false</c>): two replicas sharing one session key, in front of two
+/// stateful nodes with the conformance pack. It keeps the stateful endpoint contract, and each session is
+/// pinned to a node session through a sealed id that either replica routes.
+/// </summary>
+public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster cluster) : StatefulEndpointContract, IClassFixture<CoordinatorSessionTests.Cluster>
+{
+    protected override Uri McpUrl => cluster.Coordinator.McpUrl;
+
+    public sealed class Cluster : CoordinatorCluster
+    {
+        public string SessionKey { get; } = NewKey();
+
+        public ServiceHost<CoordinatorOptions> Second { get; private set; } = null!;
+
+        /// <summary>Seals and opens ids as the replicas do.</summary>
+        public PinnedSessionIds Ids => IdsUnder(SessionKey);
+
+        public static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+        public static PinnedSessionIds IdsUnder(string key) => new(Options.Create(new CoordinatorOptions { SessionKey = key }));
+
+        protected override async Task StartServicesAsync()
+        {
+            foreach (var id in (string[])["node-a", "node-b"])
+            {
+                Own(TestServices.StartNode(
+                    ("ConnectionStrings:redis", Store.ConnectionString), ("Node:Id", id), ("Node:HeartbeatInterval", "00:00:00.200"),
+                    ("Node:Packs", "core,conformance"), ("Mcp:Stateless", "false")));
+            }
+
+            Coordinator = Own(StartReplica());
+            Second = Own(StartReplica());
+            await WaitForNodesAsync("node-a", "node-b");
+            await WaitForNodesAsync(Second, "node-a", "node-b");
+        }
+
+        private ServiceHost<CoordinatorOptions> StartReplica() => TestServices.StartCoordinator(
+            Store.ConnectionString,
+            HeaderUser.Add,
+            ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", SessionKey), ("Coordinator:RegistryRefreshInterval", "00:00:00.100"));
+    }
+
+    [Fact]
+    public async Task A_session_is_pinned_to_one_node_session_and_its_id_hides_both()
+    {
+        var session = await StartSessionAsync();
+        var nodes = new HashSet<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            nodes.Add(await NodeOfCallAsync(McpUrl, session));
+        }
+
+        Assert.True(cluster.Ids.TryOpen(session, out var pinned));
+        Assert.Equal(pinned!.NodeId, Assert.Single(nodes));
+        Assert.False(string.IsNullOrEmpty(pinned.UpstreamSessionId));
+        Assert.DoesNotContain(pinned.NodeId, session, StringComparison.Ordinal);
+        Assert.DoesNotContain(pinned.UpstreamSessionId!, session, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_session_opened_on_one_replica_continues_on_the_other()
+    {
+        var session = await StartSessionAsync();
+
+        var onFirst = await NodeOfCallAsync(cluster.Coordinator.McpUrl, session);
+        var onSecond = await NodeOfCallAsync(cluster.Second.McpUrl, session);
+        using var end = await Http.SendAsync(RawMcp.InSession(new HttpRequestMessage(HttpMethod.Delete, cluster.Second.McpUrl), session), Cancel);
+        using var after = await Http.SendAsync(RawMcp.InSession(RawMcp.Post(cluster.Coordinator.McpUrl, RawMcp.EchoCall), session), Cancel);
+
+        Assert.Equal(onFirst, onSecond);
+        Assert.Equal(HttpStatusCode.OK, end.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task Sampling_requests_reach_the_client_and_its_answers_reach_the_node()
+    {
+        // Sampling is deprecated from 2026-07-28, and still the one server-to-client request sessions carry.
+#pragma warning disable MCP9005
+        await using var client = await OfficialClient.ConnectAsync(McpUrl, new McpClientOptions
+        {
+            Handlers = new McpClientHandlers
+            {
+                SamplingHandler = (_, _, _) => ValueTask.FromResult(new CreateMessageResult
+                {
+                    Model = "test-model",
+                    Role = Role.Assistant,
+                    Content = [new TextContentBlock { Text = "through the coordinator" }],
+                }),
+            },
+        });
+#pragma warning restore MCP9005
+
+        var result = await client.CallToolAsync("test_sampling", new Dictionary<string, object?> { ["prompt"] = "Where are you?" }, cancellationToken: Cancel);
+
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal("LLM response: through the coordinator", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+
+    [Fact]
+    public async Task Closing_the_get_stream_at_the_client_closes_it_on_the_node()
+    {
+        var session = await StartSessionAsync();
+        using (var first = await Http.SendAsync(OpenStream(session), HttpCompletionOption.ResponseHeadersRead, Cancel))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        // The node allows one GET stream per session: a new one succeeds once the first has ended there too.
+        await Eventually.UntilAsync(async () =>
+        {
+            using var again = await Http.SendAsync(OpenStream(session), HttpCompletionOption.ResponseHeadersRead, Cancel);
+            return again.StatusCode == HttpStatusCode.OK;
+        });
+    }
+
+    [Theory]
+    [InlineData("one_character_changed")]
+    [InlineData("truncated")]
+    [InlineData("extended")]
+    [InlineData("sealed_under_another_key")]
+    [InlineData("the_nodes_own_session_id")]
+    [InlineData("not_base64")]
+    [InlineData("huge")]
+    public async Task A_changed_or_foreign_session_id_is_404_and_the_real_session_goes_on(string variant)
+    {
+        var session = await StartSessionAsync();
+        Assert.True(cluster.Ids.TryOpen(session, out var pinned));
+        var middle = session.Length / 2;
+        var bad = variant switch
+        {
+            "one_character_changed" => session[..middle] + (session[middle] == 'A' ? 'B' : 'A') + session[(middle + 1)..],
+            "truncated" => session[..^4],
+            "extended" => session + "AAAA",
+            "sealed_under_another_key" => Cluster.IdsUnder(Cluster.NewKey()).Seal(pinned!),
+            "the_nodes_own_session_id" => pinned!.UpstreamSessionId!,
+            "not_base64" => "not a session id!",
+            _ => new string('A', PinnedSessionIds.MaxIdLength + 4),
+        };
+
+        foreach (var request in (HttpRequestMessage[])[RawMcp.Post(McpUrl, RawMcp.EchoCall), OpenStream(bad), new HttpRequestMessage(HttpMethod.Delete, McpUrl)])
+        {
+            if (!request.Headers.Contains("Mcp-Session-Id"))
+            {
+                RawMcp.InSession(request, bad);
+            }
+
+            using var response = await Http.SendAsync(request, Cancel);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal(-32001, RawMcp.ErrorCode(await RawMcp.ReadMessageAsync(response)));
+            request.Dispose();
+        }
+
+        Assert.Equal("still serving", await EchoInSessionAsync(session));
+    }
+
+    [Fact]
+    public async Task A_session_whose_node_has_left_the_cluster_is_404()
+    {
+        var session = cluster.Ids.Seal(new PinnedSession("node-gone", "its-session", Owner: null));
+
+        using var response = await Http.SendAsync(RawMcp.InSession(RawMcp.Post(McpUrl, RawMcp.EchoCall), session), Cancel);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("node (node-gone) has left the cluster", RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_session_whose_node_cannot_be_reached_is_404_and_new_sessions_avoid_a_draining_node()
+    {
+        await cluster.RegisterInStatusAsync(NodeStatus.Draining, "node-dead", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "echo");
+        try
+        {
+            var session = cluster.Ids.Seal(new PinnedSession("node-dead", "its-session", Owner: null));
+
+            using var response = await Http.SendAsync(RawMcp.InSession(RawMcp.Post(McpUrl, RawMcp.EchoCall), session), Cancel);
+            var opened = new List<string>();
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.True(cluster.Ids.TryOpen(await StartSessionAsync(), out var pinned));
+                opened.Add(pinned!.NodeId);
+            }
+
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Contains("node (node-dead) cannot be reached", RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response)), StringComparison.Ordinal);
+            Assert.DoesNotContain("node-dead", opened);
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("node-dead");
+        }
+    }
+
+    [Fact]
+    public async Task Without_a_ready_node_initialize_is_503_saying_why()
+    {
+        // The coordinator's store cannot be reached, so its registry never lists a node.
+        await using var lonely = TestServices.StartCoordinator(
+            $"127.0.0.1:{PortAllocator.GetFreePort()}", ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", cluster.SessionKey));
+
+        using var response = await Http.SendAsync(RawMcp.Post(lonely.McpUrl, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"""), Cancel);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("No node can open a session: the cluster has no live nodes", RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response)), StringComparison.Ordinal);
+    }
+
+    /// <summary>Calls get_capabilities in the session through <paramref name="coordinator"/>, and returns the node that ran it.</summary>
+    private async Task<string> NodeOfCallAsync(Uri coordinator, string session)
+    {
+        using var response = await Http.SendAsync(
+            RawMcp.InSession(RawMcp.Post(coordinator, """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_capabilities","arguments":{}}}"""), session),
+            Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(session, response.Headers.GetValues("Mcp-Session-Id").Single());
+        return (await RawMcp.ReadMessageAsync(response))["result"]!["structuredContent"]!["nodeId"]!.GetValue<string>();
+    }
+}

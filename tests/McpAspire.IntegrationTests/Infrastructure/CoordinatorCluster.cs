@@ -1,0 +1,126 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using McpAspire.McpCoordinator;
+using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.ServiceDefaults.Redis;
+using ModelContextProtocol.Protocol;
+
+namespace McpAspire.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A class fixture: a Garnet of its own, and the coordinator and nodes a subclass starts on it, with helpers
+/// that add and remove nodes in the registry and wait until the coordinator sees the change.
+/// </summary>
+public abstract class CoordinatorCluster : IAsyncLifetime
+{
+    private readonly List<IAsyncDisposable> _hosts = [];
+
+    public StoreServer Store { get; private set; } = null!;
+
+    /// <summary>The coordinator the helpers ask; subclasses set it in <see cref="StartServicesAsync"/>.</summary>
+    public ServiceHost<CoordinatorOptions> Coordinator { get; protected set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        Store = await StoreServer.StartGarnetAsync();
+        await StartServicesAsync();
+    }
+
+    /// <summary>Starts the services on <see cref="Store"/>; each goes through <see cref="Own{T}"/>.</summary>
+    protected abstract Task StartServicesAsync();
+
+    /// <summary>Stops <paramref name="host"/> with the fixture, before the store.</summary>
+    protected T Own<T>(T host)
+        where T : IAsyncDisposable
+    {
+        _hosts.Add(host);
+        return host;
+    }
+
+    /// <summary>Waits until the coordinator's registry lists every one of <paramref name="ids"/>.</summary>
+    public Task WaitForNodesAsync(params string[] ids) => WaitForNodesAsync(Coordinator, ids);
+
+    /// <summary>Waits until <paramref name="coordinator"/>'s registry lists every one of <paramref name="ids"/>.</summary>
+    public static async Task WaitForNodesAsync(ServiceHost<CoordinatorOptions> coordinator, params string[] ids)
+    {
+        using var http = new HttpClient();
+        await Eventually.WaitForAsync(async () =>
+        {
+            var nodes = await NodeIdsAsync(http, coordinator);
+            return ids.All(nodes.Contains) ? nodes : null;
+        });
+    }
+
+    /// <summary>Publishes a heartbeat as a ready node would, so the coordinator routes to <paramref name="mcpUrl"/>.</summary>
+    public Task RegisterAsync(string id, Uri mcpUrl, params string[] tools) => RegisterInStatusAsync(NodeStatus.Ready, id, mcpUrl, tools);
+
+    /// <summary>Publishes a heartbeat as a node in <paramref name="status"/> (a <see cref="NodeStatus"/>) would.</summary>
+    public async Task RegisterInStatusAsync(string status, string id, Uri mcpUrl, params string[] tools)
+    {
+        await using var redis = await Eventually.ConnectAsync(Store.ConnectionString);
+        var heartbeat = new NodeHeartbeat
+        {
+            Id = id,
+            McpUrl = mcpUrl,
+            Status = status,
+            MaxConcurrency = 1000,
+            Tools = [.. tools.Select(tool => new Tool { Name = tool, Description = $"{tool} on {id}" })],
+            SentAt = DateTimeOffset.UtcNow,
+            TtlMilliseconds = 60_000,
+        };
+        await redis.SetAsync(ClusterKeys.Heartbeat(id), JsonSerializer.SerializeToUtf8Bytes(heartbeat, ClusterJson.Options), TimeSpan.FromMinutes(1));
+        await redis.SetAddAsync(ClusterKeys.NodeSet, id);
+        await WaitForNodesAsync(id);
+    }
+
+    /// <summary>Removes nodes as a clean stop would, and waits until the coordinator no longer lists them, so later tests see only the real nodes.</summary>
+    public async Task UnregisterAsync(params string[] ids)
+    {
+        await using (var redis = await Eventually.ConnectAsync(Store.ConnectionString))
+        {
+            foreach (var id in ids)
+            {
+                await redis.DeleteAsync(ClusterKeys.Heartbeat(id));
+            }
+
+            await redis.SetRemoveAsync(ClusterKeys.NodeSet, ids);
+        }
+
+        using var http = new HttpClient();
+        await Eventually.WaitForAsync(async () =>
+        {
+            var nodes = await NodeIdsAsync(http, Coordinator);
+            return ids.Any(nodes.Contains) ? null : nodes;
+        });
+    }
+
+    /// <summary>Waits until the registry has been read from Redis after <paramref name="moment"/>.</summary>
+    public async Task WaitForRefreshAfterAsync(DateTimeOffset moment)
+    {
+        using var http = new HttpClient();
+        await Eventually.WaitForAsync(async () =>
+        {
+            var body = JsonNode.Parse(await http.GetStringAsync(new Uri(Coordinator.BaseUrl, "/api/nodes")))!;
+            return body["readAt"]?.GetValue<DateTimeOffset>() > moment ? body : null;
+        });
+    }
+
+    public Task<List<string>> NodeIdsAsync(HttpClient http) => NodeIdsAsync(http, Coordinator);
+
+    private static async Task<List<string>> NodeIdsAsync(HttpClient http, ServiceHost<CoordinatorOptions> coordinator)
+    {
+        var body = JsonNode.Parse(await http.GetStringAsync(new Uri(coordinator.BaseUrl, "/api/nodes")))!;
+        return [.. body["nodes"]!.AsArray().Select(node => node!["id"]!.GetValue<string>())];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _hosts.Count - 1; i >= 0; i--)
+        {
+            await _hosts[i].DisposeAsync();
+        }
+
+        await Store.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+}

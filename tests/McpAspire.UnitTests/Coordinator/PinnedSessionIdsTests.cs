@@ -1,0 +1,108 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using McpAspire.McpCoordinator;
+using McpAspire.McpCoordinator.Sessions;
+using McpAspire.ServiceDefaults.Mcp;
+using Microsoft.Extensions.Options;
+
+namespace McpAspire.UnitTests.Coordinator;
+
+public sealed class PinnedSessionIdsTests
+{
+    private static readonly string Key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    private static readonly PinnedSession Alice = new("node-1", "upstream-session", new McpSessionOwner("sub", "alice", "https://issuer.example"));
+
+    private static PinnedSessionIds Under(string? key) => new(Options.Create(new CoordinatorOptions { SessionKey = key }));
+
+    public static TheoryData<PinnedSession> Sessions =>
+    [
+        Alice,
+        new PinnedSession("node-2", UpstreamSessionId: null, Owner: null),
+        new PinnedSession("ñode-ü", new string('x', 300), new McpSessionOwner("name", "bob", "LOCAL AUTHORITY")),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Sessions))]
+    public void A_sealed_session_opens_to_the_same_session_under_the_same_key(PinnedSession session)
+    {
+        var ids = Under(Key);
+
+        Assert.True(ids.TryOpen(ids.Seal(session), out var opened));
+        Assert.Equal(session, opened);
+    }
+
+    [Fact]
+    public void Sealing_one_session_twice_gives_two_ids_of_visible_ascii()
+    {
+        var ids = Under(Key);
+
+        var first = ids.Seal(Alice);
+        var second = ids.Seal(Alice);
+
+        Assert.NotEqual(first, second);
+        Assert.All(first, c => Assert.True(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
+    }
+
+    [Fact]
+    public void Every_single_bit_flip_fails_to_open()
+    {
+        var ids = Under(Key);
+        var bytes = Base64Url.DecodeFromChars(ids.Seal(Alice));
+
+        for (var bit = 0; bit < bytes.Length * 8; bit++)
+        {
+            var changed = (byte[])bytes.Clone();
+            changed[bit / 8] ^= (byte)(1 << (bit % 8));
+            Assert.False(ids.TryOpen(Base64Url.EncodeToString(changed), out _), $"bit {bit} flipped still opened");
+        }
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a")]
+    [InlineData("not base64!")]
+    [InlineData("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
+    public void Malformed_ids_fail_to_open(string id) => Assert.False(Under(Key).TryOpen(id, out _));
+
+    [Fact]
+    public void An_id_sealed_under_another_key_fails_to_open() =>
+        Assert.False(Under(Key).TryOpen(Under(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Seal(Alice), out _));
+
+    [Fact]
+    public void An_id_longer_than_the_limit_is_refused_before_decoding()
+    {
+        var ids = Under(Key);
+        var padded = new PinnedSession("node-1", new string('x', PinnedSessionIds.MaxIdLength), Owner: null);
+
+        Assert.False(ids.TryOpen(ids.Seal(padded), out _));
+    }
+
+    [Fact]
+    public void Without_a_key_sealing_says_which_setting_is_missing()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Under(null).Seal(Alice));
+
+        Assert.Contains("Coordinator:SessionKey", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, true, true)]
+    [InlineData(null, false, false)]
+    [InlineData("", false, false)]
+    [InlineData("c2hvcnQ=", true, false)]
+    [InlineData("not base64 at all", true, false)]
+    [InlineData("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", false, true)]
+    public void The_key_is_required_for_sessions_and_must_be_32_bytes_when_set(string? key, bool stateless, bool valid)
+    {
+        var validation = new SessionKeyValidation(Options.Create(new McpEndpointOptions { Stateless = stateless }));
+
+        var result = validation.Validate(null, new CoordinatorOptions { SessionKey = key });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains("Coordinator:SessionKey", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+}
