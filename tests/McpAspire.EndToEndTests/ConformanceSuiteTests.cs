@@ -7,10 +7,11 @@ namespace McpAspire.EndToEndTests;
 
 /// <summary>
 /// The official MCP conformance suite (<c>@modelcontextprotocol/conformance</c> 0.1.16, on Node 22 from
-/// npm), run against a node process serving the <c>conformance</c> pack in stateful mode. Every check of
-/// every active scenario must pass. Some of its checks are weak; ConformancePackTests pins the answers.
+/// npm), run against a node process serving the <c>conformance</c> pack in stateful mode, and against the
+/// stateful coordinator in front of it. Every check of every active scenario must pass. Some of its checks
+/// are weak; ConformancePackTests pins the answers.
 /// </summary>
-public sealed partial class ConformanceSuiteTests
+public sealed partial class ConformanceSuiteTests(ConformanceSuiteTests.ConformanceCluster fixture) : IClassFixture<ConformanceSuiteTests.ConformanceCluster>
 {
     private static readonly string InteropDirectory = Path.Combine(ServiceProjects.RepositoryRoot, "tests", "interop");
     private static readonly string Node22 = Path.Combine(InteropDirectory, "node_modules", "node", "bin", "node");
@@ -18,17 +19,35 @@ public sealed partial class ConformanceSuiteTests
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Every_active_scenario_of_the_official_suite_passes_against_a_conformance_node()
+    /// <summary>One stateful node serving the conformance pack, behind a stateful coordinator.</summary>
+    public sealed class ConformanceCluster : IAsyncLifetime
+    {
+        public McpCluster Cluster { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync()
+        {
+            var options = new ClusterOptions { Nodes = 1, CoordinatorPort = 0 };
+            options.Environment["Node__Packs"] = "core,conformance";
+            options.Environment["Mcp__Stateless"] = "false";
+            Cluster = await McpCluster.StartAsync(options, new TestLogSink(), Cancel);
+            using var http = new HttpClient();
+            await ClusterApiProbe.WaitForNodesAsync(http, Cluster, 1);
+        }
+
+        public ValueTask DisposeAsync() => Cluster.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("node")]
+    [InlineData("coordinator")]
+    public async Task Every_active_scenario_of_the_official_suite_passes(string target)
     {
         RequireSuite();
-        var options = new ClusterOptions { Nodes = 1, CoordinatorPort = 0 };
-        options.Environment["Node__Packs"] = "core,conformance";
-        options.Environment["Mcp__Stateless"] = "false";
-        await using var cluster = await McpCluster.StartAsync(options, new TestLogSink(), Cancel);
-        var node = cluster.Resources.Single(resource => resource.Name == "node-1");
+        var url = target == "coordinator"
+            ? fixture.Cluster.CoordinatorMcpUrl
+            : new Uri(fixture.Cluster.Resources.Single(resource => resource.Name == "node-1").Url!);
 
-        var (exitCode, output) = await RunSuiteAsync(new Uri(node.Url!));
+        var (exitCode, output) = await RunSuiteAsync(url);
 
         var total = TotalLine().Match(output);
         Assert.True(total.Success, $"The suite printed no total:\n{output}");
