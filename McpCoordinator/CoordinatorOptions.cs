@@ -12,7 +12,10 @@ public sealed class CoordinatorOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Coordinator:RegistryRefreshInterval must be between 50 ms and 1 minute.")]
     public TimeSpan RegistryRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How many nodes a call may be tried on when a node cannot be reached.</summary>
+    /// <summary>
+    /// How many nodes a call may be tried on: when a node cannot be reached, refuses it (overloaded or draining),
+    /// or fails a read-only or idempotent call before any of its answer reached the client.
+    /// </summary>
     [Range(1, 10, ErrorMessage = "Coordinator:MaxAttempts must be between 1 and 10.")]
     public int MaxAttempts { get; set; } = 3;
 
@@ -23,6 +26,22 @@ public sealed class CoordinatorOptions
     /// <summary>How long a pooled connection to a node is reused before it is replaced (picks up DNS changes).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Coordinator:PooledConnectionLifetime must be between 1 second and 1 hour.")]
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The share of failed calls to a node, within <see cref="BreakerSamplingDuration"/>, that opens its circuit breaker.</summary>
+    [Range(0.01, 1.0, ErrorMessage = "Coordinator:BreakerFailureRatio must be between 0.01 and 1.")]
+    public double BreakerFailureRatio { get; set; } = 0.5;
+
+    /// <summary>How many calls to a node the sampling window needs before its breaker may open.</summary>
+    [Range(2, 1000, ErrorMessage = "Coordinator:BreakerMinimumThroughput must be between 2 and 1000.")]
+    public int BreakerMinimumThroughput { get; set; } = 5;
+
+    /// <summary>The window over which a node's failures are counted.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00", ErrorMessage = "Coordinator:BreakerSamplingDuration must be between 500 ms and 10 minutes.")]
+    public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an open breaker keeps calls away from a node before one trial call is let through.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00", ErrorMessage = "Coordinator:BreakerBreakDuration must be between 500 ms and 10 minutes.")]
+    public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The secret that seals stateful session ids: 32 random bytes, base64 (e.g. <c>openssl rand -base64 32</c>).

@@ -15,9 +15,10 @@ public static class ClusterApi
         return endpoints;
     }
 
-    /// <summary>The registry as JSON: each node with status, load, tools, heartbeat age and calls routed.</summary>
-    public static NodesResponse GetNodes(NodeRegistry registry, LocalCallTracker calls, TimeProvider time)
+    /// <summary>The registry as JSON: each node with status, load, tools, heartbeat age, calls routed and breaker state.</summary>
+    public static NodesResponse GetNodes(NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers, TimeProvider time)
     {
+        ArgumentNullException.ThrowIfNull(breakers);
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(calls);
         ArgumentNullException.ThrowIfNull(time);
@@ -38,7 +39,8 @@ public static class ClusterApi
                 node.Heartbeat.Packs,
                 [.. node.ToolNames.Order(StringComparer.Ordinal)],
                 (long)(now - node.Heartbeat.SentAt).TotalMilliseconds,
-                calls.Routed(node.Id)))]);
+                calls.Routed(node.Id),
+                breakers.StateOf(node.Id)))]);
     }
 }
 
@@ -61,6 +63,7 @@ public sealed record NodesResponse(bool Stale, string? StaleReason, DateTimeOffs
 /// <param name="Tools">Its tool names.</param>
 /// <param name="HeartbeatAgeMs">How old its last heartbeat is.</param>
 /// <param name="CallsRouted">How many calls this coordinator has routed to it.</param>
+/// <param name="Breaker">Its circuit breaker in this coordinator: closed, open or half-open.</param>
 public sealed record NodeView(
     string Id,
     Uri McpUrl,
@@ -72,4 +75,5 @@ public sealed record NodeView(
     IReadOnlyList<string> Packs,
     IReadOnlyList<string> Tools,
     long HeartbeatAgeMs,
-    long CallsRouted);
+    long CallsRouted,
+    string Breaker);

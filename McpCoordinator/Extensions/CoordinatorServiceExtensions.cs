@@ -30,6 +30,7 @@ public static class CoordinatorServiceExtensions
         builder.Services.AddSingleton<NodeRegistry>();
         builder.Services.AddHostedService(services => services.GetRequiredService<NodeRegistry>());
         builder.Services.AddSingleton<LocalCallTracker>();
+        builder.Services.AddSingleton<NodeBreakers>();
         builder.Services.AddSingleton<ToolRouter>();
         builder.Services.AddSingleton<NodeForwarder>();
         builder.Services.AddSingleton<PinnedSessionIds>();

@@ -25,6 +25,14 @@ public sealed class RegisteredNode
     /// <summary>Whether the node takes new calls.</summary>
     public bool IsReady => Heartbeat.Status == NodeStatus.Ready;
 
+    /// <summary>
+    /// Whether the node's <paramref name="toolName"/> says running it twice does no harm: its annotations mark it
+    /// read-only or idempotent.
+    /// </summary>
+    public bool IsSafeToRepeat(string toolName) =>
+        Heartbeat.Tools.FirstOrDefault(tool => tool.Name == toolName)?.Annotations is { } annotations
+        && (annotations.ReadOnlyHint == true || annotations.IdempotentHint == true);
+
     /// <summary>When the heartbeat stops being valid.</summary>
     public DateTimeOffset ExpiresAt => Heartbeat.SentAt.AddMilliseconds(Heartbeat.TtlMilliseconds);
 }

@@ -89,7 +89,7 @@ public sealed partial class McpGateway
         }
 
         var outcome = await ForwardTracedAsync(context, request, rpc, toolName, node,
-            NodeRequest.Post(request) with { SessionId = session.UpstreamSessionId, SessionIdForClient = _ => sessionId });
+            NodeRequest.Post(request) with { SessionId = session.UpstreamSessionId, SessionIdForClient = _ => sessionId }, guarded: false);
         if (rpc is not null && toolName is not null && outcome.Kind is ForwardOutcomeKind.FailedAfterSend or ForwardOutcomeKind.BrokenMidStream)
         {
             await CallFailedAsync(context, rpc, toolName, node.Id, outcome, operation!);
@@ -113,7 +113,7 @@ public sealed partial class McpGateway
         for (var attempt = 1; attempt <= options.Value.MaxAttempts; attempt++)
         {
             var snapshot = registry.Current;
-            var candidates = snapshot.Nodes.Where(node => node.IsReady && !tried.Contains(node.Id)).ToList();
+            var candidates = snapshot.Nodes.Where(node => node.IsReady && !tried.Contains(node.Id) && breakers.Admits(node)).ToList();
             if (LeastLoadedSelector.Select(candidates, calls.InFlight, Random.Shared) is not { } node)
             {
                 break;
@@ -121,7 +121,7 @@ public sealed partial class McpGateway
 
             tried.Add(node.Id);
             var outcome = await ForwardTracedAsync(context, request, initialize, toolName: null, node,
-                NodeRequest.Post(request) with { SessionIdForClient = upstream => sessionIds.Seal(new PinnedSession(node.Id, upstream, owner)) });
+                NodeRequest.Post(request) with { SessionIdForClient = upstream => sessionIds.Seal(new PinnedSession(node.Id, upstream, owner)) }, guarded: true);
             if (outcome.Kind == ForwardOutcomeKind.NotConnected)
             {
                 lastFailure = $"node {node.Id}: {outcome.Reason}";

@@ -21,6 +21,7 @@ public sealed partial class McpGateway(
     NodeForwarder forwarder,
     LocalCallTracker calls,
     NodeRegistry registry,
+    NodeBreakers breakers,
     PinnedSessionIds sessionIds,
     IOptions<CoordinatorOptions> options,
     IOptions<McpEndpointOptions> endpointOptions,
@@ -153,42 +154,56 @@ public sealed partial class McpGateway(
         }
 
         var tried = new HashSet<string>(StringComparer.Ordinal);
-        string? lastFailure = null;
+        var failures = new List<ForwardOutcome>();
+        var route = RouteDecision.Unknown;
         for (var attempt = 1; attempt <= options.Value.MaxAttempts; attempt++)
         {
-            var route = router.Select(toolName, tried);
+            route = router.Select(toolName, tried);
             if (route.Node is not { } node)
             {
-                await NoRouteAsync(context, rpc, toolName, route, lastFailure);
-                return;
+                break;
             }
 
             tried.Add(node.Id);
-            var outcome = await ForwardTracedAsync(context, request, rpc, toolName, node, NodeRequest.Post(request));
-            switch (outcome.Kind)
+            var outcome = await ForwardTracedAsync(context, request, rpc, toolName, node, NodeRequest.Post(request) with { MayTryElsewhere = true }, guarded: true);
+            if (outcome.Kind == ForwardOutcomeKind.Forwarded)
             {
-                case ForwardOutcomeKind.Forwarded:
-                    return;
-                case ForwardOutcomeKind.NotConnected:
-                    // Nothing reached the node, so trying the next one cannot run the tool twice.
-                    lastFailure = $"node {node.Id}: {outcome.Reason}";
-                    LogUnreachable(toolName, node.Id, outcome.Reason!);
-                    continue;
-                default:
-                    await CallFailedAsync(context, rpc, toolName, node.Id, outcome, operation);
-                    return;
+                return;
             }
+
+            if (!CanTryElsewhere(context, node, toolName, outcome))
+            {
+                await CallFailedAsync(context, rpc, toolName, node.Id, outcome, operation);
+                return;
+            }
+
+            failures.Add(outcome with { Reason = $"node {node.Id}: {outcome.Reason}" });
+            LogTryingElsewhere(toolName, node.Id, outcome.Kind, outcome.Reason!);
+            // Only headers were set, never sent: the next node's answer replaces them.
+            context.Response.Clear();
         }
 
-        await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.ServerError,
-            $"Tool '{toolName}' could not be routed: {tried.Count} node(s) tried and none could be reached (last: {lastFailure}).", rpc.Id);
+        await NoRouteAsync(context, rpc, toolName, route, failures);
     }
 
     /// <summary>
-    /// Forwards to <paramref name="node"/> inside a client span of its own, counted in this coordinator's load
-    /// on the node when it is a request.
+    /// Whether a call that did not complete on <paramref name="node"/> may go to another node: always when
+    /// nothing ran (the node could not be reached, or refused it as overloaded or draining); after it was sent,
+    /// only if none of the answer has reached the client and the tool says running it again does no harm.
     /// </summary>
-    private async Task<ForwardOutcome> ForwardTracedAsync(HttpContext context, McpHttpRequest request, JsonRpcRequest? rpc, string? toolName, RegisteredNode node, NodeRequest upstream)
+    private static bool CanTryElsewhere(HttpContext context, RegisteredNode node, string toolName, ForwardOutcome outcome) => outcome.Kind switch
+    {
+        ForwardOutcomeKind.NotConnected or ForwardOutcomeKind.Refused => true,
+        ForwardOutcomeKind.FailedAfterSend or ForwardOutcomeKind.BrokenMidStream => !context.Response.HasStarted && node.IsSafeToRepeat(toolName),
+        _ => false,
+    };
+
+    /// <summary>
+    /// Forwards to <paramref name="node"/> inside a client span of its own, counted in this coordinator's load
+    /// on the node when it is a request. <paramref name="guarded"/>: through the node's circuit breaker, which
+    /// the outcome feeds.
+    /// </summary>
+    private async Task<ForwardOutcome> ForwardTracedAsync(HttpContext context, McpHttpRequest request, JsonRpcRequest? rpc, string? toolName, RegisteredNode node, NodeRequest upstream, bool guarded)
     {
         using var forward = rpc is null ? null : McpOperation.StartClient(rpc, toolName, request.ProtocolVersion, node.Heartbeat.McpUrl);
         using var call = rpc is null ? null : calls.Start(node.Id);
@@ -199,7 +214,9 @@ public sealed partial class McpGateway(
             request.TryReplaceTraceParent(span.Id!);
         }
 
-        var outcome = await forwarder.ForwardAsync(context, node, upstream);
+        var outcome = guarded
+            ? await breakers.ExecuteAsync(node.Id, () => forwarder.ForwardAsync(context, node, upstream), context.RequestAborted)
+            : await forwarder.ForwardAsync(context, node, upstream);
         if (outcome.Kind != ForwardOutcomeKind.Forwarded)
         {
             forward?.Fail(outcome.Kind.ToString());
@@ -223,18 +240,30 @@ public sealed partial class McpGateway(
         await MayHaveRunAfterBreakAsync(context, rpc, toolName, nodeId, outcome.Reason!);
     }
 
-    private static Task NoRouteAsync(HttpContext context, JsonRpcRequest rpc, string toolName, RouteDecision route, string? lastFailure)
+    /// <summary>
+    /// Answers a call that no node completed: an unknown tool is the spec's -32602; refusals (every node tried
+    /// was overloaded or draining) are a 503 with <c>Retry-After</c>, as a node gives; otherwise -32000 with
+    /// the reason for each node tried. In every case the tool did not run to completion anywhere.
+    /// </summary>
+    private static Task NoRouteAsync(HttpContext context, JsonRpcRequest rpc, string toolName, RouteDecision route, List<ForwardOutcome> failures)
     {
-        if (route.OfferingNodes == 0)
+        if (route.OfferingNodes == 0 && failures.Count == 0)
         {
             // The spec's answer for a tool the server does not have.
             return McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.InvalidParams,
                 $"Unknown tool: '{toolName}'. No live node offers it; tools/list shows the tools available now.", rpc.Id);
         }
 
-        var reason = lastFailure is null
-            ? $"all {route.OfferingNodes} node(s) offering it are draining or unavailable"
-            : $"every node offering it was tried and none could be reached (last: {lastFailure})";
+        var tried = string.Join("; ", failures.Select(failure => failure.Reason));
+        if (failures.Count > 0 && failures.All(failure => failure.Kind == ForwardOutcomeKind.Refused))
+        {
+            return McpHttpResponses.WriteOverloadedAsync(context,
+                $"every node offering '{toolName}' that was tried refused the call ({tried}).", failures.Max(failure => failure.RetryAfter), rpc.Id);
+        }
+
+        var reason = failures.Count == 0
+            ? $"all {route.OfferingNodes} node(s) offering it are draining or unavailable, or their circuit breakers are open"
+            : $"{failures.Count} node(s) tried and none completed it ({tried})";
         return McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.ServerError,
             $"Tool '{toolName}' is unavailable: {reason}. Retry later.", rpc.Id);
     }
@@ -285,6 +314,9 @@ public sealed partial class McpGateway(
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Node {NodeId} unreachable for {Tool} ({Reason}); trying another node")]
     private partial void LogUnreachable(string tool, string nodeId, string reason);
+
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "Call to {Tool} on node {NodeId} did not complete ({Outcome}: {Reason}); trying another node")]
+    private partial void LogTryingElsewhere(string tool, string nodeId, ForwardOutcomeKind outcome, string reason);
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Call to {Tool} on node {NodeId} failed after it was sent ({Reason}); not retried")]
     private partial void LogMayHaveRun(string tool, string nodeId, string reason);

@@ -1,4 +1,7 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.ServiceDefaults.Mcp;
 
@@ -76,6 +79,12 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
 
         using (response)
         {
+            if (request.MayTryElsewhere && response.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                // Overloaded or draining: the node refused before running anything, so the caller may pick another.
+                return ForwardOutcome.Refused(await RefusalReasonAsync(response, context.RequestAborted), response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+            }
+
             context.Response.StatusCode = (int)response.StatusCode;
             if (response.IsSuccessStatusCode && request.SessionIdForClient?.Invoke(response.Headers.TryGetValues(McpProtocol.SessionIdHeader, out var ids) ? ids.First() : null) is { } clientSessionId)
             {
@@ -91,8 +100,12 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
             if (string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
             {
                 McpHttpResponses.PrepareEventStream(context.Response);
-                // A GET stream may carry nothing for a long time: the client needs the headers now, not with the first event.
-                await context.Response.Body.FlushAsync(context.RequestAborted);
+                if (request.Method == HttpMethod.Get)
+                {
+                    // A GET stream may carry nothing for a long time: the client needs the headers now. A POST's
+                    // go out with its first event, so until then a failed call can still be answered afresh.
+                    await context.Response.Body.FlushAsync(context.RequestAborted);
+                }
             }
             else if (response.Content.Headers.ContentType is { } contentType)
             {
@@ -112,6 +125,30 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
 
         return ForwardOutcome.Forwarded;
     }
+
+    /// <summary>The JSON-RPC error message of a node's refusal, read from at most 4 KiB of its body.</summary>
+    private static async Task<string> RefusalReasonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        var length = 0;
+        await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
+        {
+            int read;
+            while (length < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+            {
+                length += read;
+            }
+        }
+
+        try
+        {
+            return JsonNode.Parse(buffer.AsSpan(0, length))?["error"]?["message"]?.GetValue<string>() ?? "HTTP 503";
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return "HTTP 503";
+        }
+    }
 }
 
 /// <summary>What to send a node: the client's request, as the node should see it.</summary>
@@ -125,6 +162,12 @@ public sealed record NodeRequest
 
     /// <summary>The <c>MCP-Protocol-Version</c> to send, when there is one.</summary>
     public string? ProtocolVersion { get; init; }
+
+    /// <summary>
+    /// Whether a 503 (overloaded or draining) comes back as <see cref="ForwardOutcome.Refused"/> instead of going
+    /// to the client, so the call can be sent to another node.
+    /// </summary>
+    public bool MayTryElsewhere { get; init; }
 
     /// <summary>The node's own session id, for a request in a pinned session.</summary>
     public string? SessionId { get; init; }
@@ -159,6 +202,15 @@ public sealed record ForwardOutcome(ForwardOutcomeKind Kind, string? Reason = nu
 
     /// <summary>The answer broke off after it had started reaching the client.</summary>
     public static ForwardOutcome BrokenMidStream(string reason) => new(ForwardOutcomeKind.BrokenMidStream, reason);
+
+    /// <summary>The node answered 503, overloaded or draining: nothing ran, and nothing reached the client.</summary>
+    public static ForwardOutcome Refused(string reason, TimeSpan retryAfter) => new(ForwardOutcomeKind.Refused, reason) { RetryAfter = retryAfter };
+
+    /// <summary>For <see cref="ForwardOutcomeKind.Refused"/>: how long the node asked callers to wait.</summary>
+    public TimeSpan RetryAfter { get; private init; }
+
+    /// <summary>Whether the node failed (it could not be reached, or its answer failed), as its circuit breaker counts.</summary>
+    public bool IsNodeFailure => Kind is ForwardOutcomeKind.NotConnected or ForwardOutcomeKind.FailedAfterSend or ForwardOutcomeKind.BrokenMidStream;
 }
 
 /// <summary>The kinds of <see cref="ForwardOutcome"/>.</summary>
@@ -175,4 +227,7 @@ public enum ForwardOutcomeKind
 
     /// <summary>See <see cref="ForwardOutcome.BrokenMidStream"/>.</summary>
     BrokenMidStream,
+
+    /// <summary>See <see cref="ForwardOutcome.Refused"/>.</summary>
+    Refused,
 }

@@ -3,10 +3,11 @@ using McpAspire.McpCoordinator.Registry;
 namespace McpAspire.McpCoordinator.Routing;
 
 /// <summary>Chooses the node for a tool call from the registry's current view.</summary>
-public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls)
+public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers)
 {
     /// <summary>
-    /// Picks a ready node that offers <paramref name="toolName"/> and is not in <paramref name="excluded"/>.
+    /// Picks a ready node that offers <paramref name="toolName"/>, whose circuit breaker admits calls, and that is
+    /// not in <paramref name="excluded"/>.
     /// </summary>
     public RouteDecision Select(string toolName, IReadOnlySet<string> excluded)
     {
@@ -17,14 +18,16 @@ public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls)
             return RouteDecision.Unknown;
         }
 
-        // The common case, every offering node ready and none tried yet, needs no filtered copy.
-        var candidates = offering.All(node => node.IsReady && !excluded.Contains(node.Id))
+        // The common case, every offering node a candidate, needs no filtered copy.
+        var candidates = offering.All(IsCandidate)
             ? offering
-            : [.. offering.Where(node => node.IsReady && !excluded.Contains(node.Id))];
+            : [.. offering.Where(IsCandidate)];
         var chosen = LeastLoadedSelector.Select(candidates, calls.InFlight, Random.Shared);
         return chosen is null
             ? RouteDecision.Unavailable(offering.Count)
             : RouteDecision.To(chosen);
+
+        bool IsCandidate(RegisteredNode node) => node.IsReady && !excluded.Contains(node.Id) && breakers.Admits(node);
     }
 }
 

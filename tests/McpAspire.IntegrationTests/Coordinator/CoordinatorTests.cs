@@ -26,7 +26,9 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         {
             Own(TestServices.StartNode(("ConnectionStrings:redis", Store.ConnectionString), ("Node:Id", "node-a"), ("Node:HeartbeatInterval", "00:00:00.200")));
             Own(TestServices.StartNode(("ConnectionStrings:redis", Store.ConnectionString), ("Node:Id", "node-b"), ("Node:HeartbeatInterval", "00:00:00.200")));
-            Coordinator = Own(TestServices.StartCoordinator(Store.ConnectionString, ("Coordinator:RegistryRefreshInterval", "00:00:00.100")));
+            // A long break, so a node whose breaker opened stays out for the rest of its test.
+            Coordinator = Own(TestServices.StartCoordinator(
+                Store.ConnectionString, ("Coordinator:RegistryRefreshInterval", "00:00:00.100"), ("Coordinator:BreakerBreakDuration", "00:01:00")));
             await WaitForNodesAsync("node-a", "node-b");
         }
     }
@@ -167,13 +169,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         await cluster.RegisterAsync("ghost", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "echo");
         try
         {
-            var answers = new List<string>();
-            for (var i = 0; i < 30; i++)
-            {
-                answers.Add(await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
-            }
-
-            Assert.All(answers, answer => Assert.Equal("still serving", answer));
+            await EveryEchoSucceedsAsync(30);
         }
         finally
         {
@@ -205,10 +201,116 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     }
 
     [Fact]
-    public async Task A_stream_that_breaks_mid_answer_still_ends_with_a_maybe_run_result()
+    public async Task An_overloaded_node_sheds_calls_to_the_others_and_none_fails()
     {
+        await using var busy = await FaultyNode.StartAsync(FaultyNode.Fault.Overloaded);
+        await cluster.RegisterAsync("busy", busy.McpUrl, "echo");
+        try
+        {
+            await EveryEchoSucceedsAsync(30);
+            Assert.True(busy.Requests > 0, "the overloaded node was never tried");
+            Assert.Equal("closed", await BreakerOfAsync("busy"));
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("busy");
+        }
+    }
+
+    [Fact]
+    public async Task When_every_node_offering_a_tool_refuses_it_the_client_gets_503_with_retry_after()
+    {
+        await using var first = await FaultyNode.StartAsync(FaultyNode.Fault.Overloaded);
+        await using var second = await FaultyNode.StartAsync(FaultyNode.Fault.Overloaded);
+        await cluster.RegisterAsync("crowded-1", first.McpUrl, "crowded");
+        await cluster.RegisterAsync("crowded-2", second.McpUrl, "crowded");
+        try
+        {
+            using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":33,"method":"tools/call","params":{"name":"crowded","arguments":{}}}"""), Cancel);
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter!.Delta);
+            var message = RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response))!;
+            Assert.StartsWith("Server overloaded: every node offering 'crowded'", message, StringComparison.Ordinal);
+            Assert.Contains("node crowded-1: Server overloaded", message, StringComparison.Ordinal);
+            Assert.Contains("node crowded-2: Server overloaded", message, StringComparison.Ordinal);
+            Assert.Equal((1, 1), (first.Requests, second.Requests));
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("crowded-1", "crowded-2");
+        }
+    }
+
+    [Fact]
+    public async Task A_read_only_call_that_fails_before_answering_is_retried_on_another_node()
+    {
+        await using var flaky = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
+        await cluster.PublishAsync("flaky", flaky.McpUrl, NodeStatus.Ready, [ReadOnlyTool("echo")]);
+        try
+        {
+            await EveryEchoSucceedsAsync(30);
+            Assert.True(flaky.Requests > 0, "the failing node was never tried");
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("flaky");
+        }
+    }
+
+    [Fact]
+    public async Task A_failing_nodes_breaker_opens_shows_in_the_api_and_keeps_calls_away()
+    {
+        await using var sick = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
+        await cluster.PublishAsync("sick", sick.McpUrl, NodeStatus.Ready, [ReadOnlyTool("echo")]);
+        try
+        {
+            await Eventually.UntilAsync(async () =>
+            {
+                Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+                return await BreakerOfAsync("sick") == "open";
+            });
+            var reachedWhileClosed = sick.Requests;
+
+            await EveryEchoSucceedsAsync(30);
+
+            Assert.Equal(reachedWhileClosed, sick.Requests);
+            Assert.Equal("closed", await BreakerOfAsync("node-a"));
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("sick");
+        }
+    }
+
+    /// <summary>Calls echo through the coordinator <paramref name="times"/> times; every call must succeed.</summary>
+    private async Task EveryEchoSucceedsAsync(int times)
+    {
+        for (var i = 0; i < times; i++)
+        {
+            Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+        }
+    }
+
+    private static Tool ReadOnlyTool(string name) => new() { Name = name, Annotations = new ToolAnnotations { ReadOnlyHint = true } };
+
+    private async Task<string> BreakerOfAsync(string nodeId)
+    {
+        var body = JsonNode.Parse(await _http.GetStringAsync(new Uri(cluster.Coordinator.BaseUrl, "/api/nodes"), Cancel))!;
+        return body["nodes"]!.AsArray().Single(node => node!["id"]!.GetValue<string>() == nodeId)!["breaker"]!.GetValue<string>();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_stream_that_breaks_mid_answer_ends_with_a_maybe_run_result_and_is_not_retried(bool readOnly)
+    {
+        // Even a read-only call is not retried once part of its answer has reached the client.
         await using var node = await FaultyNode.StartAsync(FaultyNode.Fault.BreakMidStream);
-        await cluster.RegisterAsync("breaks-stream", node.McpUrl, "fragile_stream");
+        await using var spare = await FaultyNode.StartAsync(FaultyNode.Fault.BreakMidStream);
+        var tool = readOnly ? ReadOnlyTool("fragile_stream") : new Tool { Name = "fragile_stream" };
+        await cluster.PublishAsync("breaks-stream-1", node.McpUrl, NodeStatus.Ready, [tool]);
+        await cluster.PublishAsync("breaks-stream-2", spare.McpUrl, NodeStatus.Ready, [tool]);
         try
         {
             using var response = await _http.SendAsync(
@@ -225,6 +327,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
 
                     // The first event has reached the client through the coordinator: now the node fails.
                     node.BreakNow();
+                    spare.BreakNow();
                 }
             }
 
@@ -234,11 +337,11 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
             Assert.Equal(32, events[1]["id"]!.GetValue<int>());
             Assert.True(events[1]["result"]!["isError"]!.GetValue<bool>());
             Assert.Contains("may or may not have run", events[1]["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
-            Assert.Equal(1, node.Requests);
+            Assert.Equal(1, node.Requests + spare.Requests);
         }
         finally
         {
-            await cluster.UnregisterAsync("breaks-stream");
+            await cluster.UnregisterAsync("breaks-stream-1", "breaks-stream-2");
         }
     }
 

@@ -7,7 +7,8 @@ namespace McpAspire.IntegrationTests.Coordinator;
 
 /// <summary>
 /// A node that fails on purpose, on a real loopback socket: it reads the whole request (so the call
-/// has reached it) and then either hangs up without answering, or starts an SSE answer and breaks it off.
+/// has reached it) and then hangs up without answering, starts an SSE answer and breaks it off, or
+/// refuses the call as overloaded.
 /// </summary>
 public sealed class FaultyNode : IAsyncDisposable
 {
@@ -24,6 +25,9 @@ public sealed class FaultyNode : IAsyncDisposable
 
         /// <summary>Send the SSE headers and one notification, then reset the connection when <see cref="BreakNow"/> is called.</summary>
         BreakMidStream,
+
+        /// <summary>Answer 503 with <c>Retry-After: 2</c> and a "Server overloaded" JSON-RPC error, as a full node does.</summary>
+        Overloaded,
     }
 
     public Uri McpUrl => new(new Uri(_app.Urls.Single()), "/mcp");
@@ -45,6 +49,16 @@ public sealed class FaultyNode : IAsyncDisposable
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body, context.RequestAborted);
             Interlocked.Increment(ref node._requests);
+            if (fault == Fault.Overloaded)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                context.Response.Headers.RetryAfter = "2";
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(
+                    """{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"Server overloaded: all 1 call slots are busy."}}""", context.RequestAborted);
+                return;
+            }
+
             if (fault == Fault.BreakMidStream)
             {
                 context.Response.ContentType = "text/event-stream";

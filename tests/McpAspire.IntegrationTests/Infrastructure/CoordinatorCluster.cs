@@ -55,7 +55,11 @@ public abstract class CoordinatorCluster : IAsyncLifetime
     public Task RegisterAsync(string id, Uri mcpUrl, params string[] tools) => RegisterInStatusAsync(NodeStatus.Ready, id, mcpUrl, tools);
 
     /// <summary>Publishes a heartbeat as a node in <paramref name="status"/> (a <see cref="NodeStatus"/>) would.</summary>
-    public async Task RegisterInStatusAsync(string status, string id, Uri mcpUrl, params string[] tools)
+    public Task RegisterInStatusAsync(string status, string id, Uri mcpUrl, params string[] tools) =>
+        PublishAsync(id, mcpUrl, status, [.. tools.Select(tool => new Tool { Name = tool, Description = $"{tool} on {id}" })]);
+
+    /// <summary>Publishes a heartbeat with these tool definitions, annotations and all.</summary>
+    public async Task PublishAsync(string id, Uri mcpUrl, string status, IReadOnlyList<Tool> tools)
     {
         await using var redis = await Eventually.ConnectAsync(Store.ConnectionString);
         var heartbeat = new NodeHeartbeat
@@ -64,7 +68,7 @@ public abstract class CoordinatorCluster : IAsyncLifetime
             McpUrl = mcpUrl,
             Status = status,
             MaxConcurrency = 1000,
-            Tools = [.. tools.Select(tool => new Tool { Name = tool, Description = $"{tool} on {id}" })],
+            Tools = [.. tools],
             SentAt = DateTimeOffset.UtcNow,
             TtlMilliseconds = 60_000,
         };

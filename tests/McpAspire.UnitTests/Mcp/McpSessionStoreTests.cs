@@ -71,15 +71,4 @@ public sealed class McpSessionStoreTests : IAsyncDisposable
         _clock.Advance(TimeSpan.FromSeconds(1));
         return session;
     }
-
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
-
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-    }
 }

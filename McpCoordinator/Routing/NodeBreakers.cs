@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using McpAspire.McpCoordinator.Registry;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+
+namespace McpAspire.McpCoordinator.Routing;
+
+/// <summary>
+/// A circuit breaker per node (Polly.Core), fed by the outcome of every call forwarded to it. When a node
+/// keeps failing (it cannot be reached, or its answers fail), its breaker opens and the router leaves it
+/// out until a trial call after <see cref="CoordinatorOptions.BreakerBreakDuration"/> succeeds. A node that
+/// refuses calls because it is overloaded or draining is healthy, and does not count as failing.
+/// </summary>
+public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, TimeProvider time, ILogger<NodeBreakers> logger)
+{
+    private readonly ConcurrentDictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
+
+    /// <summary>The breaker's state for a node: <c>closed</c> (also for a node never called), <c>open</c> or <c>half-open</c>.</summary>
+    public string StateOf(string nodeId) => _breakers.TryGetValue(nodeId, out var breaker)
+        ? breaker.State.CircuitState switch
+        {
+            CircuitState.Open or CircuitState.Isolated => "open",
+            CircuitState.HalfOpen => "half-open",
+            _ => "closed",
+        }
+        : "closed";
+
+    /// <summary>
+    /// Whether the node may be sent a call: its breaker is closed, or open for its whole break duration, so
+    /// the call would be its trial. (Polly moves a breaker to half-open only when a call tries it.)
+    /// </summary>
+    public bool Admits(RegisteredNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (!_breakers.TryGetValue(node.Id, out var breaker))
+        {
+            return true;
+        }
+
+        return breaker.State.CircuitState switch
+        {
+            CircuitState.Closed => true,
+            CircuitState.Open => time.GetUtcNow().UtcTicks >= Volatile.Read(ref breaker.OpenUntilTicks),
+            _ => false,
+        };
+    }
+
+    /// <summary>
+    /// Runs <paramref name="forward"/> through the node's breaker and records its outcome. An open breaker
+    /// (or a half-open one whose trial is taken) answers <see cref="ForwardOutcome.NotConnected"/>: nothing was sent.
+    /// </summary>
+    public async Task<ForwardOutcome> ExecuteAsync(string nodeId, Func<Task<ForwardOutcome>> forward, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        var breaker = _breakers.GetOrAdd(nodeId, Create);
+        try
+        {
+            return await breaker.Pipeline.ExecuteAsync(static async (run, _) => await run(), forward, cancellationToken);
+        }
+        catch (BrokenCircuitException)
+        {
+            return ForwardOutcome.NotConnected("its circuit breaker is open");
+        }
+    }
+
+    private Breaker Create(string nodeId)
+    {
+        var settings = options.Value;
+        var breaker = new Breaker();
+        breaker.Pipeline = new ResiliencePipelineBuilder<ForwardOutcome> { TimeProvider = time }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<ForwardOutcome>
+            {
+                FailureRatio = settings.BreakerFailureRatio,
+                MinimumThroughput = settings.BreakerMinimumThroughput,
+                SamplingDuration = settings.BreakerSamplingDuration,
+                BreakDuration = settings.BreakerBreakDuration,
+                StateProvider = breaker.State,
+                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result?.IsNodeFailure == true),
+                OnOpened = args =>
+                {
+                    Volatile.Write(ref breaker.OpenUntilTicks, (time.GetUtcNow() + args.BreakDuration).UtcTicks);
+                    LogOpened(nodeId, args.BreakDuration.TotalSeconds);
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    LogClosed(nodeId);
+                    return default;
+                },
+            })
+            .Build();
+        return breaker;
+    }
+
+    private sealed class Breaker
+    {
+        public CircuitBreakerStateProvider State { get; } = new();
+
+        public ResiliencePipeline<ForwardOutcome> Pipeline { get; set; } = ResiliencePipeline<ForwardOutcome>.Empty;
+
+#pragma warning disable CA1051 // A field, so Volatile can read and write it.
+        public long OpenUntilTicks;
+#pragma warning restore CA1051
+    }
+
+    [LoggerMessage(EventId = 3121, Level = LogLevel.Warning, Message = "Circuit breaker of node {NodeId} opened: no calls go to it for {Seconds} s, then one trial call")]
+    private partial void LogOpened(string nodeId, double seconds);
+
+    [LoggerMessage(EventId = 3122, Level = LogLevel.Information, Message = "Circuit breaker of node {NodeId} closed: it takes calls again")]
+    private partial void LogClosed(string nodeId);
+}
