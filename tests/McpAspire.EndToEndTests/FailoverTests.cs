@@ -1,0 +1,194 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using McpAspire.AppHost.Hosting;
+
+namespace McpAspire.EndToEndTests;
+
+/// <summary>
+/// The coordinator under load while nodes fail, all real processes: 16 clients call echo without pause,
+/// and every call must succeed while a node is killed, stopped, or full.
+/// </summary>
+public sealed class FailoverTests
+{
+    private static readonly TimeSpan LoadDuration = TimeSpan.FromSeconds(20);
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Killing_a_node_under_load_fails_no_call_and_none_is_routed_to_it_once_its_breaker_opens()
+    {
+        var sink = new TestLogSink();
+        // A break longer than the test, so an open breaker admits no trial call while it runs.
+        await using var cluster = await StartAsync(sink, ("Coordinator__BreakerBreakDuration", "00:01:00"));
+        var victim = cluster.Resources.Single(resource => resource.Name == "node-2");
+        using var http = new HttpClient();
+        var watch = WatchAsync(http, cluster, "node-2");
+
+        var load = await RunEchoLoadAsync(cluster.CoordinatorMcpUrl, clients: 16, LoadDuration, atHalfTime: () =>
+        {
+            using var process = Process.GetProcessById(victim.ProcessId);
+            process.Kill();
+            return Task.CompletedTask;
+        });
+        var samples = await watch.StopAsync();
+
+        Assert.Empty(load.Failures);
+        Assert.True(load.Succeeded > 100, $"only {load.Succeeded} calls completed");
+        var opened = samples.FindIndex(sample => sample.Breaker == "open");
+        Assert.True(opened >= 0 || samples[^1].Present == false, "neither the breaker opened nor the heartbeat expired");
+        if (opened >= 0)
+        {
+            Assert.All(samples.Skip(opened).Where(sample => sample.Present), sample => Assert.Equal(samples[opened].Routed, sample.Routed));
+        }
+
+        // The dead node's heartbeat expires (6 s TTL) within the load's second half, and the registry drops it.
+        Assert.False(samples[^1].Present, "the killed node is still listed");
+    }
+
+    [Fact]
+    public async Task Stopping_a_node_under_load_with_SIGTERM_fails_no_call()
+    {
+        var sink = new TestLogSink();
+        await using var cluster = await StartAsync(sink);
+        var leaving = cluster.Resources.Single(resource => resource.Name == "node-2");
+        Task? stopping = null;
+
+        var load = await RunEchoLoadAsync(cluster.CoordinatorMcpUrl, clients: 16, LoadDuration, atHalfTime: () =>
+        {
+            stopping = leaving.StopAsync(TimeSpan.FromSeconds(15));
+            return Task.CompletedTask;
+        });
+        await stopping!;
+
+        Assert.Empty(load.Failures);
+        Assert.True(load.Succeeded > 100, $"only {load.Succeeded} calls completed");
+        Assert.Equal(0, await leaving.Exited);
+    }
+
+    [Fact]
+    public async Task Nodes_at_their_concurrency_limit_shed_calls_to_the_others_and_none_fails()
+    {
+        var sink = new TestLogSink();
+        // Three nodes of two slots each and no queue: four clients always fit, but often not on the node chosen first.
+        await using var cluster = await StartAsync(sink, ("Node__Packs", "core,data"), ("Node__MaxConcurrentCalls", "2"), ("Node__MaxQueuedCalls", "0"));
+
+        var load = await RunLoadAsync(cluster.CoordinatorMcpUrl, clients: 4, TimeSpan.FromSeconds(10), static (client, call) =>
+            (ToolCall(call, "process_dataset", """{"count":4,"delayMs":25}"""), "\"count\":4"));
+
+        Assert.Empty(load.Failures);
+        Assert.True(load.Succeeded > 20, $"only {load.Succeeded} calls completed");
+        Assert.Contains(sink.LinesOf("coordinator"), line => line.Contains("did not complete (Refused", StringComparison.Ordinal));
+    }
+
+    private static async Task<McpCluster> StartAsync(TestLogSink sink, params (string Key, string Value)[] settings)
+    {
+        var options = new ClusterOptions { Nodes = 3, CoordinatorPort = 0 };
+        foreach (var (key, value) in settings)
+        {
+            options.Environment[key] = value;
+        }
+
+        var cluster = await McpCluster.StartAsync(options, sink, Cancel);
+        using var http = new HttpClient();
+        await ClusterApiProbe.WaitForNodesAsync(http, cluster, 3);
+        return cluster;
+    }
+
+    private static Task<LoadResult> RunEchoLoadAsync(Uri url, int clients, TimeSpan duration, Func<Task> atHalfTime) =>
+        RunLoadAsync(url, clients, duration, static (client, call) =>
+        {
+            var message = $"client {client} call {call}";
+            return (ToolCall(call, "echo", $$"""{"message":"{{message}}"}"""), $"\"text\":\"{message}\"");
+        }, atHalfTime);
+
+    /// <summary>
+    /// Runs <paramref name="clients"/> callers for <paramref name="duration"/>, each sending its next call as soon
+    /// as the last is answered. A call fails unless it gets HTTP 200 with a result containing the expected text.
+    /// </summary>
+    private static async Task<LoadResult> RunLoadAsync(Uri url, int clients, TimeSpan duration, Func<int, int, (string Body, string Expected)> call, Func<Task>? atHalfTime = null)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var failures = new ConcurrentQueue<string>();
+        var succeeded = 0;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        stop.CancelAfter(duration);
+
+        async Task CallerAsync(int client)
+        {
+            for (var n = 1; !stop.IsCancellationRequested; n++)
+            {
+                var (body, expected) = call(client, n);
+                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+                try
+                {
+                    using var response = await http.SendAsync(request, Cancel);
+                    var text = await response.Content.ReadAsStringAsync(Cancel);
+                    if (response.StatusCode == HttpStatusCode.OK && text.Contains(expected, StringComparison.Ordinal) && !text.Contains("\"isError\":true", StringComparison.Ordinal))
+                    {
+                        Interlocked.Increment(ref succeeded);
+                    }
+                    else
+                    {
+                        failures.Enqueue($"client {client} call {n}: HTTP {(int)response.StatusCode} {text}");
+                    }
+                }
+                catch (HttpRequestException ex)
+                {
+                    failures.Enqueue($"client {client} call {n}: {ex.Message}");
+                }
+            }
+        }
+
+        var callers = Enumerable.Range(1, clients).Select(client => Task.Run(() => CallerAsync(client), Cancel)).ToArray();
+        if (atHalfTime is not null)
+        {
+            await Task.Delay(duration / 2, Cancel);
+            await atHalfTime();
+        }
+
+        await Task.WhenAll(callers);
+        return new LoadResult(succeeded, [.. failures]);
+    }
+
+    private static string ToolCall(int id, string tool, string arguments) =>
+        $$$"""{"jsonrpc":"2.0","id":{{{id}}},"method":"tools/call","params":{"name":"{{{tool}}}","arguments":{{{arguments}}}}}""";
+
+    private sealed record LoadResult(int Succeeded, IReadOnlyList<string> Failures);
+
+    private sealed record Sample(bool Present, string? Breaker, long Routed);
+
+    /// <summary>Samples one node's entry in <c>/api/nodes</c> every 100 ms until stopped.</summary>
+    private static Watcher WatchAsync(HttpClient http, McpCluster cluster, string nodeId) => new(http, cluster, nodeId);
+
+    private sealed class Watcher
+    {
+        private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        private readonly List<Sample> _samples = [];
+        private readonly Task _running;
+
+        public Watcher(HttpClient http, McpCluster cluster, string nodeId) => _running = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var body = JsonNode.Parse(await http.GetStringAsync(new Uri(cluster.CoordinatorUrl, "/api/nodes"), Cancel))!;
+                var node = body["nodes"]!.AsArray().SingleOrDefault(entry => entry!["id"]!.GetValue<string>() == nodeId);
+                _samples.Add(node is null
+                    ? new Sample(false, null, 0)
+                    : new Sample(true, node["breaker"]!.GetValue<string>(), node["callsRouted"]!.GetValue<long>()));
+                await Task.Delay(100, Cancel);
+            }
+        });
+
+        public async Task<List<Sample>> StopAsync()
+        {
+            await _stop.CancelAsync();
+            await _running;
+            _stop.Dispose();
+            return _samples;
+        }
+    }
+}
