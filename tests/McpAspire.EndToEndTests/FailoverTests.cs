@@ -83,6 +83,65 @@ public sealed class FailoverTests
         Assert.Contains(sink.LinesOf("coordinator"), line => line.Contains("did not complete (Refused", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_transfer_whose_node_dies_mid_flight_is_reported_as_maybe_run_and_not_retried()
+    {
+        var sink = new TestLogSink();
+        // Each transfer takes 30 s to settle, so it is surely in flight when its node is killed.
+        await using var cluster = await StartAsync(sink, ("Node__Packs", "core,transactions"), ("Transactions__SettlementDelay", "00:00:30"));
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, cluster.CoordinatorMcpUrl)
+        {
+            Content = new StringContent(
+                ToolCall(7, "submit_transaction", """{"transaction":{"from":"acct-1","to":"acct-2","amount":10,"currency":"EUR"}}"""), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+
+        var call = http.SendAsync(request, Cancel);
+        var runningOn = await InFlightNodeAsync(http, cluster);
+        var routedBefore = await ClusterApiProbe.RoutedCallsAsync(http, cluster);
+        using (var process = Process.GetProcessById(cluster.Resources.Single(resource => resource.Name == runningOn).ProcessId))
+        {
+            process.Kill();
+        }
+
+        using var response = await call;
+        var result = JsonNode.Parse((await RawEvents(response)).Last())!["result"]!;
+        var routedAfter = await ClusterApiProbe.RoutedCallsAsync(http, cluster);
+
+        Assert.True(result["isError"]!.GetValue<bool>());
+        var text = result["content"]![0]!["text"]!.GetValue<string>();
+        Assert.Contains($"'submit_transaction' on node {runningOn} failed after it was sent", text, StringComparison.Ordinal);
+        Assert.Contains("may or may not have run", text, StringComparison.Ordinal);
+        Assert.All(routedAfter.Where(node => node.Key != runningOn), node => Assert.Equal(routedBefore[node.Key], node.Value));
+    }
+
+    /// <summary>The node whose heartbeat reports a call running, once one does: the tool has started there.</summary>
+    private static async Task<string> InFlightNodeAsync(HttpClient http, McpCluster cluster)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var body = JsonNode.Parse(await http.GetStringAsync(new Uri(cluster.CoordinatorUrl, "/api/nodes"), Cancel))!;
+            if (body["nodes"]!.AsArray().FirstOrDefault(node => node!["inFlight"]!.GetValue<int>() > 0) is { } busy)
+            {
+                return busy["id"]!.GetValue<string>();
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "no node reported the call running");
+            await Task.Delay(50, Cancel);
+        }
+    }
+
+    /// <summary>The data of each event of an SSE answer, or the body itself when it is plain JSON.</summary>
+    private static async Task<IEnumerable<string>> RawEvents(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync(Cancel);
+        return text.StartsWith('{')
+            ? [text]
+            : text.Split('\n').Where(line => line.StartsWith("data:", StringComparison.Ordinal)).Select(line => line[5..]);
+    }
+
     private static async Task<McpCluster> StartAsync(TestLogSink sink, params (string Key, string Value)[] settings)
     {
         var options = new ClusterOptions { Nodes = 3, CoordinatorPort = 0 };

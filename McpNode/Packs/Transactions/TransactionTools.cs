@@ -36,6 +36,7 @@ public sealed class TransactionTools(IIdempotencyStore store, TransactionLedger 
         Validate(transaction);
         if (idempotency_key is null)
         {
+            await SettleAsync(cancellationToken);
             var receipt = NewReceipt(transaction);
             await ledger.AppendAsync(TransactionLedger.EntryFor(receipt.TransactionId, transaction), cancellationToken);
             return receipt;
@@ -51,7 +52,11 @@ public sealed class TransactionTools(IIdempotencyStore store, TransactionLedger 
             var outcome = await store.RunOnceAsync(
                 idempotency_key,
                 Fingerprint(transaction),
-                _ => Task.FromResult(Prepare(transaction)),
+                async token =>
+                {
+                    await SettleAsync(token);
+                    return Prepare(transaction);
+                },
                 options.Value.IdempotencyRetention,
                 cancellationToken);
             return JsonSerializer.Deserialize<TransactionReceipt>(outcome.Result)! with { Replayed = outcome.Replayed };
@@ -65,6 +70,10 @@ public sealed class TransactionTools(IIdempotencyStore store, TransactionLedger 
             throw new McpException($"The transfer could not be committed: {ex.Message} Retry with the same idempotency_key: the transfer happens once at most.", ex);
         }
     }
+
+    /// <summary>Waits <see cref="TransactionOptions.SettlementDelay"/>, as a payment provider would take to answer.</summary>
+    private Task SettleAsync(CancellationToken cancellationToken) =>
+        options.Value.SettlementDelay > TimeSpan.Zero ? Task.Delay(options.Value.SettlementDelay, time, cancellationToken) : Task.CompletedTask;
 
     /// <summary>The receipt and the ledger entry of a transfer, which the idempotency store commits together.</summary>
     private IdempotentCommit Prepare(TransactionRequest transaction)
@@ -131,4 +140,11 @@ public sealed class TransactionOptions
     /// <summary>How long a receipt is kept for retries with its key (default 24 h).</summary>
     [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "30.00:00:00", ErrorMessage = "Transactions:IdempotencyRetention must be between 1 second and 30 days.")]
     public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// How long a transfer takes before it commits (default none): a stand-in for a payment provider's latency,
+    /// for demos and failure drills, such as stopping a node while transfers are in flight.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Transactions:SettlementDelay must be between 0 and 10 minutes.")]
+    public TimeSpan SettlementDelay { get; set; } = TimeSpan.Zero;
 }

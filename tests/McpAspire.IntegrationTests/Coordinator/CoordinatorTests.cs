@@ -201,6 +201,30 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     }
 
     [Fact]
+    public async Task A_call_whose_reused_connection_fails_after_sending_is_not_sent_again()
+    {
+        // Nothing between the gateway and the node may re-send a call that reached it: no retrying handler,
+        // and no re-send by the HTTP stack on a pooled connection that failed.
+        await using var node = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpAfterFirstAnswer);
+        await cluster.RegisterAsync("hangs-up-later", node.McpUrl, "fragile_once");
+        try
+        {
+            const string Call = """{"jsonrpc":"2.0","id":35,"method":"tools/call","params":{"name":"fragile_once","arguments":{}}}""";
+            using var first = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, Call), Cancel);
+            using var second = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, Call), Cancel);
+
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            var message = await RawMcp.ReadMessageAsync(second);
+            Assert.Contains("may or may not have run", message["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Equal(2, node.Requests);
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("hangs-up-later");
+        }
+    }
+
+    [Fact]
     public async Task An_overloaded_node_sheds_calls_to_the_others_and_none_fails()
     {
         await using var busy = await FaultyNode.StartAsync(FaultyNode.Fault.Overloaded);

@@ -26,6 +26,9 @@ public sealed class FaultyNode : IAsyncDisposable
         /// <summary>Send the SSE headers and one notification, then reset the connection when <see cref="BreakNow"/> is called.</summary>
         BreakMidStream,
 
+        /// <summary>Answer the first request with an empty result, keeping the connection; reset it on every later one.</summary>
+        HangUpAfterFirstAnswer,
+
         /// <summary>Answer 503 with <c>Retry-After: 2</c> and a "Server overloaded" JSON-RPC error, as a full node does.</summary>
         Overloaded,
     }
@@ -48,7 +51,14 @@ public sealed class FaultyNode : IAsyncDisposable
         {
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-            Interlocked.Increment(ref node._requests);
+            var request = Interlocked.Increment(ref node._requests);
+            if (fault == Fault.HangUpAfterFirstAnswer && request == 1)
+            {
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("""{"jsonrpc":"2.0","id":1,"result":{"content":[]}}""", context.RequestAborted);
+                return;
+            }
+
             if (fault == Fault.Overloaded)
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
