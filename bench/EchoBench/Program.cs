@@ -8,8 +8,9 @@ using McpAspire.McpNode;
 
 // echo through a node (stateless POST tools/call, the real node pipeline) against a raw ASP.NET Core
 // minimal-API JSON echo, in the same process and the same run. Rounds alternate between the two so
-// machine noise hits both; medians are compared. With --soak S, it instead drives a separate node
-// process at a steady rate for S seconds and reports its working set over time.
+// machine noise hits both; medians are compared. With --target gateway, it compares echo through the
+// coordinator with echo sent to the node directly, both real processes of one cluster. With --soak S,
+// it drives a separate node process at a steady rate for S seconds and reports its working set over time.
 var settings = EchoSettings.Parse(args);
 if (settings.SoakSeconds > 0)
 {
@@ -17,44 +18,33 @@ if (settings.SoakSeconds > 0)
     return;
 }
 
+if (settings.Target == "gateway")
+{
+    await using var cluster = await Gateway.StartClusterAsync();
+    await Compare.RunAsync(settings, ("direct", Gateway.NodeUrl(cluster)), ("gateway", cluster.CoordinatorMcpUrl));
+    return;
+}
+
 await using var raw = await Servers.StartRawAsync();
 await using var node = await Servers.StartNodeAsync();
-Console.WriteLine($"{settings.Concurrency} concurrent callers, {settings.Seconds} s per run, {settings.Rounds} rounds, after a {settings.WarmupSeconds} s warm-up each");
-
-var results = new Dictionary<string, List<LoadResult>> { ["raw"] = [], ["node"] = [] };
-foreach (var (name, url) in new[] { ("raw", raw.Url), ("node", node.Url) })
-{
-    await Load.RunAsync(url, settings.Concurrency, TimeSpan.FromSeconds(settings.WarmupSeconds));
-}
-
-for (var round = 1; round <= settings.Rounds; round++)
-{
-    foreach (var (name, url) in new[] { ("raw", raw.Url), ("node", node.Url) })
-    {
-        var result = await Load.RunAsync(url, settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds));
-        results[name].Add(result);
-        Console.WriteLine($"round {round} {name,-4}: {result.PerSecond,10:N0}/s  p50 {result.P50Ms,6:0.00} ms  p99 {result.P99Ms,6:0.00} ms  errors {result.Errors}");
-    }
-}
-
-var rawMedian = Median(results["raw"]);
-var nodeMedian = Median(results["node"]);
-Console.WriteLine();
-Console.WriteLine("target  requests/s (median)  p50 ms  p99 ms");
-Console.WriteLine($"raw     {rawMedian.PerSecond,20:N0}  {rawMedian.P50Ms,6:0.00}  {rawMedian.P99Ms,6:0.00}");
-Console.WriteLine($"node    {nodeMedian.PerSecond,20:N0}  {nodeMedian.P50Ms,6:0.00}  {nodeMedian.P99Ms,6:0.00}");
-Console.WriteLine($"ratio node/raw: {nodeMedian.PerSecond / rawMedian.PerSecond:0.00}");
-
-static LoadResult Median(List<LoadResult> runs) => runs.OrderBy(run => run.PerSecond).ElementAt(runs.Count / 2);
+await Compare.RunAsync(settings, ("raw", raw.Url), ("node", node.Url));
 
 /// <summary>Command-line settings.</summary>
-internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeconds, int Rounds, int SoakSeconds, int SoakRate)
+internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeconds, int Rounds, int SoakSeconds, int SoakRate, string Target)
 {
     public static EchoSettings Parse(string[] args)
     {
-        var settings = new EchoSettings(32, 10, 3, 3, 0, 500);
+        var settings = new EchoSettings(32, 10, 3, 3, 0, 500, "node");
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
+            if (args[i] == "--target")
+            {
+                settings = args[i + 1] is "node" or "gateway"
+                    ? settings with { Target = args[i + 1] }
+                    : throw new ArgumentException($"--target is node (a node against a raw echo) or gateway (the coordinator against a node), not '{args[i + 1]}'.");
+                continue;
+            }
+
             var number = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
             settings = args[i] switch
             {
@@ -64,12 +54,47 @@ internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeco
                 "--rounds" => settings with { Rounds = number },
                 "--soak" => settings with { SoakSeconds = number },
                 "--rate" => settings with { SoakRate = number },
-                var other => throw new ArgumentException($"Unknown option {other}; use --concurrency, --seconds, --warmup, --rounds, --soak or --rate."),
+                var other => throw new ArgumentException($"Unknown option {other}; use --target, --concurrency, --seconds, --warmup, --rounds, --soak or --rate."),
             };
         }
 
         return settings;
     }
+}
+
+/// <summary>Runs the load on a reference and a subject in alternating rounds and prints their medians and ratio.</summary>
+internal static class Compare
+{
+    public static async Task RunAsync(EchoSettings settings, (string Name, Uri Url) reference, (string Name, Uri Url) subject)
+    {
+        Console.WriteLine($"{settings.Concurrency} concurrent callers, {settings.Seconds} s per run, {settings.Rounds} rounds, after a {settings.WarmupSeconds} s warm-up each");
+        (string Name, Uri Url)[] targets = [reference, subject];
+        var results = targets.ToDictionary(target => target.Name, _ => new List<LoadResult>());
+        foreach (var (_, url) in targets)
+        {
+            await Load.RunAsync(url, settings.Concurrency, TimeSpan.FromSeconds(settings.WarmupSeconds));
+        }
+
+        for (var round = 1; round <= settings.Rounds; round++)
+        {
+            foreach (var (name, url) in targets)
+            {
+                var result = await Load.RunAsync(url, settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds));
+                results[name].Add(result);
+                Console.WriteLine($"round {round} {name,-7}: {result.PerSecond,10:N0}/s  p50 {result.P50Ms,6:0.00} ms  p99 {result.P99Ms,6:0.00} ms  errors {result.Errors}");
+            }
+        }
+
+        var baseline = Median(results[reference.Name]);
+        var measured = Median(results[subject.Name]);
+        Console.WriteLine();
+        Console.WriteLine("target   requests/s (median)  p50 ms  p99 ms");
+        Console.WriteLine($"{reference.Name,-7}  {baseline.PerSecond,19:N0}  {baseline.P50Ms,6:0.00}  {baseline.P99Ms,6:0.00}");
+        Console.WriteLine($"{subject.Name,-7}  {measured.PerSecond,19:N0}  {measured.P50Ms,6:0.00}  {measured.P99Ms,6:0.00}");
+        Console.WriteLine($"ratio {subject.Name}/{reference.Name}: {measured.PerSecond / baseline.PerSecond:0.00}  added p50 {measured.P50Ms - baseline.P50Ms:0.00} ms  added p99 {measured.P99Ms - baseline.P99Ms:0.00} ms");
+    }
+
+    private static LoadResult Median(List<LoadResult> runs) => runs.OrderBy(run => run.PerSecond).ElementAt(runs.Count / 2);
 }
 
 /// <summary>Throughput and latency of one run.</summary>

@@ -1,0 +1,34 @@
+using McpAspire.AppHost.Hosting;
+
+/// <summary>A cluster of real processes for <c>--target gateway</c>: Garnet, the coordinator and one node.</summary>
+internal static class Gateway
+{
+    public static async Task<McpCluster> StartClusterAsync()
+    {
+        var options = new ClusterOptions { Nodes = 1, CoordinatorPort = 0 };
+        options.Environment["Node__MaxConcurrentCalls"] = "1024";
+        options.Environment["Logging__LogLevel__Default"] = "Warning";
+        var cluster = await McpCluster.StartAsync(options, new QuietSink());
+        using var http = new HttpClient();
+        while (!(await http.GetStringAsync(new Uri(cluster.CoordinatorUrl, "/api/nodes"))).Contains("\"id\":\"node-1\"", StringComparison.Ordinal))
+        {
+            await Task.Delay(100);
+        }
+
+        return cluster;
+    }
+
+    public static Uri NodeUrl(McpCluster cluster) => new(cluster.Resources.Single(resource => resource.Name == "node-1").Url!);
+
+    /// <summary>Shows only what the services write to stderr.</summary>
+    private sealed class QuietSink : IResourceLogSink
+    {
+        public void WriteLine(string resource, string line, bool isError)
+        {
+            if (isError)
+            {
+                Console.Error.WriteLine($"[{resource}] {line}");
+            }
+        }
+    }
+}
