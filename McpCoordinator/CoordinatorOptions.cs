@@ -8,8 +8,11 @@ public sealed class CoordinatorOptions
     /// <summary>The configuration section these options bind to.</summary>
     public const string SectionName = "Coordinator";
 
-    /// <summary>How often the registry re-reads the nodes' heartbeats from Redis.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Coordinator:RegistryRefreshInterval must be between 50 ms and 1 minute.")]
+    /// <summary>
+    /// How often the registry re-reads the nodes' heartbeats from Redis. Nodes also announce joining, draining
+    /// and leaving, which trigger a read at once; the periodic read catches nodes that died without a word.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "Coordinator:RegistryRefreshInterval must be between 50 ms and 10 minutes.")]
     public TimeSpan RegistryRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Threading.Channels;
 using McpAspire.ServiceDefaults.Cluster;
 using McpAspire.ServiceDefaults.Redis;
 using Microsoft.Extensions.Options;
@@ -7,16 +8,22 @@ namespace McpAspire.McpCoordinator.Registry;
 
 /// <summary>
 /// Keeps the coordinator's view of the cluster: re-reads every node's heartbeat from Redis each
-/// <see cref="CoordinatorOptions.RegistryRefreshInterval"/>, drops nodes whose heartbeat expired
-/// (and sweeps them from the node set), and keeps the last view, marked stale, while Redis is unreachable.
+/// <see cref="CoordinatorOptions.RegistryRefreshInterval"/>, and at once when a node announces that it
+/// joined, is draining or left (<see cref="ClusterKeys.EventsChannel"/>). Drops nodes whose heartbeat
+/// expired (and sweeps them from the node set), and keeps the last view, marked stale, while Redis is
+/// unreachable.
 /// </summary>
 public sealed partial class NodeRegistry(
     RedisClient redis,
+    RedisSubscriber subscriber,
     IOptions<CoordinatorOptions> options,
     TimeProvider time,
     ILogger<NodeRegistry> logger) : BackgroundService
 {
     private RegistrySnapshot _current = RegistrySnapshot.Empty;
+
+    // A pending wake-up is enough: reads that were asked for while one runs fold into the next.
+    private readonly Channel<bool> _refresh = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     /// <summary>The latest view of the cluster.</summary>
     public RegistrySnapshot Current => Volatile.Read(ref _current);
@@ -24,12 +31,43 @@ public sealed partial class NodeRegistry(
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Messages published while the subscriber had no connection are lost: re-read after each (re)connection.
+        subscriber.Resubscribed += OnResubscribed;
+        await using var events = await subscriber.SubscribeAsync(ClusterKeys.EventsChannel, _ => _refresh.Writer.TryWrite(true), stoppingToken);
         using var timer = new PeriodicTimer(options.Value.RegistryRefreshInterval, time);
-        do
+        var ticking = TickAsync(timer, stoppingToken);
+        try
         {
-            await RefreshAsync(stoppingToken);
+            do
+            {
+                await RefreshAsync(stoppingToken);
+            }
+            while (await _refresh.Reader.WaitToReadAsync(stoppingToken) && _refresh.Reader.TryRead(out _));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        finally
+        {
+            subscriber.Resubscribed -= OnResubscribed;
+            timer.Dispose();
+            await ticking;
+        }
+    }
+
+    private void OnResubscribed(object? sender, EventArgs e) => _refresh.Writer.TryWrite(true);
+
+    /// <summary>Asks for a read every refresh interval until the coordinator stops.</summary>
+    private async Task TickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                _refresh.Writer.TryWrite(true);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
     }
 
     /// <summary>Reads the registry from Redis once.</summary>

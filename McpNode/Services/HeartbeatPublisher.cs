@@ -10,6 +10,8 @@ namespace McpAspire.McpNode.Services;
 /// with a TTL, so a node that dies silently disappears from the registry by itself. On a clean stop,
 /// it publishes <c>draining</c> at once (the host's stopping phase, before any service stops), keeps
 /// publishing while Kestrel lets the calls in flight finish, and deregisters when everything has stopped.
+/// Each of these changes is also announced on <see cref="ClusterKeys.EventsChannel"/>, so coordinators see
+/// it at once rather than at their next refresh.
 /// </summary>
 public sealed partial class HeartbeatPublisher(
     RedisClient redis,
@@ -75,6 +77,7 @@ public sealed partial class HeartbeatPublisher(
             {
                 _announced = true;
                 LogRegistered(node.Id, node.McpUrl!, redis.Options.EndpointDisplay);
+                await AnnounceAsync(RegistryEvent.Joined, cancellationToken);
             }
         }
         catch (RedisException ex)
@@ -100,6 +103,7 @@ public sealed partial class HeartbeatPublisher(
         if (_published)
         {
             await PublishAsync(cancellationToken);
+            await AnnounceAsync(RegistryEvent.Draining, cancellationToken);
         }
     }
 
@@ -120,11 +124,25 @@ public sealed partial class HeartbeatPublisher(
             await redis.DeleteAsync(ClusterKeys.Heartbeat(node.Id), cancellationToken);
             await redis.SetRemoveAsync(ClusterKeys.NodeSet, [node.Id], cancellationToken);
             LogDeregistered(node.Id);
+            await AnnounceAsync(RegistryEvent.Left, cancellationToken);
         }
         catch (Exception ex) when (ex is RedisException or OperationCanceledException)
         {
             // The heartbeat's TTL removes the node anyway.
             LogDeregisterFailed(node.Id, ex.Message);
+        }
+    }
+
+    /// <summary>Announces a registration change; a coordinator that misses it sees the change at its next refresh.</summary>
+    private async Task AnnounceAsync(string change, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await redis.PublishAsync(ClusterKeys.EventsChannel, JsonSerializer.SerializeToUtf8Bytes(new RegistryEvent(change, node.Id), ClusterJson.Options), cancellationToken);
+        }
+        catch (RedisException ex)
+        {
+            LogAnnounceFailed(node.Id, change, ex.Message);
         }
     }
 
@@ -159,6 +177,9 @@ public sealed partial class HeartbeatPublisher(
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Node {NodeId} could not deregister ({Reason}); its heartbeat will expire instead")]
     private partial void LogDeregisterFailed(string nodeId, string reason);
 
-    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The node's MCP URL is unknown (no server address and no Node:PublicUrl); it will not register")]
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "The node's MCP URL is unknown (no server address and no Node:PublicUrl); it will not register")]
     private partial void LogNoUrl();
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Node {NodeId} could not announce '{Event}' ({Reason}); coordinators see it at their next refresh")]
+    private partial void LogAnnounceFailed(string nodeId, string @event, string reason);
 }
