@@ -1,19 +1,82 @@
+using System.Text.Json;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
+using McpAspire.ServiceDefaults.Mcp;
 
 namespace McpAspire.McpCoordinator.Apis;
 
 /// <summary>The cluster API: what the coordinator knows about the nodes.</summary>
 public static class ClusterApi
 {
-    /// <summary>Maps <c>GET /api/nodes</c>.</summary>
+    /// <summary>How often an idle event stream carries a comment, so proxies do not close it.</summary>
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
+
+    /// <summary>Maps <c>GET /api/nodes</c> and <c>GET /api/events</c>.</summary>
     public static IEndpointRouteBuilder MapClusterApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup("/api");
         api.MapGet("/nodes", GetNodes);
+        api.MapGet("/events", StreamEventsAsync);
         return endpoints;
     }
+
+    /// <summary>
+    /// Server-Sent Events of registry changes: first a <c>snapshot</c> event with the nodes as <c>/api/nodes</c>
+    /// lists them, then an event per change (<c>join</c>, <c>leave</c>, <c>draining</c>, <c>ready</c>,
+    /// <c>stale</c>, <c>recovered</c>). The stream ends when the coordinator stops, or when the client falls
+    /// <see cref="RegistryChanges.Capacity"/> changes behind; reconnecting starts from a new snapshot.
+    /// </summary>
+    public static async Task StreamEventsAsync(HttpContext context, NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers, RegistryChanges changes, TimeProvider time, IHostApplicationLifetime lifetime)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(changes);
+        ArgumentNullException.ThrowIfNull(lifetime);
+        using var subscription = changes.Listen();
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        McpHttpResponses.PrepareEventStream(context.Response);
+        try
+        {
+            await WriteEventAsync(context.Response, "snapshot", GetNodes(registry, calls, breakers, time), typeof(NodesResponse), ending.Token);
+            while (true)
+            {
+                using var quiet = CancellationTokenSource.CreateLinkedTokenSource(ending.Token);
+                quiet.CancelAfter(KeepAliveInterval);
+                try
+                {
+                    if (!await subscription.Reader.WaitToReadAsync(quiet.Token))
+                    {
+                        return;
+                    }
+                }
+                catch (OperationCanceledException) when (!ending.IsCancellationRequested)
+                {
+                    await context.Response.WriteAsync(": keep-alive\n\n", ending.Token);
+                    await context.Response.Body.FlushAsync(ending.Token);
+                    continue;
+                }
+
+                while (subscription.Reader.TryRead(out var change))
+                {
+                    await WriteEventAsync(context.Response, change.Type, change, typeof(RegistryChange), ending.Token);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ending.IsCancellationRequested)
+        {
+            // The client went away, or the coordinator is stopping.
+        }
+    }
+
+    private static async Task WriteEventAsync(HttpResponse response, string type, object data, Type dataType, CancellationToken cancellationToken)
+    {
+        await response.WriteAsync($"event: {type}\ndata: ", cancellationToken);
+        await JsonSerializer.SerializeAsync(response.Body, data, dataType, EventJson, cancellationToken);
+        await response.WriteAsync("\n\n", cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+
+    private static readonly JsonSerializerOptions EventJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>The registry as JSON: each node with status, load, tools, heartbeat age, calls routed and breaker state.</summary>
     public static NodesResponse GetNodes(NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers, TimeProvider time)

@@ -27,6 +27,7 @@ public static class CoordinatorServiceExtensions
         builder.Services.AddSingleton<IValidateOptions<CoordinatorOptions>, SessionKeyValidation>();
         builder.Services.AddMcpEndpointOptions();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RegistryChanges>();
         builder.Services.AddSingleton<NodeRegistry>();
         builder.Services.AddHostedService(services => services.GetRequiredService<NodeRegistry>());
         builder.Services.AddSingleton<LocalCallTracker>();

@@ -16,6 +16,7 @@ namespace McpAspire.McpCoordinator.Registry;
 public sealed partial class NodeRegistry(
     RedisClient redis,
     RedisSubscriber subscriber,
+    RegistryChanges changes,
     IOptions<CoordinatorOptions> options,
     TimeProvider time,
     ILogger<NodeRegistry> logger) : BackgroundService
@@ -110,6 +111,7 @@ public sealed partial class NodeRegistry(
             if (!previous.IsStale)
             {
                 LogStale(ex.Message);
+                changes.Publish([new RegistryChange("stale", null, time.GetUtcNow(), ex.Message)]);
             }
         }
     }
@@ -142,22 +144,35 @@ public sealed partial class NodeRegistry(
 
     private void ReportChanges(RegistrySnapshot previous, RegistrySnapshot current)
     {
-        var before = previous.Nodes.Select(node => node.Id).ToHashSet(StringComparer.Ordinal);
-        var after = current.Nodes.Select(node => node.Id).ToHashSet(StringComparer.Ordinal);
-        foreach (var joined in after.Except(before))
+        var before = previous.Nodes.ToDictionary(node => node.Id, node => node.Heartbeat.Status, StringComparer.Ordinal);
+        var after = current.Nodes.ToDictionary(node => node.Id, node => node.Heartbeat.Status, StringComparer.Ordinal);
+        var seen = new List<RegistryChange>();
+        foreach (var (id, status) in after)
         {
-            LogJoined(joined);
+            if (!before.TryGetValue(id, out var was))
+            {
+                LogJoined(id);
+                seen.Add(new RegistryChange("join", id, current.ReadAt));
+            }
+            else if (was != status)
+            {
+                seen.Add(new RegistryChange(status == NodeStatus.Draining ? "draining" : "ready", id, current.ReadAt));
+            }
         }
 
-        foreach (var left in before.Except(after))
+        foreach (var id in before.Keys.Where(id => !after.ContainsKey(id)))
         {
-            LogLeft(left);
+            LogLeft(id);
+            seen.Add(new RegistryChange("leave", id, current.ReadAt));
         }
 
         if (previous.IsStale && previous.ReadAt != DateTimeOffset.MinValue)
         {
             LogRecovered(current.Nodes.Count);
+            seen.Add(new RegistryChange("recovered", null, current.ReadAt));
         }
+
+        changes.Publish(seen);
     }
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Node {NodeId} joined")]

@@ -225,6 +225,45 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     }
 
     [Fact]
+    public async Task The_event_stream_starts_with_a_snapshot_then_reports_joins_and_leaves()
+    {
+        using var response = await _http.GetAsync(new Uri(cluster.Coordinator.BaseUrl, "/api/events"), HttpCompletionOption.ResponseHeadersRead, Cancel);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Cancel));
+        var snapshot = await NextEventAsync(reader, "snapshot");
+
+        await cluster.RegisterAsync("announced", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "echo");
+        var joined = await NextEventAsync(reader, "join");
+        await cluster.UnregisterAsync("announced");
+        var left = await NextEventAsync(reader, "leave");
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("node-a", snapshot["nodes"]!.AsArray().Select(node => node!["id"]!.GetValue<string>()));
+        Assert.Equal("announced", joined["nodeId"]!.GetValue<string>());
+        Assert.Equal("announced", left["nodeId"]!.GetValue<string>());
+    }
+
+    /// <summary>The data of the next event of <paramref name="type"/>, skipping others; fails after 15 s without one.</summary>
+    private static async Task<JsonNode> NextEventAsync(StreamReader reader, string type)
+    {
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        patience.CancelAfter(TimeSpan.FromSeconds(15));
+        string? current = null;
+        while (await reader.ReadLineAsync(patience.Token) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                current = line["event: ".Length..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal) && current == type)
+            {
+                return JsonNode.Parse(line["data: ".Length..])!;
+            }
+        }
+
+        throw new InvalidOperationException($"The event stream ended before a '{type}' event.");
+    }
+
+    [Fact]
     public async Task An_overloaded_node_sheds_calls_to_the_others_and_none_fails()
     {
         await using var busy = await FaultyNode.StartAsync(FaultyNode.Fault.Overloaded);
