@@ -91,6 +91,7 @@ public static class ClusterApi
             snapshot.IsStale,
             snapshot.StaleReason,
             snapshot.ReadAt == DateTimeOffset.MinValue ? null : snapshot.ReadAt,
+            snapshot.Conflicts,
             [.. snapshot.Nodes.Select(node => new NodeView(
                 node.Id,
                 node.Heartbeat.McpUrl,
@@ -111,8 +112,9 @@ public static class ClusterApi
 /// <param name="Stale">Whether Redis could not be read at the last refresh, so this is an older view.</param>
 /// <param name="StaleReason">Why the view is stale.</param>
 /// <param name="ReadAt">When the nodes were last read from Redis.</param>
+/// <param name="Conflicts">Tools that nodes define with different schemas, and which definition is served.</param>
 /// <param name="Nodes">The live nodes.</param>
-public sealed record NodesResponse(bool Stale, string? StaleReason, DateTimeOffset? ReadAt, IReadOnlyList<NodeView> Nodes);
+public sealed record NodesResponse(bool Stale, string? StaleReason, DateTimeOffset? ReadAt, IReadOnlyList<ToolConflict> Conflicts, IReadOnlyList<NodeView> Nodes);
 
 /// <summary>One node in <c>GET /api/nodes</c>.</summary>
 /// <param name="Id">The node's id.</param>

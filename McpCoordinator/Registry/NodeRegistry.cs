@@ -166,6 +166,11 @@ public sealed partial class NodeRegistry(
             seen.Add(new RegistryChange("leave", id, current.ReadAt));
         }
 
+        foreach (var conflict in current.Conflicts.Except(previous.Conflicts, ConflictComparer.Instance))
+        {
+            LogConflict(conflict.Tool, conflict.OtherNodes, conflict.ServedFrom);
+        }
+
         if (previous.IsStale && previous.ReadAt != DateTimeOffset.MinValue)
         {
             LogRecovered(current.Nodes.Count);
@@ -173,6 +178,20 @@ public sealed partial class NodeRegistry(
         }
 
         changes.Publish(seen);
+    }
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Tool {Tool} has another schema on node(s) {OtherNodes}; serving the definition of node {ServedFrom} (the newest version) and routing its calls only to nodes that share it")]
+    private partial void LogConflict(string tool, IReadOnlyList<string> otherNodes, string servedFrom);
+
+    /// <summary>Two conflicts are the same when the same tool splits the same nodes the same way.</summary>
+    private sealed class ConflictComparer : IEqualityComparer<ToolConflict>
+    {
+        public static ConflictComparer Instance { get; } = new();
+
+        public bool Equals(ToolConflict? x, ToolConflict? y) =>
+            x is not null && y is not null && x.Tool == y.Tool && x.ServedFrom == y.ServedFrom && x.OtherNodes.SequenceEqual(y.OtherNodes);
+
+        public int GetHashCode(ToolConflict obj) => HashCode.Combine(obj.Tool, obj.ServedFrom);
     }
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Node {NodeId} joined")]

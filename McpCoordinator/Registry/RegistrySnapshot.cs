@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.McpCoordinator.Registry;
@@ -8,39 +9,81 @@ public sealed class RegistrySnapshot
     /// <summary>The snapshot before the first read from Redis.</summary>
     public static RegistrySnapshot Empty { get; } = new([], DateTimeOffset.MinValue, isStale: true, staleReason: "The registry has not been read yet.");
 
-    /// <summary>Builds the snapshot and its tool union (first definition of each name wins, ordered by name).</summary>
+    /// <summary>
+    /// Builds the snapshot and its tool union, ordered by name. When nodes define one tool name with different
+    /// schemas, that is a <see cref="ToolConflict"/>: the definition served, and routed to, is the one of the
+    /// ready node with the newest version (then the lowest id), and only nodes with that same definition get its calls.
+    /// </summary>
     public RegistrySnapshot(IReadOnlyList<RegisteredNode> nodes, DateTimeOffset readAt, bool isStale = false, string? staleReason = null)
     {
+        ArgumentNullException.ThrowIfNull(nodes);
         Nodes = nodes;
         ReadAt = readAt;
         IsStale = isStale;
         StaleReason = staleReason;
-        var tools = new Dictionary<string, Tool>(StringComparer.Ordinal);
-        foreach (var node in nodes.Where(node => node.IsReady))
-        {
-            foreach (var tool in node.Heartbeat.Tools)
-            {
-                tools.TryAdd(tool.Name, tool);
-            }
-        }
-
-        Tools = [.. tools.Values.OrderBy(tool => tool.Name, StringComparer.Ordinal)];
 
         // Built once per refresh, so routing a call or a session is a dictionary lookup.
         _nodesById = nodes.DistinctBy(node => node.Id, StringComparer.Ordinal).ToDictionary(node => node.Id, StringComparer.Ordinal);
-        _nodesByTool = nodes
-            .SelectMany(node => node.ToolNames, (node, tool) => (node, tool))
-            .GroupBy(pair => pair.tool, StringComparer.Ordinal)
-            .ToDictionary(group => group.Key, group => (IReadOnlyList<RegisteredNode>)[.. group.Select(pair => pair.node)], StringComparer.Ordinal);
+        var tools = new List<Tool>();
+        var conflicts = new List<ToolConflict>();
+        foreach (var definitions in _nodesById.Values
+            .SelectMany(node => node.Heartbeat.Tools, (node, tool) => (Node: node, Tool: tool))
+            .GroupBy(pair => pair.Tool.Name, StringComparer.Ordinal))
+        {
+            var served = definitions
+                .OrderByDescending(pair => pair.Node.IsReady)
+                .ThenByDescending(pair => VersionOf(pair.Node))
+                .ThenBy(pair => pair.Node.Id, StringComparer.Ordinal)
+                .First();
+            var alike = definitions.Where(pair => SameSchemas(pair.Tool, served.Tool)).Select(pair => pair.Node).ToList();
+            _nodesByTool[definitions.Key] = alike;
+            if (served.Node.IsReady)
+            {
+                tools.Add(served.Tool);
+            }
+
+            if (alike.Count < definitions.Count())
+            {
+                conflicts.Add(new ToolConflict(
+                    definitions.Key,
+                    served.Node.Id,
+                    [.. alike.Select(node => node.Id).Order(StringComparer.Ordinal)],
+                    [.. definitions.Select(pair => pair.Node.Id).Except(alike.Select(node => node.Id)).Order(StringComparer.Ordinal)]));
+            }
+        }
+
+        Tools = [.. tools.OrderBy(tool => tool.Name, StringComparer.Ordinal)];
+        Conflicts = [.. conflicts.OrderBy(conflict => conflict.Tool, StringComparer.Ordinal)];
     }
 
-    private readonly Dictionary<string, IReadOnlyList<RegisteredNode>> _nodesByTool;
+    private readonly Dictionary<string, IReadOnlyList<RegisteredNode>> _nodesByTool = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RegisteredNode> _nodesById;
+
+    /// <summary>Tool names defined with different schemas on different nodes, and which definition is served.</summary>
+    public IReadOnlyList<ToolConflict> Conflicts { get; }
+
+    /// <summary>The node's version as a comparable number (<c>1.10.0</c> is newer than <c>1.9.3</c>); 0 when it has none.</summary>
+    private static Version VersionOf(RegisteredNode node)
+    {
+        var text = node.Heartbeat.Version ?? string.Empty;
+        var end = text.IndexOfAny(['-', '+']);
+        return Version.TryParse(end < 0 ? text : text[..end], out var version) ? version : new Version(0, 0);
+    }
+
+    /// <summary>Whether two definitions of a tool take and return the same shapes.</summary>
+    private static bool SameSchemas(Tool a, Tool b) =>
+        JsonElement.DeepEquals(a.InputSchema, b.InputSchema)
+        && (a.OutputSchema, b.OutputSchema) switch
+        {
+            (null, null) => true,
+            ({ } left, { } right) => JsonElement.DeepEquals(left, right),
+            _ => false,
+        };
 
     /// <summary>The node with id <paramref name="id"/>, ready or not, if its heartbeat was valid.</summary>
     public RegisteredNode? Node(string id) => _nodesById.GetValueOrDefault(id);
 
-    /// <summary>Every node, ready or not, that offers <paramref name="toolName"/>.</summary>
+    /// <summary>Every node, ready or not, that offers <paramref name="toolName"/> as it is served (see <see cref="Conflicts"/>).</summary>
     public IReadOnlyList<RegisteredNode> NodesOffering(string toolName) =>
         _nodesByTool.TryGetValue(toolName, out var offering) ? offering : [];
 
@@ -62,3 +105,10 @@ public sealed class RegistrySnapshot
     /// <summary>The same nodes, marked stale.</summary>
     public RegistrySnapshot AsStale(string reason) => new(Nodes, ReadAt, isStale: true, staleReason: reason);
 }
+
+/// <summary>One tool name that nodes define with different schemas.</summary>
+/// <param name="Tool">The tool's name.</param>
+/// <param name="ServedFrom">The node whose definition <c>tools/list</c> serves (the newest version).</param>
+/// <param name="Nodes">The nodes with that definition, which get the tool's calls.</param>
+/// <param name="OtherNodes">The nodes with another definition, which get none of its calls.</param>
+public sealed record ToolConflict(string Tool, string ServedFrom, IReadOnlyList<string> Nodes, IReadOnlyList<string> OtherNodes);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpAspire.AppHost.Hosting;
 using McpAspire.IntegrationTests.Infrastructure;
@@ -261,6 +262,27 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         }
 
         throw new InvalidOperationException($"The event stream ended before a '{type}' event.");
+    }
+
+    [Fact]
+    public async Task A_tool_defined_with_another_schema_is_a_conflict_in_the_api_and_its_node_gets_no_calls()
+    {
+        await using var outdated = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
+        var otherEcho = new Tool { Name = "echo", InputSchema = JsonDocument.Parse("""{"type":"object","properties":{"text":{"type":"string"}}}""").RootElement };
+        await cluster.PublishAsync("outdated", outdated.McpUrl, NodeStatus.Ready, [otherEcho]);
+        try
+        {
+            await EveryEchoSucceedsAsync(20);
+
+            var conflict = Assert.Single(JsonNode.Parse(await _http.GetStringAsync(new Uri(cluster.Coordinator.BaseUrl, "/api/nodes"), Cancel))!["conflicts"]!.AsArray())!;
+            Assert.Equal("echo", conflict["tool"]!.GetValue<string>());
+            Assert.Equal(["outdated"], conflict["otherNodes"]!.AsArray().Select(node => node!.GetValue<string>()));
+            Assert.Equal(0, outdated.Requests);
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("outdated");
+        }
     }
 
     [Fact]

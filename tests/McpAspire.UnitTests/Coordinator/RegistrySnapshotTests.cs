@@ -1,5 +1,7 @@
+using System.Text.Json;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.ServiceDefaults.Cluster;
+using ModelContextProtocol.Protocol;
 
 namespace McpAspire.UnitTests.Coordinator;
 
@@ -48,4 +50,47 @@ public sealed class RegistrySnapshotTests
         Assert.Same(fresh.Nodes, stale.Nodes);
         Assert.False(fresh.IsStale);
     }
+
+    [Fact]
+    public void One_name_with_two_schemas_serves_the_newest_nodes_definition_and_routes_only_to_nodes_sharing_it()
+    {
+        var snapshot = new RegistrySnapshot(
+            [
+                WithEcho("old", "1.9.3", """{"type":"object","properties":{"message":{"type":"string"}}}"""),
+                WithEcho("new", "1.10.0+abc", """{"type":"object","properties":{"text":{"type":"string"}}}"""),
+                WithEcho("new-too", "1.10.0", """{"type":"object","properties":{"text":{"type":"string"}}}"""),
+            ],
+            DateTimeOffset.UnixEpoch);
+
+        var served = Assert.Single(snapshot.Tools);
+        Assert.True(served.InputSchema.GetProperty("properties").TryGetProperty("text", out _));
+        Assert.Equal(["new", "new-too"], snapshot.NodesOffering("echo").Select(node => node.Id).Order());
+        var conflict = Assert.Single(snapshot.Conflicts);
+        Assert.Equal(("echo", "new"), (conflict.Tool, conflict.ServedFrom));
+        Assert.Equal(["new", "new-too"], conflict.Nodes);
+        Assert.Equal(["old"], conflict.OtherNodes);
+    }
+
+    [Fact]
+    public void Definitions_that_differ_only_in_description_are_no_conflict()
+    {
+        var snapshot = new RegistrySnapshot(
+            [RegisteredNodes.Create("n1", tools: ["echo"]), RegisteredNodes.Create("n2", tools: ["echo"])],
+            DateTimeOffset.UnixEpoch);
+
+        Assert.Empty(snapshot.Conflicts);
+        Assert.Equal(["n1", "n2"], snapshot.NodesOffering("echo").Select(node => node.Id));
+    }
+
+    private static RegisteredNode WithEcho(string id, string version, string inputSchema) => new(new NodeHeartbeat
+    {
+        Id = id,
+        McpUrl = new Uri($"http://127.0.0.1:1/{id}/mcp"),
+        Status = NodeStatus.Ready,
+        MaxConcurrency = 10,
+        Version = version,
+        Tools = [new Tool { Name = "echo", InputSchema = JsonDocument.Parse(inputSchema).RootElement }],
+        SentAt = DateTimeOffset.UnixEpoch,
+        TtlMilliseconds = 6000,
+    });
 }
