@@ -30,6 +30,10 @@ public sealed class CoordinatorOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Coordinator:PooledConnectionLifetime must be between 1 second and 1 hour.")]
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>The most tools in one <c>tools/list</c> page; more come with a <c>nextCursor</c>.</summary>
+    [Range(1, 10_000, ErrorMessage = "Coordinator:ToolsPageSize must be between 1 and 10000.")]
+    public int ToolsPageSize { get; set; } = 100;
+
     /// <summary>The share of failed calls to a node, within <see cref="BreakerSamplingDuration"/>, that opens its circuit breaker.</summary>
     [Range(0.01, 1.0, ErrorMessage = "Coordinator:BreakerFailureRatio must be between 0.01 and 1.")]
     public double BreakerFailureRatio { get; set; } = 0.5;

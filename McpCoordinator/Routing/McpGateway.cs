@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Sessions;
 using McpAspire.ServiceDefaults.Mcp;
@@ -93,15 +94,7 @@ public sealed partial class McpGateway(
                 await ReplyAsync(context, rpc, Discover(), typeof(DiscoverResult));
                 break;
             case RequestMethods.ToolsList:
-                var tools = new ListToolsResult { Tools = [.. registry.Current.Tools] };
-                if (perRequest)
-                {
-                    // From 2026-07-28 a list says how long it may be cached; the cluster's set can change at any time.
-                    tools.TimeToLive = TimeSpan.Zero;
-                    tools.CacheScope = CacheScope.Private;
-                }
-
-                await ReplyAsync(context, rpc, tools, typeof(ListToolsResult));
+                await ListToolsAsync(context, rpc, perRequest);
                 break;
             case RequestMethods.ToolsCall:
                 await CallToolAsync(context, request, rpc, toolName, operation);
@@ -112,6 +105,45 @@ public sealed partial class McpGateway(
                     $"Method not found: '{rpc.Method}'. The coordinator serves {(perRequest ? "server/discover" : "initialize")}, ping, tools/list and tools/call.", rpc.Id);
                 break;
         }
+    }
+
+    /// <summary>
+    /// One page of the cluster's tools, <see cref="CoordinatorOptions.ToolsPageSize"/> at most, in name order.
+    /// The cursor names the last tool of the page before, so pages stay consistent while nodes come and go.
+    /// </summary>
+    private async Task ListToolsAsync(HttpContext context, JsonRpcRequest rpc, bool perRequest)
+    {
+        var all = registry.Current.Tools;
+        var start = 0;
+        if (rpc.Params is JsonObject parameters && parameters.ContainsKey("cursor"))
+        {
+            if (!McpParams.TryGetString(rpc.Params, out var cursor, "cursor") || ToolsCursor.Decode(cursor) is not { } after)
+            {
+                await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.InvalidParams,
+                    "Invalid params: 'cursor' is not one this server gave out; send tools/list without it to start again.", rpc.Id);
+                return;
+            }
+
+            while (start < all.Count && string.CompareOrdinal(all[start].Name, after) <= 0)
+            {
+                start++;
+            }
+        }
+
+        var page = all.Skip(start).Take(options.Value.ToolsPageSize).ToList();
+        var tools = new ListToolsResult
+        {
+            Tools = page,
+            NextCursor = start + page.Count < all.Count ? ToolsCursor.Encode(page[^1].Name) : null,
+        };
+        if (perRequest)
+        {
+            // From 2026-07-28 a list says how long it may be cached; the cluster's set can change at any time.
+            tools.TimeToLive = TimeSpan.Zero;
+            tools.CacheScope = CacheScope.Private;
+        }
+
+        await ReplyAsync(context, rpc, tools, typeof(ListToolsResult));
     }
 
     private static DiscoverResult Discover() => new()

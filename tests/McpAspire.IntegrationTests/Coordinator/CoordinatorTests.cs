@@ -4,8 +4,10 @@ using System.Text.Json.Nodes;
 using McpAspire.AppHost.Hosting;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpCoordinator;
+using McpAspire.McpCoordinator.Registry;
 using McpAspire.ServiceDefaults.Cluster;
 using McpAspire.ServiceDefaults.Redis;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -27,9 +29,11 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         {
             Own(TestServices.StartNode(("ConnectionStrings:redis", Store.ConnectionString), ("Node:Id", "node-a"), ("Node:HeartbeatInterval", "00:00:00.200")));
             Own(TestServices.StartNode(("ConnectionStrings:redis", Store.ConnectionString), ("Node:Id", "node-b"), ("Node:HeartbeatInterval", "00:00:00.200")));
-            // A long break, so a node whose breaker opened stays out for the rest of its test.
+            // A long break, so a node whose breaker opened stays out for the rest of its test; one tool per
+            // tools/list page, so every listing here pages.
             Coordinator = Own(TestServices.StartCoordinator(
-                Store.ConnectionString, ("Coordinator:RegistryRefreshInterval", "00:00:00.100"), ("Coordinator:BreakerBreakDuration", "00:01:00")));
+                Store.ConnectionString, ("Coordinator:RegistryRefreshInterval", "00:00:00.100"), ("Coordinator:BreakerBreakDuration", "00:01:00"),
+                ("Coordinator:ToolsPageSize", "1")));
             await WaitForNodesAsync("node-a", "node-b");
         }
     }
@@ -167,7 +171,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     [Fact]
     public async Task A_node_that_cannot_be_reached_is_skipped_without_failing_any_call()
     {
-        await cluster.RegisterAsync("ghost", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "echo");
+        await cluster.PublishAsync("ghost", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), NodeStatus.Ready, [RealEcho]);
         try
         {
             await EveryEchoSucceedsAsync(30);
@@ -232,7 +236,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Cancel));
         var snapshot = await NextEventAsync(reader, "snapshot");
 
-        await cluster.RegisterAsync("announced", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "echo");
+        await cluster.RegisterAsync("announced", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "announced_tool");
         var joined = await NextEventAsync(reader, "join");
         await cluster.UnregisterAsync("announced");
         var left = await NextEventAsync(reader, "leave");
@@ -286,10 +290,44 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     }
 
     [Fact]
+    public async Task Tools_come_one_page_at_a_time_and_the_cursor_leads_to_the_next()
+    {
+        var first = await ListToolsAsync("{}");
+        var second = await ListToolsAsync($$"""{"cursor":"{{first["nextCursor"]!.GetValue<string>()}}"}""");
+
+        Assert.Equal("echo", Assert.Single(first["tools"]!.AsArray())!["name"]!.GetValue<string>());
+        Assert.Equal("get_capabilities", Assert.Single(second["tools"]!.AsArray())!["name"]!.GetValue<string>());
+        Assert.Null(second["nextCursor"]);
+    }
+
+    [Theory]
+    [InlineData("\"not a cursor\"")]
+    [InlineData("\"ZWNobw\"")]
+    [InlineData("5")]
+    [InlineData("null")]
+    public async Task A_cursor_the_coordinator_did_not_give_out_is_invalid_params(string cursor)
+    {
+        using var response = await _http.SendAsync(
+            RawMcp.Post(cluster.Coordinator.McpUrl, $$$"""{"jsonrpc":"2.0","id":36,"method":"tools/list","params":{"cursor":{{{cursor}}}}}"""), Cancel);
+
+        var message = await RawMcp.ReadMessageAsync(response);
+        Assert.Equal(-32602, RawMcp.ErrorCode(message));
+        Assert.Contains("'cursor' is not one this server gave out", RawMcp.ErrorMessage(message), StringComparison.Ordinal);
+        Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+    }
+
+    private async Task<JsonNode> ListToolsAsync(string parameters)
+    {
+        using var response = await _http.SendAsync(
+            RawMcp.Post(cluster.Coordinator.McpUrl, $$"""{"jsonrpc":"2.0","id":37,"method":"tools/list","params":{{parameters}}}"""), Cancel);
+        return (await RawMcp.ReadMessageAsync(response))["result"]!;
+    }
+
+    [Fact]
     public async Task An_overloaded_node_sheds_calls_to_the_others_and_none_fails()
     {
         await using var busy = await FaultyNode.StartAsync(FaultyNode.Fault.Overloaded);
-        await cluster.RegisterAsync("busy", busy.McpUrl, "echo");
+        await cluster.PublishAsync("busy", busy.McpUrl, NodeStatus.Ready, [RealEcho]);
         try
         {
             await EveryEchoSucceedsAsync(30);
@@ -331,7 +369,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     public async Task A_read_only_call_that_fails_before_answering_is_retried_on_another_node()
     {
         await using var flaky = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
-        await cluster.PublishAsync("flaky", flaky.McpUrl, NodeStatus.Ready, [ReadOnlyTool("echo")]);
+        await cluster.PublishAsync("flaky", flaky.McpUrl, NodeStatus.Ready, [RealEcho]);
         try
         {
             await EveryEchoSucceedsAsync(30);
@@ -347,7 +385,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     public async Task A_failing_nodes_breaker_opens_shows_in_the_api_and_keeps_calls_away()
     {
         await using var sick = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
-        await cluster.PublishAsync("sick", sick.McpUrl, NodeStatus.Ready, [ReadOnlyTool("echo")]);
+        await cluster.PublishAsync("sick", sick.McpUrl, NodeStatus.Ready, [RealEcho]);
         try
         {
             await Eventually.UntilAsync(async () =>
@@ -376,6 +414,12 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
             Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
         }
     }
+
+    /// <summary>
+    /// The real nodes' echo (read-only and idempotent), for stand-in nodes that must take its calls: a definition
+    /// with another schema would be a conflict, and the coordinator would send it nothing.
+    /// </summary>
+    private Tool RealEcho => cluster.Coordinator.Services.GetRequiredService<NodeRegistry>().Current.Tools.Single(tool => tool.Name == "echo");
 
     private static Tool ReadOnlyTool(string name) => new() { Name = name, Annotations = new ToolAnnotations { ReadOnlyHint = true } };
 
