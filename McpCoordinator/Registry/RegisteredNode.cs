@@ -1,4 +1,5 @@
 using McpAspire.ServiceDefaults.Cluster;
+using ModelContextProtocol.Protocol;
 
 namespace McpAspire.McpCoordinator.Registry;
 
@@ -30,8 +31,14 @@ public sealed class RegisteredNode
     /// read-only or idempotent.
     /// </summary>
     public bool IsSafeToRepeat(string toolName) =>
-        Heartbeat.Tools.FirstOrDefault(tool => tool.Name == toolName)?.Annotations is { } annotations
-        && (annotations.ReadOnlyHint == true || annotations.IdempotentHint == true);
+        Heartbeat.Tools.FirstOrDefault(tool => tool.Name == toolName) is { } tool && IsSafeToRepeat(tool);
+
+    /// <summary>Whether <paramref name="tool"/>'s annotations mark it read-only or idempotent.</summary>
+    public static bool IsSafeToRepeat(Tool tool) =>
+        tool?.Annotations is { } annotations && (annotations.ReadOnlyHint == true || annotations.IdempotentHint == true);
+
+    /// <summary>Whether the heartbeat is still valid at <paramref name="now"/>.</summary>
+    public bool IsLiveAt(DateTimeOffset now) => ExpiresAt > now;
 
     /// <summary>When the heartbeat stops being valid.</summary>
     public DateTimeOffset ExpiresAt => Heartbeat.SentAt.AddMilliseconds(Heartbeat.TtlMilliseconds);

@@ -40,6 +40,7 @@ public sealed class RegistrySnapshot
             if (served.Node.IsReady)
             {
                 tools.Add(served.Tool);
+                _servedTools[definitions.Key] = served.Tool;
             }
 
             if (alike.Count < definitions.Count())
@@ -58,6 +59,10 @@ public sealed class RegistrySnapshot
 
     private readonly Dictionary<string, IReadOnlyList<RegisteredNode>> _nodesByTool = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RegisteredNode> _nodesById;
+    private readonly Dictionary<string, Tool> _servedTools = new(StringComparer.Ordinal);
+
+    /// <summary>The definition of <paramref name="name"/> that <see cref="Tools"/> serves, if a ready node offers it.</summary>
+    public Tool? Tool(string name) => _servedTools.GetValueOrDefault(name);
 
     /// <summary>Tool names defined with different schemas on different nodes, and which definition is served.</summary>
     public IReadOnlyList<ToolConflict> Conflicts { get; }

@@ -27,6 +27,7 @@ public sealed partial class McpGateway(
     IOptions<CoordinatorOptions> options,
     IOptions<McpEndpointOptions> endpointOptions,
     McpHostGuard guard,
+    IHostApplicationLifetime lifetime,
     ILogger<McpGateway> logger)
 {
     /// <summary>The protocol version offered to clients that ask for one this gateway does not know.</summary>
@@ -221,12 +222,14 @@ public sealed partial class McpGateway(
     /// <summary>
     /// Whether a call that did not complete on <paramref name="node"/> may go to another node: always when
     /// nothing ran (the node could not be reached, or refused it as overloaded or draining); after it was sent,
-    /// only if none of the answer has reached the client and the tool says running it again does no harm.
+    /// only if none of the answer has reached the client and the tool says running it again does no harm, both as
+    /// the failed node defines it and as clients were told (a node on an older version may differ).
     /// </summary>
-    private static bool CanTryElsewhere(HttpContext context, RegisteredNode node, string toolName, ForwardOutcome outcome) => outcome.Kind switch
+    private bool CanTryElsewhere(HttpContext context, RegisteredNode node, string toolName, ForwardOutcome outcome) => outcome.Kind switch
     {
         ForwardOutcomeKind.NotConnected or ForwardOutcomeKind.Refused => true,
-        ForwardOutcomeKind.FailedAfterSend or ForwardOutcomeKind.BrokenMidStream => !context.Response.HasStarted && node.IsSafeToRepeat(toolName),
+        ForwardOutcomeKind.FailedAfterSend or ForwardOutcomeKind.BrokenMidStream =>
+            !context.Response.HasStarted && node.IsSafeToRepeat(toolName) && registry.Current.Tool(toolName) is { } served && RegisteredNode.IsSafeToRepeat(served),
         _ => false,
     };
 
@@ -327,12 +330,17 @@ public sealed partial class McpGateway(
 
         if (!string.Equals(context.Response.ContentType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
+            // Part of a JSON answer went out and nothing can complete it: reset the connection, so the client
+            // sees a failed request rather than a body that ends early.
+            context.Abort();
             return;
         }
 
         var response = new JsonRpcResponse { Id = rpc.Id, Result = JsonSerializer.SerializeToNode(result, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolResult))) };
         var json = JsonSerializer.SerializeToUtf8Bytes(response, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)));
-        await context.Response.Body.WriteAsync("event: message\ndata: "u8.ToArray(), context.RequestAborted);
+        // The stream may have broken inside an event: a blank line ends (and discards) that partial event first;
+        // after a complete one it is just an empty line.
+        await context.Response.Body.WriteAsync("\n\nevent: message\ndata: "u8.ToArray(), context.RequestAborted);
         await context.Response.Body.WriteAsync(json, context.RequestAborted);
         await context.Response.Body.WriteAsync("\n\n"u8.ToArray(), context.RequestAborted);
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpAspire.AppHost.Hosting;
@@ -324,6 +325,32 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     }
 
     [Fact]
+    public async Task A_call_is_not_retried_when_only_the_failed_node_calls_its_tool_safe_to_repeat()
+    {
+        // Same schemas, so no conflict; but the definition served (from the lower id) does not say read-only.
+        await using var strict = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
+        await using var lenient = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
+        await cluster.PublishAsync("a-strict", strict.McpUrl, NodeStatus.Ready, [new Tool { Name = "fragile_mixed" }]);
+        await cluster.PublishAsync("b-lenient", lenient.McpUrl, NodeStatus.Ready, [ReadOnlyTool("fragile_mixed")]);
+        try
+        {
+            for (var call = 1; call <= 8; call++)
+            {
+                using var response = await _http.SendAsync(
+                    RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":39,"method":"tools/call","params":{"name":"fragile_mixed","arguments":{}}}"""), Cancel);
+
+                var message = await RawMcp.ReadMessageAsync(response);
+                Assert.Contains("may or may not have run", message["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+                Assert.Equal(call, strict.Requests + lenient.Requests);
+            }
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("a-strict", "b-lenient");
+        }
+    }
+
+    [Fact]
     public async Task An_overloaded_node_sheds_calls_to_the_others_and_none_fails()
     {
         await using var busy = await FaultyNode.StartAsync(FaultyNode.Fault.Overloaded);
@@ -471,6 +498,44 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         finally
         {
             await cluster.UnregisterAsync("breaks-stream-1", "breaks-stream-2");
+        }
+    }
+
+    [Fact]
+    public async Task A_stream_that_breaks_inside_an_event_still_ends_with_a_whole_maybe_run_event()
+    {
+        await using var node = await FaultyNode.StartAsync(FaultyNode.Fault.BreakInsideEvent);
+        await cluster.RegisterAsync("breaks-inside", node.McpUrl, "fragile_event");
+        try
+        {
+            using var response = await _http.SendAsync(
+                RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":38,"method":"tools/call","params":{"name":"fragile_event","arguments":{}}}"""),
+                HttpCompletionOption.ResponseHeadersRead,
+                Cancel);
+            await using var body = await response.Content.ReadAsStreamAsync(Cancel);
+            var received = new List<byte>();
+            var buffer = new byte[256];
+            while (!Encoding.UTF8.GetString([.. received]).Contains("notifications/mes", StringComparison.Ordinal))
+            {
+                var read = await body.ReadAsync(buffer, Cancel);
+                Assert.True(read > 0, "the stream ended before the half event arrived");
+                received.AddRange(buffer.AsSpan(0, read));
+            }
+
+            // The half event has reached the client through the coordinator: now the node fails.
+            node.BreakNow();
+            using var rest = new StreamReader(body);
+            var text = Encoding.UTF8.GetString([.. received]) + await rest.ReadToEndAsync(Cancel);
+
+            // As an SSE client reads it: events end at a blank line, and an event's data lines join with newlines.
+            var lastEvent = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Last();
+            var last = JsonNode.Parse(string.Join('\n', lastEvent.Split('\n').Where(line => line.StartsWith("data: ", StringComparison.Ordinal)).Select(line => line["data: ".Length..])))!;
+            Assert.Equal(38, last["id"]!.GetValue<int>());
+            Assert.Contains("may or may not have run", last["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("breaks-inside");
         }
     }
 

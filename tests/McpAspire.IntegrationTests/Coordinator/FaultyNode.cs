@@ -26,6 +26,9 @@ public sealed class FaultyNode : IAsyncDisposable
         /// <summary>Send the SSE headers and one notification, then reset the connection when <see cref="BreakNow"/> is called.</summary>
         BreakMidStream,
 
+        /// <summary>Send the SSE headers and half an event, then reset the connection when <see cref="BreakNow"/> is called.</summary>
+        BreakInsideEvent,
+
         /// <summary>Answer the first request with an empty result, keeping the connection; reset it on every later one.</summary>
         HangUpAfterFirstAnswer,
 
@@ -69,11 +72,13 @@ public sealed class FaultyNode : IAsyncDisposable
                 return;
             }
 
-            if (fault == Fault.BreakMidStream)
+            if (fault is Fault.BreakMidStream or Fault.BreakInsideEvent)
             {
                 context.Response.ContentType = "text/event-stream";
                 await context.Response.WriteAsync(
-                    "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"working\"}}\n\n",
+                    fault == Fault.BreakMidStream
+                        ? "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"working\"}}\n\n"
+                        : "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/mes",
                     context.RequestAborted);
                 await context.Response.Body.FlushAsync(context.RequestAborted);
                 await node._breakNow.Task;
