@@ -7,7 +7,7 @@ using ModelContextProtocol.Protocol;
 namespace McpAspire.McpCoordinator.Routing;
 
 /// <summary>
-/// Stateful mode (<c>Mcp:Stateless=false</c>): <c>initialize</c> opens a session on the least-loaded ready
+/// Stateful mode (<c>Mcp:Stateless=false</c>): <c>initialize</c> opens a session on a lightly loaded ready
 /// node, and the client gets a sealed id that names the node and the node's session (see
 /// <see cref="PinnedSessionIds"/>). Every later POST, GET and DELETE with that id goes to that node, so
 /// server-to-client requests, GET streams and notifications flow both ways. The coordinator keeps no
@@ -42,14 +42,24 @@ public sealed partial class McpGateway
             return;
         }
 
-        var outcome = await forwarder.ForwardAsync(context, node, new NodeRequest
+        // A GET stream lasts as long as the client keeps it: end it when the coordinator stops, so the client
+        // reconnects to another replica instead of holding up this one's shutdown.
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        try
         {
-            Method = method,
-            ProtocolVersion = McpHttpRequestReader.DeclaredVersion(context.Request),
-            SessionId = session.UpstreamSessionId,
-            SessionIdForClient = _ => sessionId,
-        });
-        await SessionForwardFailedAsync(context, node.Id, outcome, default);
+            var outcome = await forwarder.ForwardAsync(context, node, new NodeRequest
+            {
+                Method = method,
+                ProtocolVersion = McpHttpRequestReader.DeclaredVersion(context.Request),
+                SessionId = session.UpstreamSessionId,
+                SessionIdForClient = _ => sessionId,
+            }, ending.Token);
+            await SessionForwardFailedAsync(context, node.Id, outcome, default);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+        {
+            // The coordinator is stopping; the stream ends here.
+        }
     }
 
     private async Task HandleSessionPostAsync(HttpContext context, McpHttpRequest request)
@@ -100,7 +110,7 @@ public sealed partial class McpGateway
     }
 
     /// <summary>
-    /// Opens a session on the least-loaded ready node. A node that cannot be reached was sent nothing, so the
+    /// Opens a session on the less loaded of two random ready nodes whose breakers admit calls. A node that cannot be reached was sent nothing, so the
     /// next one is tried, up to <see cref="CoordinatorOptions.MaxAttempts"/> nodes.
     /// </summary>
     private async Task OpenSessionAsync(HttpContext context, McpHttpRequest request, JsonRpcRequest initialize)

@@ -24,7 +24,14 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
     /// Sends <paramref name="request"/> to the node, with the client's MCP headers, and copies the node's
     /// answer to the client as it arrives.
     /// </summary>
-    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, RegisteredNode node, NodeRequest request)
+    public Task<ForwardOutcome> ForwardAsync(HttpContext context, RegisteredNode node, NodeRequest request) =>
+        ForwardAsync(context, node, request, context?.RequestAborted ?? default);
+
+    /// <summary>
+    /// As <see cref="ForwardAsync(HttpContext, RegisteredNode, NodeRequest)"/>, ended by <paramref name="cancellationToken"/>
+    /// (which must include the client's disconnect) rather than by the client's disconnect alone.
+    /// </summary>
+    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, RegisteredNode node, NodeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(node);
@@ -61,13 +68,13 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
         try
         {
             response = await httpClients.CreateClient(HttpClientName)
-                .SendAsync(upstream, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
+                .SendAsync(upstream, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         }
         catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
         {
             return ForwardOutcome.NotConnected(ex.Message);
         }
-        catch (OperationCanceledException ex) when (!context.RequestAborted.IsCancellationRequested && ex.InnerException is TimeoutException)
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && ex.InnerException is TimeoutException)
         {
             // The connect timeout: nothing was sent.
             return ForwardOutcome.NotConnected("connecting timed out");
@@ -82,7 +89,7 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
             if (request.MayTryElsewhere && response.StatusCode == HttpStatusCode.ServiceUnavailable)
             {
                 // Overloaded or draining: the node refused before running anything, so the caller may pick another.
-                return ForwardOutcome.Refused(await RefusalReasonAsync(response, context.RequestAborted), response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+                return ForwardOutcome.Refused(await RefusalReasonAsync(response, cancellationToken), response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
             }
 
             context.Response.StatusCode = (int)response.StatusCode;
@@ -104,7 +111,7 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
                 {
                     // A GET stream may carry nothing for a long time: the client needs the headers now. A POST's
                     // go out with its first event, so until then a failed call can still be answered afresh.
-                    await context.Response.Body.FlushAsync(context.RequestAborted);
+                    await context.Response.Body.FlushAsync(cancellationToken);
                 }
             }
             else if (response.Content.Headers.ContentType is { } contentType)
@@ -114,9 +121,9 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
 
             try
             {
-                await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
+                await response.Content.CopyToAsync(context.Response.Body, cancellationToken);
             }
-            catch (Exception ex) when (ex is HttpRequestException or IOException && !context.RequestAborted.IsCancellationRequested)
+            catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
             {
                 // Some bytes may have reached the client already; all that is left is to end the stream.
                 return ForwardOutcome.BrokenMidStream(ex.Message);

@@ -128,6 +128,23 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
         });
     }
 
+    [Fact]
+    public async Task Stopping_a_coordinator_ends_its_get_streams_instead_of_waiting_for_them()
+    {
+        // A shutdown timeout of ten minutes: without ending the stream, stopping would take that long.
+        var replica = TestServices.StartCoordinator(
+            cluster.Store.ConnectionString, ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", cluster.SessionKey), ("Shutdown:Timeout", "00:10:00"));
+        await CoordinatorCluster.WaitForNodesAsync(replica, "node-a", "node-b");
+        var session = await RawMcp.StartSessionAsync(Http, replica.McpUrl);
+        var get = RawMcp.InSession(new HttpRequestMessage(HttpMethod.Get, replica.McpUrl), session);
+        get.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+        using var stream = await Http.SendAsync(get, HttpCompletionOption.ResponseHeadersRead, Cancel);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+
+        // Far less than the shutdown timeout, and far more than ending a stream takes.
+        await replica.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(2), Cancel);
+    }
+
     [Theory]
     [InlineData("one_character_changed")]
     [InlineData("truncated")]
