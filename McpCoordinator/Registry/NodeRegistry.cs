@@ -34,11 +34,11 @@ public sealed partial class NodeRegistry(
     {
         // Messages published while the subscriber had no connection are lost: re-read after each (re)connection.
         subscriber.Resubscribed += OnResubscribed;
-        await using var events = await subscriber.SubscribeAsync(ClusterKeys.EventsChannel, _ => _refresh.Writer.TryWrite(true), stoppingToken);
         using var timer = new PeriodicTimer(options.Value.RegistryRefreshInterval, time);
         var ticking = TickAsync(timer, stoppingToken);
         try
         {
+            await using var events = await subscriber.SubscribeAsync(ClusterKeys.EventsChannel, _ => _refresh.Writer.TryWrite(true), stoppingToken);
             do
             {
                 await RefreshAsync(stoppingToken);

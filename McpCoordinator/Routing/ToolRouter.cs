@@ -3,11 +3,11 @@ using McpAspire.McpCoordinator.Registry;
 namespace McpAspire.McpCoordinator.Routing;
 
 /// <summary>Chooses the node for a tool call from the registry's current view.</summary>
-public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers)
+public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers, TimeProvider time)
 {
     /// <summary>
-    /// Picks a ready node that offers <paramref name="toolName"/>, whose circuit breaker admits calls, and that is
-    /// not in <paramref name="excluded"/>.
+    /// Picks a ready node that offers <paramref name="toolName"/>, whose heartbeat has not run out, whose circuit
+    /// breaker admits calls, and that is not in <paramref name="excluded"/>.
     /// </summary>
     public RouteDecision Select(string toolName, IReadOnlySet<string> excluded)
     {
@@ -18,6 +18,9 @@ public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls, No
             return RouteDecision.Unknown;
         }
 
+        // Between registry reads a heartbeat may run out: such a node is no candidate.
+        var now = time.GetUtcNow();
+
         // The common case, every offering node a candidate, needs no filtered copy.
         var candidates = offering.All(IsCandidate)
             ? offering
@@ -27,7 +30,7 @@ public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls, No
             ? RouteDecision.Unavailable(offering.Count)
             : RouteDecision.To(chosen);
 
-        bool IsCandidate(RegisteredNode node) => node.IsReady && !excluded.Contains(node.Id) && breakers.Admits(node);
+        bool IsCandidate(RegisteredNode node) => node.IsReady && node.IsLiveAt(now) && !excluded.Contains(node.Id) && breakers.Admits(node);
     }
 }
 

@@ -5,7 +5,7 @@ namespace McpAspire.McpCoordinator.Routing;
 
 /// <summary>
 /// The opaque cursor of a <c>tools/list</c> page: the name of the page's last tool, marked and in URL-safe
-/// base64. Clients must not read it; the coordinator checks the mark, so a made-up cursor is refused.
+/// base64. Clients must treat it as opaque; the coordinator checks its form and mark, so a malformed one is refused.
 /// </summary>
 public static class ToolsCursor
 {
