@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using McpAspire.AppHost.Hosting;
 
@@ -84,9 +83,7 @@ public sealed class CoordinatorStreamingTests(CoordinatorStreamingTests.DataClus
                 ["_meta"] = new JsonObject { ["progressToken"] = "p1" },
             },
         }.ToJsonString();
-        var request = new HttpRequestMessage(HttpMethod.Post, fixture.Cluster.CoordinatorMcpUrl) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
-        return request;
+        return McpPost.To(fixture.Cluster.CoordinatorMcpUrl, body);
     }
 
     private static async Task<JsonNode?> NextEventAsync(StreamReader reader)

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using McpAspire.AppHost.Hosting;
 
@@ -89,12 +88,8 @@ public sealed class FailoverTests
         // Each transfer takes 30 s to settle, so it is surely in flight when its node is killed.
         await using var cluster = await StartAsync(sink, ("Node__Packs", "core,transactions"), ("Transactions__SettlementDelay", "00:00:30"));
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, cluster.CoordinatorMcpUrl)
-        {
-            Content = new StringContent(
-                ToolCall(7, "submit_transaction", """{"transaction":{"from":"acct-1","to":"acct-2","amount":10,"currency":"EUR"}}"""), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        using var request = McpPost.To(
+            cluster.CoordinatorMcpUrl, ToolCall(7, "submit_transaction", """{"transaction":{"from":"acct-1","to":"acct-2","amount":10,"currency":"EUR"}}"""));
 
         var call = http.SendAsync(request, Cancel);
         var runningOn = await InFlightNodeAsync(http, cluster);
@@ -105,7 +100,7 @@ public sealed class FailoverTests
         }
 
         using var response = await call;
-        var result = JsonNode.Parse((await RawEvents(response)).Last())!["result"]!;
+        var result = (await McpPost.LastMessageAsync(response))["result"]!;
         var routedAfter = await ClusterApiProbe.RoutedCallsAsync(http, cluster);
 
         Assert.True(result["isError"]!.GetValue<bool>());
@@ -130,15 +125,6 @@ public sealed class FailoverTests
             Assert.True(DateTime.UtcNow < deadline, "no node reported the call running");
             await Task.Delay(50, Cancel);
         }
-    }
-
-    /// <summary>The data of each event of an SSE answer, or the body itself when it is plain JSON.</summary>
-    private static async Task<IEnumerable<string>> RawEvents(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync(Cancel);
-        return text.StartsWith('{')
-            ? [text]
-            : text.Split('\n').Where(line => line.StartsWith("data:", StringComparison.Ordinal)).Select(line => line[5..]);
     }
 
     private static async Task<McpCluster> StartAsync(TestLogSink sink, params (string Key, string Value)[] settings)
@@ -179,8 +165,7 @@ public sealed class FailoverTests
             for (var n = 1; !stop.IsCancellationRequested; n++)
             {
                 var (body, expected) = call(client, n);
-                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-                request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+                using var request = McpPost.To(url, body);
                 try
                 {
                     using var response = await http.SendAsync(request, Cancel);

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using McpAspire.AppHost.Hosting;
 
@@ -35,8 +34,10 @@ public sealed class TwoCoordinatorsTests
         var toolsOnSecond = await ToolNamesAsync(http, secondMcp, session);
         var nodeOnFirst = await NodeOfCallAsync(http, cluster.CoordinatorMcpUrl, session);
         var nodeOnSecond = await NodeOfCallAsync(http, secondMcp, session);
-        using var end = await http.SendAsync(InSession(new HttpRequestMessage(HttpMethod.Delete, secondMcp), session), Cancel);
-        using var after = await http.SendAsync(InSession(Post(cluster.CoordinatorMcpUrl, ToolsList), session), Cancel);
+        using var deleteRequest = new HttpRequestMessage(HttpMethod.Delete, secondMcp);
+        deleteRequest.Headers.Add("Mcp-Session-Id", session);
+        using var end = await http.SendAsync(deleteRequest, Cancel);
+        using var after = await http.SendAsync(McpPost.To(cluster.CoordinatorMcpUrl, ToolsList, session), Cancel);
 
         Assert.Equal(await RegistryToolsAsync(http, cluster.CoordinatorUrl), await RegistryToolsAsync(http, new Uri(secondMcp, "/")));
         Assert.Equal(["echo", "get_capabilities", "process_dataset"], toolsOnFirst);
@@ -92,10 +93,10 @@ public sealed class TwoCoordinatorsTests
 
     private static async Task<string> OpenSessionAsync(HttpClient http, Uri url)
     {
-        using var response = await http.SendAsync(Post(url, Initialize), Cancel);
+        using var response = await http.SendAsync(McpPost.To(url, Initialize), Cancel);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var session = response.Headers.GetValues("Mcp-Session-Id").Single();
-        using var initialized = await http.SendAsync(InSession(Post(url, """{"jsonrpc":"2.0","method":"notifications/initialized"}"""), session), Cancel);
+        using var initialized = await http.SendAsync(McpPost.To(url, """{"jsonrpc":"2.0","method":"notifications/initialized"}""", session), Cancel);
         Assert.Equal(HttpStatusCode.Accepted, initialized.StatusCode);
         return session;
     }
@@ -114,23 +115,8 @@ public sealed class TwoCoordinatorsTests
 
     private static async Task<JsonNode> ResultAsync(HttpClient http, Uri url, string session, string body)
     {
-        using var response = await http.SendAsync(InSession(Post(url, body), session), Cancel);
+        using var response = await http.SendAsync(McpPost.To(url, body, session), Cancel);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var text = await response.Content.ReadAsStringAsync(Cancel);
-        var json = text.StartsWith('{') ? text : text.Split('\n').Last(line => line.StartsWith("data:", StringComparison.Ordinal))[5..];
-        return JsonNode.Parse(json)!["result"]!;
-    }
-
-    private static HttpRequestMessage Post(Uri url, string body)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
-        return request;
-    }
-
-    private static HttpRequestMessage InSession(HttpRequestMessage request, string session)
-    {
-        request.Headers.Add("Mcp-Session-Id", session);
-        return request;
+        return (await McpPost.LastMessageAsync(response))["result"]!;
     }
 }
