@@ -30,6 +30,13 @@ public sealed class CoordinatorOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Coordinator:PooledConnectionLifetime must be between 1 second and 1 hour.")]
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// The most connections open to one node at once. Calls past it wait for a connection to come free; a node
+    /// bounds its running calls itself (<c>Node:MaxConcurrentCalls</c>), so the default leaves this open.
+    /// </summary>
+    [Range(1, int.MaxValue, ErrorMessage = "Coordinator:MaxConnectionsPerNode must be at least 1.")]
+    public int MaxConnectionsPerNode { get; set; } = int.MaxValue;
+
     /// <summary>The most tools in one <c>tools/list</c> page; more come with a <c>nextCursor</c>.</summary>
     [Range(1, 10_000, ErrorMessage = "Coordinator:ToolsPageSize must be between 1 and 10000.")]
     public int ToolsPageSize { get; set; } = 100;

@@ -36,24 +36,6 @@ public static class CoordinatorServiceExtensions
         builder.Services.AddSingleton<NodeForwarder>();
         builder.Services.AddSingleton<PinnedSessionIds>();
         builder.Services.AddSingleton<McpGateway>();
-        builder.Services.AddHttpClient(NodeForwarder.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(services =>
-            {
-                var options = services.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
-                return new SocketsHttpHandler
-                {
-                    ConnectTimeout = options.ConnectTimeout,
-                    PooledConnectionLifetime = options.PooledConnectionLifetime,
-                    AllowAutoRedirect = false,
-                    UseCookies = false,
-                    AutomaticDecompression = System.Net.DecompressionMethods.None,
-                };
-            })
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
-            // The gateway decides itself when a call may go to another node: the standard handler would
-            // retry tool calls that may already have run, and its 30 s total timeout would cut long calls
-            // and event streams short.
-            .RemoveAllResilienceHandlers();
         return builder;
     }
 }

@@ -1,9 +1,11 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.ServiceDefaults.Mcp;
+using Microsoft.Extensions.Options;
 
 namespace McpAspire.McpCoordinator.Routing;
 
@@ -13,12 +15,42 @@ namespace McpAspire.McpCoordinator.Routing;
 /// client while the tool runs. A client disconnect aborts the upstream request, which cancels the tool
 /// on the node.
 /// </summary>
-public sealed class NodeForwarder(IHttpClientFactory httpClients)
+/// <remarks>
+/// Node traffic goes through one <see cref="SocketsHttpHandler"/>, which keeps a pool of connections per node.
+/// It is called directly rather than through <see cref="IHttpClientFactory"/>: the factory's logging and
+/// service-discovery handlers cost every forwarded call a share of the coordinator's CPU and add nothing here,
+/// since node URLs are concrete and the gateway logs and traces calls itself. The HTTP client span remains.
+/// No proxy is used: nodes are reached at the addresses they publish, whatever <c>HTTP_PROXY</c> says.
+/// </remarks>
+public sealed class NodeForwarder : IDisposable
 {
-    /// <summary>The name of the pooled <see cref="HttpClient"/> for node traffic.</summary>
-    public const string HttpClientName = "mcp-nodes";
+    /// <summary>
+    /// The largest answer with a <c>Content-Length</c> that is read whole before any of it is sent on. A node
+    /// sends an answer that way when it had nothing to stream, so holding it costs the client nothing, and a
+    /// failure while reading it leaves the client's response untouched.
+    /// </summary>
+    public const int WholeAnswerLimit = 64 * 1024;
 
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+
+    private readonly HttpMessageInvoker _nodes;
+
+    /// <summary>Creates the forwarder and its connection pools, configured by <paramref name="options"/>.</summary>
+    public NodeForwarder(IOptions<CoordinatorOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var settings = options.Value;
+        _nodes = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            ConnectTimeout = settings.ConnectTimeout,
+            PooledConnectionLifetime = settings.PooledConnectionLifetime,
+            MaxConnectionsPerServer = settings.MaxConnectionsPerNode,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        });
+    }
 
     /// <summary>
     /// Sends <paramref name="request"/> to the node, with the client's MCP headers, and copies the node's
@@ -36,7 +68,46 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(request);
-        using var upstream = new HttpRequestMessage(request.Method, node.Heartbeat.McpUrl);
+        using var upstream = Upstream(context, node, request);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _nodes.SendAsync(upstream, cancellationToken);
+        }
+        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
+        {
+            return ForwardOutcome.NotConnected(ex.Message);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && ex.InnerException is TimeoutException)
+        {
+            // The connect timeout: nothing was sent.
+            return ForwardOutcome.NotConnected("connecting timed out");
+        }
+        catch (HttpRequestException ex)
+        {
+            return ForwardOutcome.FailedAfterSend(ex.Message);
+        }
+
+        using (response)
+        {
+            if (request.MayTryElsewhere && response.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                // Overloaded or draining: the node refused before running anything, so the caller may pick another.
+                return ForwardOutcome.Refused(await RefusalReasonAsync(response, cancellationToken), response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+            }
+
+            return response.Content.Headers.ContentLength is <= WholeAnswerLimit and var length && request.Method != HttpMethod.Get
+                ? await ForwardWholeAsync(context, request, response, (int)length, cancellationToken)
+                : await ForwardStreamAsync(context, request, response, cancellationToken);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _nodes.Dispose();
+
+    private static HttpRequestMessage Upstream(HttpContext context, RegisteredNode node, NodeRequest request)
+    {
+        var upstream = new HttpRequestMessage(request.Method, node.Heartbeat.McpUrl);
         if (request.Method == HttpMethod.Post)
         {
             upstream.Content = new ReadOnlyMemoryContent(request.Body);
@@ -64,73 +135,86 @@ public sealed class NodeForwarder(IHttpClientFactory httpClients)
             }
         }
 
-        HttpResponseMessage response;
+        return upstream;
+    }
+
+    /// <summary>
+    /// An answer the node sent whole, with its length: read all of it, then send it on in one write. If reading
+    /// fails, nothing has reached the client, and the caller may still answer it afresh.
+    /// </summary>
+    private static async Task<ForwardOutcome> ForwardWholeAsync(HttpContext context, NodeRequest request, HttpResponseMessage response, int length, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         try
         {
-            response = await httpClients.CreateClient(HttpClientName)
-                .SendAsync(upstream, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        }
-        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
-        {
-            return ForwardOutcome.NotConnected(ex.Message);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && ex.InnerException is TimeoutException)
-        {
-            // The connect timeout: nothing was sent.
-            return ForwardOutcome.NotConnected("connecting timed out");
-        }
-        catch (HttpRequestException ex)
-        {
-            return ForwardOutcome.FailedAfterSend(ex.Message);
-        }
-
-        using (response)
-        {
-            if (request.MayTryElsewhere && response.StatusCode == HttpStatusCode.ServiceUnavailable)
-            {
-                // Overloaded or draining: the node refused before running anything, so the caller may pick another.
-                return ForwardOutcome.Refused(await RefusalReasonAsync(response, cancellationToken), response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
-            }
-
-            context.Response.StatusCode = (int)response.StatusCode;
-            if (response.IsSuccessStatusCode && request.SessionIdForClient?.Invoke(response.Headers.TryGetValues(McpProtocol.SessionIdHeader, out var ids) ? ids.First() : null) is { } clientSessionId)
-            {
-                context.Response.Headers[McpProtocol.SessionIdHeader] = clientSessionId;
-            }
-
-            if (response.Content.Headers.Allow.Count > 0)
-            {
-                context.Response.Headers.Allow = string.Join(", ", response.Content.Headers.Allow);
-            }
-
-            var mediaType = response.Content.Headers.ContentType?.MediaType;
-            if (string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
-            {
-                McpHttpResponses.PrepareEventStream(context.Response);
-                if (request.Method == HttpMethod.Get)
-                {
-                    // A GET stream may carry nothing for a long time: the client needs the headers now. A POST's
-                    // go out with its first event, so until then a failed call can still be answered afresh.
-                    await context.Response.Body.FlushAsync(cancellationToken);
-                }
-            }
-            else if (response.Content.Headers.ContentType is { } contentType)
-            {
-                context.Response.ContentType = contentType.ToString();
-            }
-
             try
             {
-                await response.Content.CopyToAsync(context.Response.Body, cancellationToken);
+                await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+                await body.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken);
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
             {
-                // Some bytes may have reached the client already; all that is left is to end the stream.
-                return ForwardOutcome.BrokenMidStream(ex.Message);
+                return ForwardOutcome.FailedAfterSend(ex.Message);
             }
+
+            CopyHeaders(context, request, response);
+            context.Response.ContentLength = length;
+            await context.Response.Body.WriteAsync(buffer.AsMemory(0, length), cancellationToken);
+            return ForwardOutcome.Forwarded;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>An answer of unknown length (an event stream that carries progress, say): copy it as it comes.</summary>
+    private static async Task<ForwardOutcome> ForwardStreamAsync(HttpContext context, NodeRequest request, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        CopyHeaders(context, request, response);
+        if (request.Method == HttpMethod.Get && string.Equals(context.Response.ContentType, "text/event-stream", StringComparison.Ordinal))
+        {
+            // A GET stream may carry nothing for a long time: the client needs the headers now. A POST's
+            // go out with its first event, so until then a failed call can still be answered afresh.
+            await context.Response.Body.FlushAsync(cancellationToken);
+        }
+
+        try
+        {
+            await response.Content.CopyToAsync(context.Response.Body, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            // Some bytes may have reached the client already; all that is left is to end the stream.
+            return ForwardOutcome.BrokenMidStream(ex.Message);
         }
 
         return ForwardOutcome.Forwarded;
+    }
+
+    /// <summary>The node's status and the headers the client needs, with the session id mapped to the client's.</summary>
+    private static void CopyHeaders(HttpContext context, NodeRequest request, HttpResponseMessage response)
+    {
+        context.Response.StatusCode = (int)response.StatusCode;
+        if (response.IsSuccessStatusCode && request.SessionIdForClient?.Invoke(response.Headers.TryGetValues(McpProtocol.SessionIdHeader, out var ids) ? ids.First() : null) is { } clientSessionId)
+        {
+            context.Response.Headers[McpProtocol.SessionIdHeader] = clientSessionId;
+        }
+
+        if (response.Content.Headers.Allow.Count > 0)
+        {
+            context.Response.Headers.Allow = string.Join(", ", response.Content.Headers.Allow);
+        }
+
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
+        {
+            McpHttpResponses.PrepareEventStream(context.Response);
+        }
+        else if (response.Content.Headers.ContentType is { } contentType)
+        {
+            context.Response.ContentType = contentType.ToString();
+        }
     }
 
     /// <summary>The JSON-RPC error message of a node's refusal, read from at most 4 KiB of its body.</summary>

@@ -7,6 +7,7 @@ using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpCoordinator;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.ServiceDefaults.Mcp;
 using McpAspire.ServiceDefaults.Redis;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
@@ -498,6 +499,58 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         finally
         {
             await cluster.UnregisterAsync("breaks-stream-1", "breaks-stream-2");
+        }
+    }
+
+    [Fact]
+    public async Task A_whole_answer_cut_short_reaches_the_client_as_a_clean_maybe_run_result()
+    {
+        // The node declared its answer's length: the coordinator holds such an answer until it is complete,
+        // so a cut leaves the client's response untouched and the call gets a proper answer.
+        await using var node = await FaultyNode.StartAsync(FaultyNode.Fault.ShortAnswer);
+        await cluster.RegisterAsync("cuts-short", node.McpUrl, "fragile_short");
+        try
+        {
+            using var response = await _http.SendAsync(
+                RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":39,"method":"tools/call","params":{"name":"fragile_short","arguments":{}}}"""), Cancel);
+
+            // A fresh JSON answer, with none of the node's partial event in front of it.
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+            var message = await RawMcp.ReadMessageAsync(response);
+            Assert.Equal(39, message["id"]!.GetValue<int>());
+            Assert.True(message["result"]!["isError"]!.GetValue<bool>());
+            Assert.Contains("may or may not have run", message["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Equal(1, node.Requests);
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("cuts-short");
+        }
+    }
+
+    [Fact]
+    public async Task A_read_only_call_whose_whole_answer_is_cut_short_is_tried_on_another_node()
+    {
+        await using var first = await FaultyNode.StartAsync(FaultyNode.Fault.ShortAnswer);
+        await using var second = await FaultyNode.StartAsync(FaultyNode.Fault.ShortAnswer);
+        await cluster.PublishAsync("cuts-short-1", first.McpUrl, NodeStatus.Ready, [ReadOnlyTool("lookup_short")]);
+        await cluster.PublishAsync("cuts-short-2", second.McpUrl, NodeStatus.Ready, [ReadOnlyTool("lookup_short")]);
+        try
+        {
+            using var response = await _http.SendAsync(
+                RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":40,"method":"tools/call","params":{"name":"lookup_short","arguments":{}}}"""), Cancel);
+
+            // Nothing of the first answer reached the client, so the second node got the call too.
+            var message = await RawMcp.ReadMessageAsync(response);
+            Assert.Equal(McpErrorCodes.ServerError, message["error"]!["code"]!.GetValue<int>());
+            Assert.Contains("2 node(s) tried and none completed it", message["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Equal(1, first.Requests);
+            Assert.Equal(1, second.Requests);
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("cuts-short-1", "cuts-short-2");
         }
     }
 

@@ -7,8 +7,8 @@ namespace McpAspire.IntegrationTests.Coordinator;
 
 /// <summary>
 /// A node that fails on purpose, on a real loopback socket: it reads the whole request (so the call
-/// has reached it) and then hangs up without answering, starts an SSE answer and breaks it off, or
-/// refuses the call as overloaded.
+/// has reached it) and then hangs up without answering, starts an SSE answer and breaks it off, sends
+/// part of an answer of declared length, or refuses the call as overloaded.
 /// </summary>
 public sealed class FaultyNode : IAsyncDisposable
 {
@@ -34,6 +34,9 @@ public sealed class FaultyNode : IAsyncDisposable
 
         /// <summary>Answer 503 with <c>Retry-After: 2</c> and a "Server overloaded" JSON-RPC error, as a full node does.</summary>
         Overloaded,
+
+        /// <summary>Declare a whole SSE answer's <c>Content-Length</c>, send part of it, then reset the connection 300 ms later.</summary>
+        ShortAnswer,
     }
 
     public Uri McpUrl => new(new Uri(_app.Urls.Single()), "/mcp");
@@ -70,6 +73,18 @@ public sealed class FaultyNode : IAsyncDisposable
                 await context.Response.WriteAsync(
                     """{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"Server overloaded: all 1 call slots are busy."}}""", context.RequestAborted);
                 return;
+            }
+
+            if (fault == Fault.ShortAnswer)
+            {
+                const string Part = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"res";
+                context.Response.ContentType = "text/event-stream";
+                context.Response.ContentLength = Part.Length * 2;
+                await context.Response.WriteAsync(Part, context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+
+                // Long enough for a gateway that streams the part on to do so; the reset then follows.
+                await Task.Delay(300, context.RequestAborted);
             }
 
             if (fault is Fault.BreakMidStream or Fault.BreakInsideEvent)
