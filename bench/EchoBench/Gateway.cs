@@ -20,6 +20,14 @@ internal static class Gateway
 
     public static Uri NodeUrl(McpCluster cluster) => new(cluster.Resources.Single(resource => resource.Name == "node-1").Url!);
 
+    /// <summary>The coordinator's, the node's and the load generator's CPU time: with all three on one machine, they share its cores.</summary>
+    public static IReadOnlyList<CpuProbe> CpuProbes(McpCluster cluster) =>
+    [
+        CpuProbe.Of("coordinator", cluster.Resources.Single(resource => resource.Name == "coordinator").ProcessId),
+        CpuProbe.Of("node", cluster.Resources.Single(resource => resource.Name == "node-1").ProcessId),
+        CpuProbe.Of("load", Environment.ProcessId),
+    ];
+
     /// <summary>Shows only what the services write to stderr.</summary>
     private sealed class QuietSink : IResourceLogSink
     {

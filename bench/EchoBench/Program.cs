@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -8,9 +9,11 @@ using McpAspire.McpNode;
 
 // echo through a node (stateless POST tools/call, the real node pipeline) against a raw ASP.NET Core
 // minimal-API JSON echo, in the same process and the same run. Rounds alternate between the two so
-// machine noise hits both; medians are compared. With --target gateway, it compares echo through the
-// coordinator with echo sent to the node directly, both real processes of one cluster. With --soak S,
-// it drives a separate node process at a steady rate for S seconds and reports its working set over time.
+// machine noise hits both; medians are compared. Throughput and latency under full load come from closed-loop
+// callers; the latency one call adds comes from a steady open-loop rate (--rate) well below capacity. With
+// --target gateway, it compares echo through the coordinator with echo sent to the node directly, both real
+// processes of one cluster, and also reports each process's CPU time per call. With --soak S, it drives a
+// separate node process at a steady rate for S seconds and reports its working set over time.
 var settings = EchoSettings.Parse(args);
 if (settings.SoakSeconds > 0)
 {
@@ -21,16 +24,16 @@ if (settings.SoakSeconds > 0)
 if (settings.Target == "gateway")
 {
     await using var cluster = await Gateway.StartClusterAsync();
-    await Compare.RunAsync(settings, ("direct", Gateway.NodeUrl(cluster)), ("gateway", cluster.CoordinatorMcpUrl));
+    await Compare.RunAsync(settings, ("direct", Gateway.NodeUrl(cluster)), ("gateway", cluster.CoordinatorMcpUrl), Gateway.CpuProbes(cluster));
     return;
 }
 
 await using var raw = await Servers.StartRawAsync();
 await using var node = await Servers.StartNodeAsync();
-await Compare.RunAsync(settings, ("raw", raw.Url), ("node", node.Url));
+await Compare.RunAsync(settings, ("raw", raw.Url), ("node", node.Url), []);
 
 /// <summary>Command-line settings.</summary>
-internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeconds, int Rounds, int SoakSeconds, int SoakRate, string Target)
+internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeconds, int Rounds, int SoakSeconds, int Rate, string Target)
 {
     public static EchoSettings Parse(string[] args)
     {
@@ -53,7 +56,7 @@ internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeco
                 "--warmup" => settings with { WarmupSeconds = number },
                 "--rounds" => settings with { Rounds = number },
                 "--soak" => settings with { SoakSeconds = number },
-                "--rate" => settings with { SoakRate = number },
+                "--rate" => settings with { Rate = number },
                 var other => throw new ArgumentException($"Unknown option {other}; use --target, --concurrency, --seconds, --warmup, --rounds, --soak or --rate."),
             };
         }
@@ -65,11 +68,12 @@ internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeco
 /// <summary>Runs the load on a reference and a subject in alternating rounds and prints their medians and ratio.</summary>
 internal static class Compare
 {
-    public static async Task RunAsync(EchoSettings settings, (string Name, Uri Url) reference, (string Name, Uri Url) subject)
+    public static async Task RunAsync(EchoSettings settings, (string Name, Uri Url) reference, (string Name, Uri Url) subject, IReadOnlyList<CpuProbe> probes)
     {
         Console.WriteLine($"{settings.Concurrency} concurrent callers, {settings.Seconds} s per run, {settings.Rounds} rounds, after a {settings.WarmupSeconds} s warm-up each");
         (string Name, Uri Url)[] targets = [reference, subject];
         var results = targets.ToDictionary(target => target.Name, _ => new List<LoadResult>());
+        var cpu = targets.ToDictionary(target => target.Name, _ => probes.ToDictionary(probe => probe.Name, _ => new List<double>()));
         foreach (var (_, url) in targets)
         {
             await Load.RunAsync(url, settings.Concurrency, TimeSpan.FromSeconds(settings.WarmupSeconds));
@@ -79,26 +83,73 @@ internal static class Compare
         {
             foreach (var (name, url) in targets)
             {
+                var before = probes.Select(probe => probe.Read()).ToArray();
                 var result = await Load.RunAsync(url, settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds));
                 results[name].Add(result);
-                Console.WriteLine($"round {round} {name,-7}: {result.PerSecond,10:N0}/s  p50 {result.P50Ms,6:0.00} ms  p99 {result.P99Ms,6:0.00} ms  errors {result.Errors}");
+                var perCall = probes.Select((probe, i) => (probe.Name, Micros: (probe.Read() - before[i]).TotalMicroseconds / Math.Max(1, result.Calls))).ToArray();
+                foreach (var (probe, micros) in perCall)
+                {
+                    cpu[name][probe].Add(micros);
+                }
+
+                var cpuText = string.Concat(perCall.Select(entry => $"  {entry.Name} {entry.Micros,4:0} µs"));
+                Console.WriteLine($"round {round} {name,-7}: {result.PerSecond,10:N0}/s  p50 {result.P50Ms,6:0.00} ms  p99 {result.P99Ms,6:0.00} ms  errors {result.Errors}{cpuText}");
             }
         }
 
-        var baseline = Median(results[reference.Name]);
-        var measured = Median(results[subject.Name]);
+        var steady = targets.ToDictionary(target => target.Name, _ => new List<LoadResult>());
         Console.WriteLine();
-        Console.WriteLine("target   requests/s (median)  p50 ms  p99 ms");
-        Console.WriteLine($"{reference.Name,-7}  {baseline.PerSecond,19:N0}  {baseline.P50Ms,6:0.00}  {baseline.P99Ms,6:0.00}");
-        Console.WriteLine($"{subject.Name,-7}  {measured.PerSecond,19:N0}  {measured.P50Ms,6:0.00}  {measured.P99Ms,6:0.00}");
-        Console.WriteLine($"ratio {subject.Name}/{reference.Name}: {measured.PerSecond / baseline.PerSecond:0.00}  added p50 {measured.P50Ms - baseline.P50Ms:0.00} ms  added p99 {measured.P99Ms - baseline.P99Ms:0.00} ms");
+        Console.WriteLine($"open loop: {settings.Rate} calls/s, {settings.Seconds} s per run");
+        for (var round = 1; round <= settings.Rounds; round++)
+        {
+            foreach (var (name, url) in targets)
+            {
+                var result = await OpenLoop.RunAsync(url, settings.Rate, TimeSpan.FromSeconds(settings.Seconds));
+                steady[name].Add(result);
+                Console.WriteLine($"round {round} {name,-7}: p50 {result.P50Ms,6:0.00} ms  p99 {result.P99Ms,6:0.00} ms  errors {result.Errors}");
+            }
+        }
+
+        var baseline = Median(results[reference.Name], run => run.PerSecond);
+        var measured = Median(results[subject.Name], run => run.PerSecond);
+        var steadyBaseline = Median(steady[reference.Name], run => run.P50Ms);
+        var steadyMeasured = Median(steady[subject.Name], run => run.P50Ms);
+        Console.WriteLine();
+        Console.WriteLine($"target   requests/s (median)  p50 ms  p99 ms  | at {settings.Rate}/s: p50 ms  p99 ms");
+        Console.WriteLine($"{reference.Name,-7}  {baseline.PerSecond,19:N0}  {baseline.P50Ms,6:0.00}  {baseline.P99Ms,6:0.00}  |  {steadyBaseline.P50Ms,16:0.00}  {steadyBaseline.P99Ms,6:0.00}");
+        Console.WriteLine($"{subject.Name,-7}  {measured.PerSecond,19:N0}  {measured.P50Ms,6:0.00}  {measured.P99Ms,6:0.00}  |  {steadyMeasured.P50Ms,16:0.00}  {steadyMeasured.P99Ms,6:0.00}");
+        foreach (var (name, _) in targets.Where(_ => probes.Count > 0))
+        {
+            Console.WriteLine($"CPU per call, {name}: {string.Join(", ", cpu[name].Select(entry => $"{entry.Key} {entry.Value.Order().ElementAt(entry.Value.Count / 2):0} µs"))}");
+        }
+
+        Console.WriteLine($"ratio {subject.Name}/{reference.Name}: {measured.PerSecond / baseline.PerSecond:0.00}  added under full load: p50 {measured.P50Ms - baseline.P50Ms:0.00} ms  p99 {measured.P99Ms - baseline.P99Ms:0.00} ms  added at {settings.Rate}/s: p50 {steadyMeasured.P50Ms - steadyBaseline.P50Ms:0.00} ms  p99 {steadyMeasured.P99Ms - steadyBaseline.P99Ms:0.00} ms");
     }
 
-    private static LoadResult Median(List<LoadResult> runs) => runs.OrderBy(run => run.PerSecond).ElementAt(runs.Count / 2);
+    private static LoadResult Median(List<LoadResult> runs, Func<LoadResult, double> by) => runs.OrderBy(by).ElementAt(runs.Count / 2);
+}
+
+/// <summary>A process whose CPU time is counted per call: a node, the coordinator, or the load generator itself.</summary>
+internal sealed record CpuProbe(string Name, Func<TimeSpan> Read)
+{
+    public static CpuProbe Of(string name, int processId) => new(name, () =>
+    {
+        using var process = Process.GetProcessById(processId);
+        return process.TotalProcessorTime;
+    });
 }
 
 /// <summary>Throughput and latency of one run.</summary>
-internal sealed record LoadResult(double PerSecond, double P50Ms, double P99Ms, long Errors);
+internal sealed record LoadResult(double PerSecond, double P50Ms, double P99Ms, long Errors, long Calls)
+{
+    public static LoadResult From(IEnumerable<double> latencies, double seconds, long errors)
+    {
+        var all = latencies.Order().ToArray();
+        return new LoadResult(all.Length / seconds, Percentile(all, 0.50), Percentile(all, 0.99), errors, all.Length);
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[(int)Math.Min(sorted.Length - 1, Math.Ceiling(p * sorted.Length) - 1)];
+}
 
 /// <summary>The load generator: callers that each send one request at a time, as fast as answers come.</summary>
 internal static class Load
@@ -117,6 +168,19 @@ internal static class Load
         using var response = await http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         return response.StatusCode == HttpStatusCode.OK && body.Contains("benchmark payload", StringComparison.Ordinal);
+    }
+
+    /// <summary>As <see cref="SendAsync"/>, with a failed connection counted as a failed call.</summary>
+    public static async Task<bool> TrySendAsync(HttpClient http, Uri url)
+    {
+        try
+        {
+            return await SendAsync(http, url);
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
     }
 
     public static async Task<LoadResult> RunAsync(Uri url, int concurrency, TimeSpan duration)
@@ -139,12 +203,52 @@ internal static class Load
                 mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
         })));
-        var elapsed = clock.Elapsed.TotalSeconds;
-        var all = latencies.SelectMany(list => list).Order().ToArray();
-        return new LoadResult(all.Length / elapsed, Percentile(all, 0.50), Percentile(all, 0.99), errors);
+        return LoadResult.From(latencies.SelectMany(list => list), clock.Elapsed.TotalSeconds, errors);
     }
+}
 
-    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[(int)Math.Min(sorted.Length - 1, Math.Ceiling(p * sorted.Length) - 1)];
+/// <summary>
+/// Open-loop load: calls go out at a steady rate however the target answers, each on its own, so a slow
+/// answer delays nothing else. Below capacity, its latencies are what one call costs, without queueing.
+/// </summary>
+internal static class OpenLoop
+{
+    /// <summary>
+    /// Sends <paramref name="rate"/> calls a second for <paramref name="duration"/>. <paramref name="tick"/>, if
+    /// given, runs every few milliseconds with the time so far, the calls sent and the calls failed.
+    /// </summary>
+    public static async Task<LoadResult> RunAsync(Uri url, int rate, TimeSpan duration, Action<TimeSpan, long, long>? tick = null)
+    {
+        using var http = Load.CreateClient(int.MaxValue);
+        var latencies = new ConcurrentQueue<double>();
+        long errors = 0;
+        var sent = 0L;
+        var inFlight = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            for (var due = (long)(clock.Elapsed.TotalSeconds * rate); sent < due; sent++)
+            {
+                inFlight.Add(Task.Run(async () =>
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    if (!await Load.TrySendAsync(http, url))
+                    {
+                        Interlocked.Increment(ref errors);
+                    }
+
+                    latencies.Enqueue(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }));
+            }
+
+            inFlight.RemoveAll(task => task.IsCompleted);
+            tick?.Invoke(clock.Elapsed, sent, Interlocked.Read(ref errors));
+            await Task.Delay(5);
+        }
+
+        await Task.WhenAll(inFlight);
+        return LoadResult.From(latencies, clock.Elapsed.TotalSeconds, errors);
+    }
 }
 
 /// <summary>The two targets, each on its own loopback port.</summary>
@@ -220,74 +324,42 @@ internal static class Soak
         using var http = Load.CreateClient(settings.Concurrency);
         try
         {
-            while (!await TrySendAsync(http, url))
+            while (!await Load.TrySendAsync(http, url))
             {
                 await Task.Delay(200);
             }
 
-            Console.WriteLine($"soak: {settings.SoakRate} calls/s for {settings.SoakSeconds} s against node pid {node.Id}");
-            var clock = Stopwatch.StartNew();
-            var sent = 0L;
-            long errors = 0;
-            var inFlight = new List<Task>();
+            Console.WriteLine($"soak: {settings.Rate} calls/s for {settings.SoakSeconds} s against node pid {node.Id}");
             var warmupEnd = TimeSpan.FromSeconds(Math.Min(60, settings.SoakSeconds / 5.0));
             double? baseline = null;
             double peak = 0;
             var nextSample = TimeSpan.Zero;
-            while (clock.Elapsed < TimeSpan.FromSeconds(settings.SoakSeconds))
+            var result = await OpenLoop.RunAsync(url, settings.Rate, TimeSpan.FromSeconds(settings.SoakSeconds), (elapsed, sent, errors) =>
             {
-                // Open-loop pacing: the rate holds however the node answers.
-                var due = (long)(clock.Elapsed.TotalSeconds * settings.SoakRate);
-                for (; sent < due; sent++)
+                if (elapsed < nextSample)
                 {
-                    inFlight.Add(Task.Run(async () =>
-                    {
-                        if (!await TrySendAsync(http, url))
-                        {
-                            Interlocked.Increment(ref errors);
-                        }
-                    }));
+                    return;
                 }
 
-                inFlight.RemoveAll(task => task.IsCompleted);
-                if (clock.Elapsed >= nextSample)
+                node.Refresh();
+                var mib = node.WorkingSet64 / 1024.0 / 1024.0;
+                if (elapsed >= warmupEnd)
                 {
-                    node.Refresh();
-                    var mib = node.WorkingSet64 / 1024.0 / 1024.0;
-                    if (clock.Elapsed >= warmupEnd)
-                    {
-                        baseline ??= mib;
-                        peak = Math.Max(peak, mib);
-                    }
-
-                    Console.WriteLine($"t={clock.Elapsed.TotalSeconds,5:0} s  working set {mib,7:0.0} MiB  sent {sent}  errors {Interlocked.Read(ref errors)}");
-                    nextSample += TimeSpan.FromSeconds(10);
+                    baseline ??= mib;
+                    peak = Math.Max(peak, mib);
                 }
 
-                await Task.Delay(5);
-            }
-
-            await Task.WhenAll(inFlight);
+                Console.WriteLine($"t={elapsed.TotalSeconds,5:0} s  working set {mib,7:0.0} MiB  sent {sent}  errors {errors}");
+                nextSample += TimeSpan.FromSeconds(10);
+            });
             node.Refresh();
             var final = node.WorkingSet64 / 1024.0 / 1024.0;
-            Console.WriteLine($"after warm-up {baseline:0.0} MiB, peak {peak:0.0} MiB, final {final:0.0} MiB, growth {(final - baseline) / baseline * 100:0.0}% (peak {(peak - baseline) / baseline * 100:0.0}%), {sent} calls, {errors} errors");
+            Console.WriteLine($"after warm-up {baseline:0.0} MiB, peak {peak:0.0} MiB, final {final:0.0} MiB, growth {(final - baseline) / baseline * 100:0.0}% (peak {(peak - baseline) / baseline * 100:0.0}%), {result.Calls} calls, {result.Errors} errors");
         }
         finally
         {
             node.Kill();
             await node.WaitForExitAsync();
-        }
-    }
-
-    private static async Task<bool> TrySendAsync(HttpClient http, Uri url)
-    {
-        try
-        {
-            return await Load.SendAsync(http, url);
-        }
-        catch (HttpRequestException)
-        {
-            return false;
         }
     }
 
