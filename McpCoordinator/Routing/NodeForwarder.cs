@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpAspire.McpCoordinator.Registry;
+using McpAspire.McpCoordinator.Sessions;
 using McpAspire.ServiceDefaults.Mcp;
 using Microsoft.Extensions.Options;
 
@@ -32,6 +33,9 @@ public sealed class NodeForwarder : IDisposable
     public const int WholeAnswerLimit = 64 * 1024;
 
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+
+    private static readonly ForwardOutcome SessionNotCarried = ForwardOutcome.FailedAfterSend(
+        $"the id of the session it opened, sealed with its user, would be longer than {PinnedSessionIds.MaxIdLength} characters");
 
     private readonly HttpMessageInvoker _nodes;
 
@@ -157,7 +161,11 @@ public sealed class NodeForwarder : IDisposable
                 return ForwardOutcome.FailedAfterSend(ex.Message);
             }
 
-            CopyHeaders(context, request, response);
+            if (!CopyHeaders(context, request, response))
+            {
+                return SessionNotCarried;
+            }
+
             context.Response.ContentLength = length;
             await context.Response.Body.WriteAsync(buffer.AsMemory(0, length), cancellationToken);
             return ForwardOutcome.Forwarded;
@@ -171,7 +179,11 @@ public sealed class NodeForwarder : IDisposable
     /// <summary>An answer of unknown length (an event stream that carries progress, say): copy it as it comes.</summary>
     private static async Task<ForwardOutcome> ForwardStreamAsync(HttpContext context, NodeRequest request, HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        CopyHeaders(context, request, response);
+        if (!CopyHeaders(context, request, response))
+        {
+            return SessionNotCarried;
+        }
+
         if (request.Method == HttpMethod.Get && string.Equals(context.Response.ContentType, "text/event-stream", StringComparison.Ordinal))
         {
             // A GET stream may carry nothing for a long time: the client needs the headers now. A POST's
@@ -192,14 +204,23 @@ public sealed class NodeForwarder : IDisposable
         return ForwardOutcome.Forwarded;
     }
 
-    /// <summary>The node's status and the headers the client needs, with the session id mapped to the client's.</summary>
-    private static void CopyHeaders(HttpContext context, NodeRequest request, HttpResponseMessage response)
+    /// <summary>
+    /// The node's status and the headers the client needs, with the session id mapped to the client's.
+    /// <see langword="false"/>, with nothing set, when a successful answer's session id cannot be mapped.
+    /// </summary>
+    private static bool CopyHeaders(HttpContext context, NodeRequest request, HttpResponseMessage response)
     {
-        context.Response.StatusCode = (int)response.StatusCode;
-        if (response.IsSuccessStatusCode && request.SessionIdForClient?.Invoke(response.Headers.TryGetValues(McpProtocol.SessionIdHeader, out var ids) ? ids.First() : null) is { } clientSessionId)
+        if (response.IsSuccessStatusCode && request.SessionIdForClient is { } map)
         {
+            if (map(response.Headers.TryGetValues(McpProtocol.SessionIdHeader, out var ids) ? ids.First() : null) is not { } clientSessionId)
+            {
+                return false;
+            }
+
             context.Response.Headers[McpProtocol.SessionIdHeader] = clientSessionId;
         }
+
+        context.Response.StatusCode = (int)response.StatusCode;
 
         if (response.Content.Headers.Allow.Count > 0)
         {
@@ -215,6 +236,8 @@ public sealed class NodeForwarder : IDisposable
         {
             context.Response.ContentType = contentType.ToString();
         }
+
+        return true;
     }
 
     /// <summary>The JSON-RPC error message of a node's refusal, read from at most 4 KiB of its body.</summary>
@@ -265,7 +288,8 @@ public sealed record NodeRequest
 
     /// <summary>
     /// Maps the node's <c>Mcp-Session-Id</c> answer header (or <see langword="null"/> without one) to the one the
-    /// client gets, when the node's answer is a success. Without it, no session id reaches the client.
+    /// client gets, when the node's answer is a success. Without it, no session id reaches the client. When it
+    /// gives <see langword="null"/>, the answer is not passed on and the forward fails.
     /// </summary>
     public Func<string?, string?>? SessionIdForClient { get; init; }
 

@@ -37,11 +37,20 @@ public sealed class PinnedSessionIds
             : [];
     }
 
-    /// <summary>The client-facing id of <paramref name="session"/>: visible ASCII (URL-safe base64), as the spec requires.</summary>
-    public string Seal(PinnedSession session)
+    /// <summary>
+    /// The client-facing id of <paramref name="session"/>: visible ASCII (URL-safe base64), as the spec requires.
+    /// <see langword="null"/> when it would be longer than <see cref="MaxIdLength"/> (a node session id or user
+    /// claim of kilobytes), since no replica would open it.
+    /// </summary>
+    public string? Seal(PinnedSession session)
     {
         ArgumentNullException.ThrowIfNull(session);
         var plain = Serialize(session);
+        if (Base64Url.GetEncodedLength(HeaderBytes + plain.Length) > MaxIdLength)
+        {
+            return null;
+        }
+
         var sealedBytes = new byte[HeaderBytes + plain.Length];
         sealedBytes[0] = LayoutVersion;
         var nonce = sealedBytes.AsSpan(1, NonceBytes);

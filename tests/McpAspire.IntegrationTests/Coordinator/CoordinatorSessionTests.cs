@@ -163,7 +163,7 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
             "one_character_changed" => session[..middle] + (session[middle] == 'A' ? 'B' : 'A') + session[(middle + 1)..],
             "truncated" => session[..^4],
             "extended" => session + "AAAA",
-            "sealed_under_another_key" => Cluster.IdsUnder(Cluster.NewKey()).Seal(pinned!),
+            "sealed_under_another_key" => Cluster.IdsUnder(Cluster.NewKey()).Seal(pinned!)!,
             "the_nodes_own_session_id" => pinned!.UpstreamSessionId!,
             "not_base64" => "not a session id!",
             _ => new string('A', PinnedSessionIds.MaxIdLength + 4),
@@ -186,9 +186,26 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
     }
 
     [Fact]
+    public async Task A_user_whose_claim_is_too_long_to_seal_gets_502_naming_the_limit_and_others_go_on()
+    {
+        const string Initialize = """{"jsonrpc":"2.0","id":7,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""";
+        var user = new string('u', PinnedSessionIds.MaxIdLength);
+
+        using var response = await Http.SendAsync(HeaderUser.As(user, RawMcp.Post(McpUrl, Initialize)), Cancel);
+
+        // The node's session cannot be handed on: no id that no replica would open reaches the client.
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.False(response.Headers.Contains("Mcp-Session-Id"));
+        var message = await RawMcp.ReadMessageAsync(response);
+        Assert.Equal(7, message["id"]!.GetValue<int>());
+        Assert.Contains($"longer than {PinnedSessionIds.MaxIdLength} characters", RawMcp.ErrorMessage(message), StringComparison.Ordinal);
+        Assert.Equal("still serving", await EchoInSessionAsync(await StartSessionAsync()));
+    }
+
+    [Fact]
     public async Task A_session_whose_node_has_left_the_cluster_is_404()
     {
-        var session = cluster.Ids.Seal(new PinnedSession("node-gone", "its-session", Owner: null));
+        var session = cluster.Ids.Seal(new PinnedSession("node-gone", "its-session", Owner: null))!;
 
         using var response = await Http.SendAsync(RawMcp.InSession(RawMcp.Post(McpUrl, RawMcp.EchoCall), session), Cancel);
 
@@ -202,7 +219,7 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
         await cluster.RegisterInStatusAsync(NodeStatus.Draining, "node-dead", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "echo");
         try
         {
-            var session = cluster.Ids.Seal(new PinnedSession("node-dead", "its-session", Owner: null));
+            var session = cluster.Ids.Seal(new PinnedSession("node-dead", "its-session", Owner: null))!;
 
             using var response = await Http.SendAsync(RawMcp.InSession(RawMcp.Post(McpUrl, RawMcp.EchoCall), session), Cancel);
             var opened = new List<string>();

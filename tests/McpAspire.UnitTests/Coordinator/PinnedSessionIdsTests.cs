@@ -28,7 +28,7 @@ public sealed class PinnedSessionIdsTests
     {
         var ids = Under(Key);
 
-        Assert.True(ids.TryOpen(ids.Seal(session), out var opened));
+        Assert.True(ids.TryOpen(ids.Seal(session)!, out var opened));
         Assert.Equal(session, opened);
     }
 
@@ -37,7 +37,7 @@ public sealed class PinnedSessionIdsTests
     {
         var ids = Under(Key);
 
-        var first = ids.Seal(Alice);
+        var first = ids.Seal(Alice)!;
         var second = ids.Seal(Alice);
 
         Assert.NotEqual(first, second);
@@ -48,7 +48,7 @@ public sealed class PinnedSessionIdsTests
     public void Every_single_bit_flip_fails_to_open()
     {
         var ids = Under(Key);
-        var bytes = Base64Url.DecodeFromChars(ids.Seal(Alice));
+        var bytes = Base64Url.DecodeFromChars(ids.Seal(Alice)!);
 
         for (var bit = 0; bit < bytes.Length * 8; bit++)
         {
@@ -67,15 +67,34 @@ public sealed class PinnedSessionIdsTests
 
     [Fact]
     public void An_id_sealed_under_another_key_fails_to_open() =>
-        Assert.False(Under(Key).TryOpen(Under(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Seal(Alice), out _));
+        Assert.False(Under(Key).TryOpen(Under(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Seal(Alice)!, out _));
 
     [Fact]
-    public void An_id_longer_than_the_limit_is_refused_before_decoding()
+    public void An_id_longer_than_the_limit_is_refused()
     {
         var ids = Under(Key);
-        var padded = new PinnedSession("node-1", new string('x', PinnedSessionIds.MaxIdLength), Owner: null);
+        var padded = ids.Seal(Alice) + new string('A', PinnedSessionIds.MaxIdLength);
 
-        Assert.False(ids.TryOpen(ids.Seal(padded), out _));
+        Assert.False(ids.TryOpen(padded, out _));
+    }
+
+    [Fact]
+    public void A_session_too_long_to_carry_is_not_sealed_and_the_longest_that_is_still_opens()
+    {
+        var ids = Under(Key);
+        Assert.Null(ids.Seal(new PinnedSession("node-1", new string('x', PinnedSessionIds.MaxIdLength), Owner: null)));
+        Assert.Null(ids.Seal(new PinnedSession("node-1", "short", new McpSessionOwner("sub", new string('u', PinnedSessionIds.MaxIdLength), "issuer"))));
+
+        var length = PinnedSessionIds.MaxIdLength;
+        string? id = null;
+        while (id is null)
+        {
+            id = ids.Seal(new PinnedSession("node-1", new string('x', --length), Owner: null));
+        }
+
+        Assert.InRange(id.Length, PinnedSessionIds.MaxIdLength - 4, PinnedSessionIds.MaxIdLength);
+        Assert.True(ids.TryOpen(id, out var opened));
+        Assert.Equal(length, opened!.UpstreamSessionId!.Length);
     }
 
     [Fact]
