@@ -32,6 +32,7 @@ public static class CoordinatorServiceExtensions
         builder.Services.AddHostedService(services => services.GetRequiredService<NodeRegistry>());
         builder.Services.AddSingleton<LocalCallTracker>();
         builder.Services.AddSingleton<NodeBreakers>();
+        builder.Services.AddHostedService<NodeStatePruner>();
         builder.Services.AddSingleton<ToolRouter>();
         builder.Services.AddSingleton<NodeForwarder>();
         builder.Services.AddSingleton<PinnedSessionIds>();

@@ -16,6 +16,19 @@ public sealed class LocalCallTracker
     /// <summary>Calls this coordinator has routed to the node since it started.</summary>
     public long Routed(string nodeId) => _nodes.TryGetValue(nodeId, out var counters) ? Interlocked.Read(ref counters.Routed) : 0;
 
+    /// <summary>
+    /// Forgets the counters of nodes not in <paramref name="liveNodeIds"/>. Calls still in flight to such a node
+    /// end on counters nobody reads; a node that comes back starts from zero.
+    /// </summary>
+    public void Retain(IReadOnlySet<string> liveNodeIds)
+    {
+        ArgumentNullException.ThrowIfNull(liveNodeIds);
+        foreach (var nodeId in _nodes.Keys.Where(nodeId => !liveNodeIds.Contains(nodeId)))
+        {
+            _nodes.TryRemove(nodeId, out _);
+        }
+    }
+
     /// <summary>Counts a call to the node; dispose the result when the call ends.</summary>
     public CallScope Start(string nodeId)
     {

@@ -46,6 +46,16 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
         };
     }
 
+    /// <summary>Forgets the breakers of nodes not in <paramref name="liveNodeIds"/>: a node that comes back starts closed.</summary>
+    public void Retain(IReadOnlySet<string> liveNodeIds)
+    {
+        ArgumentNullException.ThrowIfNull(liveNodeIds);
+        foreach (var nodeId in _breakers.Keys.Where(nodeId => !liveNodeIds.Contains(nodeId)))
+        {
+            _breakers.TryRemove(nodeId, out _);
+        }
+    }
+
     /// <summary>
     /// Runs <paramref name="forward"/> through the node's breaker and records its outcome. An open breaker
     /// (or a half-open one whose trial is taken) answers <see cref="ForwardOutcome.NotConnected"/>: nothing was sent.

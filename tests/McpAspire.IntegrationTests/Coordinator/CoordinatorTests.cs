@@ -434,6 +434,35 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         }
     }
 
+    [Fact]
+    public async Task A_node_that_left_and_comes_back_starts_with_a_closed_breaker_and_no_calls_counted()
+    {
+        await using var sick = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
+        await cluster.PublishAsync("returning", sick.McpUrl, NodeStatus.Ready, [RealEcho]);
+        try
+        {
+            await Eventually.UntilAsync(async () =>
+            {
+                Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+                return await BreakerOfAsync("returning") == "open";
+            });
+            Assert.True(await NodeFieldAsync<long>("returning", "callsRouted") > 0);
+
+            // The coordinator forgets what it kept for a node that left, so it holds only live nodes' state.
+            await cluster.UnregisterAsync("returning");
+            await Eventually.UntilAsync(async () => !(await _http.GetStringAsync(new Uri(cluster.Coordinator.BaseUrl, "/api/nodes"), Cancel)).Contains("\"returning\"", StringComparison.Ordinal));
+            await cluster.PublishAsync("returning", sick.McpUrl, NodeStatus.Ready, [RealEcho]);
+            await Eventually.UntilAsync(async () => (await _http.GetStringAsync(new Uri(cluster.Coordinator.BaseUrl, "/api/nodes"), Cancel)).Contains("\"returning\"", StringComparison.Ordinal));
+
+            Assert.Equal("closed", await BreakerOfAsync("returning"));
+            Assert.Equal(0, await NodeFieldAsync<long>("returning", "callsRouted"));
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("returning");
+        }
+    }
+
     /// <summary>Calls echo through the coordinator <paramref name="times"/> times; every call must succeed.</summary>
     private async Task EveryEchoSucceedsAsync(int times)
     {
@@ -451,10 +480,13 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
 
     private static Tool ReadOnlyTool(string name) => new() { Name = name, Annotations = new ToolAnnotations { ReadOnlyHint = true } };
 
-    private async Task<string> BreakerOfAsync(string nodeId)
+    private Task<string> BreakerOfAsync(string nodeId) => NodeFieldAsync<string>(nodeId, "breaker");
+
+    /// <summary>A field of the node's entry in <c>/api/nodes</c>.</summary>
+    private async Task<T> NodeFieldAsync<T>(string nodeId, string field)
     {
         var body = JsonNode.Parse(await _http.GetStringAsync(new Uri(cluster.Coordinator.BaseUrl, "/api/nodes"), Cancel))!;
-        return body["nodes"]!.AsArray().Single(node => node!["id"]!.GetValue<string>() == nodeId)!["breaker"]!.GetValue<string>();
+        return body["nodes"]!.AsArray().Single(node => node!["id"]!.GetValue<string>() == nodeId)![field]!.GetValue<T>();
     }
 
     [Theory]
