@@ -191,17 +191,42 @@ public sealed class NodeForwarder : IDisposable
             await context.Response.Body.FlushAsync(cancellationToken);
         }
 
+        // A POST's event stream ends with the answer to its request: once that has gone through, a break after
+        // it costs the client nothing, and another answer would be one too many.
+        var watch = request.Method == HttpMethod.Post && string.Equals(context.Response.ContentType, "text/event-stream", StringComparison.Ordinal)
+            ? new SseAnswerWatch()
+            : null;
         try
         {
-            await response.Content.CopyToAsync(context.Response.Body, cancellationToken);
+            await CopyAsync(response, context.Response.Body, watch, cancellationToken);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
         {
             // Some bytes may have reached the client already; all that is left is to end the stream.
-            return ForwardOutcome.BrokenMidStream(ex.Message);
+            return watch?.SawResponse == true ? ForwardOutcome.Forwarded : ForwardOutcome.BrokenMidStream(ex.Message);
         }
 
         return ForwardOutcome.Forwarded;
+    }
+
+    /// <summary>Copies the node's answer to the client as it arrives, showing it to <paramref name="watch"/> on the way.</summary>
+    private static async Task CopyAsync(HttpResponseMessage response, Stream client, SseAnswerWatch? watch, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            int read;
+            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                await client.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                watch?.Observe(buffer.AsSpan(0, read));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>

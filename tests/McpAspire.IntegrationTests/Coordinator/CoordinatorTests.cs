@@ -463,6 +463,27 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         }
     }
 
+    /// <summary>
+    /// Posts <paramref name="call"/> to the coordinator and reads the answer's events to its end. <paramref name="received"/>
+    /// runs after each event with the number so far.
+    /// </summary>
+    private async Task<(string? MediaType, List<JsonNode> Events)> CallReadingEventsAsync(string call, Action<int> received)
+    {
+        using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, call), HttpCompletionOption.ResponseHeadersRead, Cancel);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Cancel));
+        var events = new List<JsonNode>();
+        while (await reader.ReadLineAsync(Cancel) is { } line)
+        {
+            if (line.StartsWith("data:", StringComparison.Ordinal))
+            {
+                events.Add(JsonNode.Parse(line[5..])!);
+                received(events.Count);
+            }
+        }
+
+        return (response.Content.Headers.ContentType?.MediaType, events);
+    }
+
     /// <summary>Calls echo through the coordinator <paramref name="times"/> times; every call must succeed.</summary>
     private async Task EveryEchoSucceedsAsync(int times)
     {
@@ -502,25 +523,14 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         await cluster.PublishAsync("breaks-stream-2", spare.McpUrl, NodeStatus.Ready, [tool]);
         try
         {
-            using var response = await _http.SendAsync(
-                RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":32,"method":"tools/call","params":{"name":"fragile_stream","arguments":{}}}"""),
-                HttpCompletionOption.ResponseHeadersRead,
-                Cancel);
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Cancel));
-            var events = new List<JsonNode>();
-            while (await reader.ReadLineAsync(Cancel) is { } line)
+            var (mediaType, events) = await CallReadingEventsAsync("""{"jsonrpc":"2.0","id":32,"method":"tools/call","params":{"name":"fragile_stream","arguments":{}}}""", _ =>
             {
-                if (line.StartsWith("data:", StringComparison.Ordinal))
-                {
-                    events.Add(JsonNode.Parse(line[5..])!);
+                // The first event has reached the client through the coordinator: now the node fails.
+                node.BreakNow();
+                spare.BreakNow();
+            });
 
-                    // The first event has reached the client through the coordinator: now the node fails.
-                    node.BreakNow();
-                    spare.BreakNow();
-                }
-            }
-
-            Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
+            Assert.Equal("text/event-stream", mediaType);
             Assert.Equal(2, events.Count);
             Assert.Equal("notifications/message", events[0]["method"]!.GetValue<string>());
             Assert.Equal(32, events[1]["id"]!.GetValue<int>());
@@ -583,6 +593,33 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         finally
         {
             await cluster.UnregisterAsync("cuts-short-1", "cuts-short-2");
+        }
+    }
+
+    [Fact]
+    public async Task A_stream_that_breaks_after_its_answer_gets_no_second_answer()
+    {
+        await using var node = await FaultyNode.StartAsync(FaultyNode.Fault.BreakAfterAnswer);
+        await cluster.PublishAsync("breaks-after", node.McpUrl, NodeStatus.Ready, [ReadOnlyTool("answered_stream")]);
+        try
+        {
+            var (_, events) = await CallReadingEventsAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"answered_stream","arguments":{}}}""", received =>
+            {
+                if (received == 2)
+                {
+                    // The answer has reached the client: now the node's connection breaks.
+                    node.BreakNow();
+                }
+            });
+
+            // The node's own answer is the only one: a "may have run" answer after it would be a second response.
+            Assert.Equal(2, events.Count);
+            Assert.Equal("done", events[1]["result"]!["content"]![0]!["text"]!.GetValue<string>());
+            Assert.Equal(1, node.Requests);
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("breaks-after");
         }
     }
 

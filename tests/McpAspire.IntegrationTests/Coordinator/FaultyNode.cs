@@ -35,6 +35,9 @@ public sealed class FaultyNode : IAsyncDisposable
         /// <summary>Answer 503 with <c>Retry-After: 2</c> and a "Server overloaded" JSON-RPC error, as a full node does.</summary>
         Overloaded,
 
+        /// <summary>Send the SSE headers, one notification and the answer, then reset the connection (before the stream's end) when <see cref="BreakNow"/> is called.</summary>
+        BreakAfterAnswer,
+
         /// <summary>Declare a whole SSE answer's <c>Content-Length</c>, send part of it, then reset the connection 300 ms later.</summary>
         ShortAnswer,
     }
@@ -87,13 +90,17 @@ public sealed class FaultyNode : IAsyncDisposable
                 await Task.Delay(300, context.RequestAborted);
             }
 
-            if (fault is Fault.BreakMidStream or Fault.BreakInsideEvent)
+            if (fault is Fault.BreakMidStream or Fault.BreakInsideEvent or Fault.BreakAfterAnswer)
             {
+                const string Notification = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"working\"}}\n\n";
                 context.Response.ContentType = "text/event-stream";
                 await context.Response.WriteAsync(
-                    fault == Fault.BreakMidStream
-                        ? "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"working\"}}\n\n"
-                        : "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/mes",
+                    fault switch
+                    {
+                        Fault.BreakMidStream => Notification,
+                        Fault.BreakAfterAnswer => Notification + "event: message\ndata: {\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"done\"}]},\"id\":1,\"jsonrpc\":\"2.0\"}\n\n",
+                        _ => "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/mes",
+                    },
                     context.RequestAborted);
                 await context.Response.Body.FlushAsync(context.RequestAborted);
                 await node._breakNow.Task;
