@@ -35,6 +35,7 @@ public static class CoordinatorServiceExtensions
         builder.Services.AddHostedService<NodeStatePruner>();
         builder.Services.AddSingleton<ToolRouter>();
         builder.Services.AddSingleton<NodeForwarder>();
+        builder.Services.AddSingleton<INodeProbe>(services => services.GetRequiredService<NodeForwarder>());
         builder.Services.AddSingleton<PinnedSessionIds>();
         builder.Services.AddSingleton<McpGateway>();
         return builder;

@@ -9,14 +9,19 @@ namespace McpAspire.McpCoordinator.Routing;
 /// <summary>
 /// A circuit breaker per node (Polly.Core), fed by the outcome of every call forwarded to it. When a node
 /// keeps failing (it cannot be reached, or its answers fail), its breaker opens and the router leaves it
-/// out until a trial call after <see cref="CoordinatorOptions.BreakerBreakDuration"/> succeeds. A node that
-/// refuses calls because it is overloaded or draining is healthy, and does not count as failing.
+/// out. After <see cref="CoordinatorOptions.BreakerBreakDuration"/>, a probe (<see cref="INodeProbe"/>), not a
+/// client's call, is the breaker's trial: a call could run for an hour, or be cancelled by its client, and
+/// prove nothing either way, while the probe is answered at once by any node that is up. A node that refuses
+/// calls because it is overloaded or draining is healthy, and does not count as failing.
 /// </summary>
-public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, TimeProvider time, ILogger<NodeBreakers> logger)
+public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, TimeProvider time, INodeProbe probe, ILogger<NodeBreakers> logger)
 {
+    /// <summary>How long a probe may take before it counts as failed.</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+
     private readonly ConcurrentDictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
 
-    /// <summary>The breaker's state for a node: <c>closed</c> (also for a node never called), <c>open</c> or <c>half-open</c>.</summary>
+    /// <summary>The breaker's state for a node: <c>closed</c> (also for a node never called), <c>open</c> or <c>half-open</c> (its probe is out).</summary>
     public string StateOf(string nodeId) => _breakers.TryGetValue(nodeId, out var breaker)
         ? breaker.State.CircuitState switch
         {
@@ -27,8 +32,8 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
         : "closed";
 
     /// <summary>
-    /// Whether the node may be sent a call: its breaker is closed, or open for its whole break duration, so
-    /// the call would be its trial. (Polly moves a breaker to half-open only when a call tries it.)
+    /// Whether the node may be sent a call: only while its breaker is closed. Once an open breaker's break is
+    /// over, asking starts its probe (one at a time), whose outcome closes the breaker or opens it again.
     /// </summary>
     public bool Admits(RegisteredNode node)
     {
@@ -38,12 +43,14 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
             return true;
         }
 
-        return breaker.State.CircuitState switch
+        var state = breaker.State.CircuitState;
+        if (state == CircuitState.Open && time.GetUtcNow().UtcTicks >= Volatile.Read(ref breaker.OpenUntilTicks)
+            && Interlocked.CompareExchange(ref breaker.Probing, 1, 0) == 0)
         {
-            CircuitState.Closed => true,
-            CircuitState.Open => time.GetUtcNow().UtcTicks >= Volatile.Read(ref breaker.OpenUntilTicks),
-            _ => false,
-        };
+            _ = ProbeAsync(breaker, node);
+        }
+
+        return state == CircuitState.Closed;
     }
 
     /// <summary>Forgets the breakers of nodes not in <paramref name="liveNodeIds"/>: a node that comes back starts closed.</summary>
@@ -71,6 +78,26 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
         catch (BrokenCircuitException)
         {
             return ForwardOutcome.NotConnected("its circuit breaker is open");
+        }
+    }
+
+    /// <summary>Runs the node's probe through its breaker, as the trial that decides it.</summary>
+    private async Task ProbeAsync(Breaker breaker, RegisteredNode node)
+    {
+        try
+        {
+            // Off the caller's thread: the router asks while choosing a node for a client's call.
+            await Task.Yield();
+            var outcome = await breaker.Pipeline.ExecuteAsync(static async (state, token) => await state.probe.ProbeAsync(state.node, token), (probe, node), CancellationToken.None);
+            LogProbed(node.Id, outcome.Kind, outcome.Reason ?? "answered");
+        }
+        catch (BrokenCircuitException)
+        {
+            // A client's call that was under way when the breaker opened became the trial first.
+        }
+        finally
+        {
+            Volatile.Write(ref breaker.Probing, 0);
         }
     }
 
@@ -109,13 +136,18 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
 
         public ResiliencePipeline<ForwardOutcome> Pipeline { get; set; } = ResiliencePipeline<ForwardOutcome>.Empty;
 
-#pragma warning disable CA1051 // A field, so Volatile can read and write it.
+#pragma warning disable CA1051 // Fields, so Volatile and Interlocked can read and write them.
         public long OpenUntilTicks;
+
+        public int Probing;
 #pragma warning restore CA1051
     }
 
-    [LoggerMessage(EventId = 3121, Level = LogLevel.Warning, Message = "Circuit breaker of node {NodeId} opened: no calls go to it for {Seconds} s, then one trial call")]
+    [LoggerMessage(EventId = 3121, Level = LogLevel.Warning, Message = "Circuit breaker of node {NodeId} opened: no calls go to it for {Seconds} s, then a probe decides")]
     private partial void LogOpened(string nodeId, double seconds);
+
+    [LoggerMessage(EventId = 3123, Level = LogLevel.Information, Message = "Probed node {NodeId} for its circuit breaker: {Outcome} ({Detail})")]
+    private partial void LogProbed(string nodeId, ForwardOutcomeKind outcome, string detail);
 
     [LoggerMessage(EventId = 3122, Level = LogLevel.Information, Message = "Circuit breaker of node {NodeId} closed: it takes calls again")]
     private partial void LogClosed(string nodeId);

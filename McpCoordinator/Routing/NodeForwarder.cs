@@ -23,7 +23,7 @@ namespace McpAspire.McpCoordinator.Routing;
 /// since node URLs are concrete and the gateway logs and traces calls itself. The HTTP client span remains.
 /// No proxy is used: nodes are reached at the addresses they publish, whatever <c>HTTP_PROXY</c> says.
 /// </remarks>
-public sealed class NodeForwarder : IDisposable
+public sealed class NodeForwarder : INodeProbe, IDisposable
 {
     /// <summary>
     /// The largest answer with a <c>Content-Length</c> that is read whole before any of it is sent on. A node
@@ -33,6 +33,8 @@ public sealed class NodeForwarder : IDisposable
     public const int WholeAnswerLimit = 64 * 1024;
 
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+
+    private static readonly ReadOnlyMemory<byte> PingBody = """{"jsonrpc":"2.0","id":"mcpaspire-breaker-probe","method":"ping"}"""u8.ToArray();
 
     private static readonly ForwardOutcome SessionNotCarried = ForwardOutcome.FailedAfterSend(
         $"the id of the session it opened, sealed with its user, would be longer than {PinnedSessionIds.MaxIdLength} characters");
@@ -103,6 +105,39 @@ public sealed class NodeForwarder : IDisposable
             return response.Content.Headers.ContentLength is <= WholeAnswerLimit and var length && request.Method != HttpMethod.Get
                 ? await ForwardWholeAsync(context, request, response, (int)length, cancellationToken)
                 : await ForwardStreamAsync(context, request, response, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// A JSON-RPC <c>ping</c> POST. Any HTTP answer short of a server error shows the node is up: a stateful node
+    /// answers 400 to a request without a session, and a busy or draining one 503.
+    /// </summary>
+    public async Task<ForwardOutcome> ProbeAsync(RegisteredNode node, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(NodeBreakers.ProbeTimeout);
+        using var ping = new HttpRequestMessage(HttpMethod.Post, node.Heartbeat.McpUrl) { Content = new ReadOnlyMemoryContent(PingBody) };
+        ping.Content.Headers.ContentType = JsonContentType;
+        ping.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        try
+        {
+            using var response = await _nodes.SendAsync(ping, timeout.Token);
+            return (int)response.StatusCode >= 500 && response.StatusCode != HttpStatusCode.ServiceUnavailable
+                ? ForwardOutcome.FailedAfterSend($"the probe got HTTP {(int)response.StatusCode}")
+                : ForwardOutcome.Forwarded;
+        }
+        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
+        {
+            return ForwardOutcome.NotConnected(ex.Message);
+        }
+        catch (HttpRequestException ex)
+        {
+            return ForwardOutcome.FailedAfterSend(ex.Message);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return ForwardOutcome.FailedAfterSend($"the probe had no answer within {NodeBreakers.ProbeTimeout.TotalSeconds:0} s");
         }
     }
 

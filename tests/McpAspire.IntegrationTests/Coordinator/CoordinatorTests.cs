@@ -435,6 +435,53 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     }
 
     [Fact]
+    public async Task After_the_break_a_probe_not_a_long_call_decides_and_closes_the_breaker_of_a_node_that_is_up_again()
+    {
+        // A coordinator of its own, with a short break; the shared one keeps a long one.
+        await using var coordinator = TestServices.StartCoordinator(
+            cluster.Store.ConnectionString, ("Coordinator:RegistryRefreshInterval", "00:00:00.100"), ("Coordinator:BreakerBreakDuration", "00:00:00.500"),
+            ("Coordinator:BreakerMinimumThroughput", "2"));
+        await cluster.RegisterAsync("revives", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "revive_tool");
+        await using var revived = await FaultyNode.StartAsync(FaultyNode.Fault.SlowCalls);
+        var calls = new List<Task<HttpResponseMessage>>();
+        try
+        {
+            await CoordinatorCluster.WaitForNodesAsync(coordinator, "revives");
+            const string Call = """{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"revive_tool","arguments":{}}}""";
+            await Eventually.UntilAsync(async () =>
+            {
+                using var failed = await _http.SendAsync(RawMcp.Post(coordinator.McpUrl, Call), Cancel);
+                return await BreakerOfAsync(coordinator, "revives") == "open";
+            });
+
+            // The node comes back, at a new address, with calls that take long. Were a call the breaker's trial, the
+            // breaker would stay half-open while it runs; the probe is answered at once.
+            await cluster.RegisterAsync("revives", revived.McpUrl, "revive_tool");
+            await Eventually.UntilAsync(async () =>
+            {
+                calls.Add(_http.SendAsync(RawMcp.Post(coordinator.McpUrl, Call), Cancel));
+                return await BreakerOfAsync(coordinator, "revives") == "closed";
+            });
+            await Eventually.UntilAsync(() => Task.FromResult(revived.Requests >= 2));
+        }
+        finally
+        {
+            revived.BreakNow();
+            await cluster.UnregisterAsync("revives");
+        }
+
+        // Every call got an answer: refused while the breaker was open, the node's own once it had closed.
+        var answers = await Task.WhenAll(calls);
+        Assert.All(answers, answer => Assert.Equal(HttpStatusCode.OK, answer.StatusCode));
+        var messages = await Task.WhenAll(answers.Select(RawMcp.ReadMessageAsync));
+        Assert.Contains(messages, message => message["result"] is not null);
+        foreach (var answer in answers)
+        {
+            answer.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_node_that_left_and_comes_back_starts_with_a_closed_breaker_and_no_calls_counted()
     {
         await using var sick = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
@@ -501,12 +548,16 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
 
     private static Tool ReadOnlyTool(string name) => new() { Name = name, Annotations = new ToolAnnotations { ReadOnlyHint = true } };
 
-    private Task<string> BreakerOfAsync(string nodeId) => NodeFieldAsync<string>(nodeId, "breaker");
+    private Task<string> BreakerOfAsync(string nodeId) => BreakerOfAsync(cluster.Coordinator, nodeId);
 
-    /// <summary>A field of the node's entry in <c>/api/nodes</c>.</summary>
-    private async Task<T> NodeFieldAsync<T>(string nodeId, string field)
+    private Task<string> BreakerOfAsync(ServiceHost<CoordinatorOptions> coordinator, string nodeId) => NodeFieldAsync<string>(coordinator, nodeId, "breaker");
+
+    private Task<T> NodeFieldAsync<T>(string nodeId, string field) => NodeFieldAsync<T>(cluster.Coordinator, nodeId, field);
+
+    /// <summary>A field of the node's entry in <paramref name="coordinator"/>'s <c>/api/nodes</c>.</summary>
+    private async Task<T> NodeFieldAsync<T>(ServiceHost<CoordinatorOptions> coordinator, string nodeId, string field)
     {
-        var body = JsonNode.Parse(await _http.GetStringAsync(new Uri(cluster.Coordinator.BaseUrl, "/api/nodes"), Cancel))!;
+        var body = JsonNode.Parse(await _http.GetStringAsync(new Uri(coordinator.BaseUrl, "/api/nodes"), Cancel))!;
         return body["nodes"]!.AsArray().Single(node => node!["id"]!.GetValue<string>() == nodeId)![field]!.GetValue<T>();
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -38,13 +39,16 @@ public sealed class FaultyNode : IAsyncDisposable
         /// <summary>Send the SSE headers, one notification and the answer, then reset the connection (before the stream's end) when <see cref="BreakNow"/> is called.</summary>
         BreakAfterAnswer,
 
+        /// <summary>Answer a <c>ping</c> at once; hold every other request until <see cref="BreakNow"/> is called, then answer it with an empty result.</summary>
+        SlowCalls,
+
         /// <summary>Declare a whole SSE answer's <c>Content-Length</c>, send part of it, then reset the connection 300 ms later.</summary>
         ShortAnswer,
     }
 
     public Uri McpUrl => new(new Uri(_app.Urls.Single()), "/mcp");
 
-    /// <summary>Breaks a <see cref="Fault.BreakMidStream"/> answer off.</summary>
+    /// <summary>Breaks a <see cref="Fault.BreakMidStream"/> answer off, or releases <see cref="Fault.SlowCalls"/>.</summary>
     public void BreakNow() => _breakNow.TrySetResult();
 
     /// <summary>How many requests reached this node.</summary>
@@ -63,6 +67,18 @@ public sealed class FaultyNode : IAsyncDisposable
             var request = Interlocked.Increment(ref node._requests);
             if (fault == Fault.HangUpAfterFirstAnswer && request == 1)
             {
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("""{"jsonrpc":"2.0","id":1,"result":{"content":[]}}""", context.RequestAborted);
+                return;
+            }
+
+            if (fault == Fault.SlowCalls)
+            {
+                if (!Encoding.UTF8.GetString(body.ToArray()).Contains("\"method\":\"ping\"", StringComparison.Ordinal))
+                {
+                    await node._breakNow.Task.WaitAsync(context.RequestAborted);
+                }
+
                 context.Response.ContentType = "application/json";
                 await context.Response.WriteAsync("""{"jsonrpc":"2.0","id":1,"result":{"content":[]}}""", context.RequestAborted);
                 return;

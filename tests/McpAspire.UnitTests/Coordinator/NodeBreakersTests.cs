@@ -1,4 +1,5 @@
 using McpAspire.McpCoordinator;
+using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -10,61 +11,94 @@ public sealed class NodeBreakersTests
     private static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(5);
 
     private readonly ManualClock _clock = new();
+    private readonly ScriptedProbe _probe = new();
     private readonly NodeBreakers _breakers;
 
     public NodeBreakersTests() => _breakers = new NodeBreakers(
         Options.Create(new CoordinatorOptions { BreakerMinimumThroughput = 4, BreakerFailureRatio = 0.5, BreakerBreakDuration = BreakDuration }),
         _clock,
+        _probe,
         NullLogger<NodeBreakers>.Instance);
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Failures_open_the_breaker_a_trial_after_the_break_duration_closes_it()
+    public async Task Failures_open_the_breaker_and_after_the_break_a_probe_not_a_call_closes_it()
     {
         var node = RegisteredNodes.Create("n1");
         await FeedAsync(ForwardOutcome.NotConnected("refused"), 4);
         var openedAdmits = _breakers.Admits(node);
         var refused = await _breakers.ExecuteAsync(node.Id, () => Task.FromResult(ForwardOutcome.Forwarded), Cancel);
-
-        _clock.Advance(BreakDuration);
-        var dueAdmits = _breakers.Admits(node);
-        var trial = await _breakers.ExecuteAsync(node.Id, () => Task.FromResult(ForwardOutcome.Forwarded), Cancel);
-
         Assert.False(openedAdmits);
         Assert.Equal(ForwardOutcomeKind.NotConnected, refused.Kind);
         Assert.Contains("circuit breaker is open", refused.Reason, StringComparison.Ordinal);
-        Assert.True(dueAdmits);
-        Assert.Equal(ForwardOutcomeKind.Forwarded, trial.Kind);
-        Assert.Equal("closed", _breakers.StateOf(node.Id));
-    }
+        Assert.Equal(0, _probe.Calls);
 
-    [Fact]
-    public async Task A_failed_trial_opens_it_again_for_another_break()
-    {
-        var node = RegisteredNodes.Create("n1");
-        await FeedAsync(ForwardOutcome.FailedAfterSend("reset"), 4);
         _clock.Advance(BreakDuration);
 
-        await _breakers.ExecuteAsync(node.Id, () => Task.FromResult(ForwardOutcome.BrokenMidStream("reset")), Cancel);
-
-        Assert.Equal("open", _breakers.StateOf(node.Id));
+        // Asking starts the probe; calls still stay away until it has answered.
         Assert.False(_breakers.Admits(node));
-        _clock.Advance(BreakDuration);
+        var probed = await _probe.NextAsync();
+        Assert.Same(node, probed);
+        Assert.Equal("half-open", _breakers.StateOf(node.Id));
+        Assert.False(_breakers.Admits(node));
+        Assert.Equal(1, _probe.Calls);
+
+        _probe.Answer(ForwardOutcome.Forwarded);
+        await UntilStateAsync(node.Id, "closed");
         Assert.True(_breakers.Admits(node));
     }
 
     [Fact]
-    public async Task Refusals_and_successes_never_open_it()
+    public async Task A_failed_probe_opens_it_again_for_another_break_then_probes_again()
+    {
+        var node = RegisteredNodes.Create("n1");
+        await FeedAsync(ForwardOutcome.FailedAfterSend("reset"), 4);
+        _clock.Advance(BreakDuration);
+        Assert.False(_breakers.Admits(node));
+        await _probe.NextAsync();
+
+        _probe.Answer(ForwardOutcome.NotConnected("refused"));
+        await UntilStateAsync(node.Id, "open");
+
+        // Not before another whole break.
+        Assert.False(_breakers.Admits(node));
+        await Task.Delay(50, Cancel);
+        Assert.Equal(1, _probe.Calls);
+        _clock.Advance(BreakDuration);
+        Assert.False(_breakers.Admits(node));
+        await _probe.NextAsync();
+        Assert.Equal(2, _probe.Calls);
+        _probe.Answer(ForwardOutcome.Forwarded);
+        await UntilStateAsync(node.Id, "closed");
+    }
+
+    [Fact]
+    public async Task Refusals_and_successes_never_open_it_and_a_closed_breaker_never_probes()
     {
         var node = RegisteredNodes.Create("n1");
 
         await FeedAsync(ForwardOutcome.Refused("Server overloaded", TimeSpan.FromSeconds(1)), 20);
         await FeedAsync(ForwardOutcome.Forwarded, 20);
+        _clock.Advance(BreakDuration);
 
         Assert.Equal("closed", _breakers.StateOf(node.Id));
         Assert.True(_breakers.Admits(node));
         Assert.Equal("closed", _breakers.StateOf("never-called"));
+        Assert.Equal(0, _probe.Calls);
+    }
+
+    [Fact]
+    public async Task A_forgotten_node_starts_closed()
+    {
+        var node = RegisteredNodes.Create("n1");
+        await FeedAsync(ForwardOutcome.NotConnected("refused"), 4);
+        Assert.Equal("open", _breakers.StateOf(node.Id));
+
+        _breakers.Retain(new HashSet<string>(StringComparer.Ordinal) { "n2" });
+
+        Assert.Equal("closed", _breakers.StateOf(node.Id));
+        Assert.True(_breakers.Admits(node));
     }
 
     private async Task FeedAsync(ForwardOutcome outcome, int times)
@@ -73,5 +107,45 @@ public sealed class NodeBreakersTests
         {
             await _breakers.ExecuteAsync("n1", () => Task.FromResult(outcome), Cancel);
         }
+    }
+
+    /// <summary>The probe runs in the background: wait (up to a generous bound) for what it leads to.</summary>
+    private async Task UntilStateAsync(string nodeId, string state)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (_breakers.StateOf(nodeId) != state)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the breaker stayed {_breakers.StateOf(nodeId)}, not {state}");
+            await Task.Delay(5, Cancel);
+        }
+    }
+
+    /// <summary>A probe the test answers: each call waits until <see cref="Answer"/>.</summary>
+    private sealed class ScriptedProbe : INodeProbe
+    {
+        private readonly System.Threading.Channels.Channel<(RegisteredNode Node, TaskCompletionSource<ForwardOutcome> Answer)> _calls =
+            System.Threading.Channels.Channel.CreateUnbounded<(RegisteredNode, TaskCompletionSource<ForwardOutcome>)>();
+
+        private TaskCompletionSource<ForwardOutcome>? _pending;
+        private int _count;
+
+        public int Calls => Volatile.Read(ref _count);
+
+        public Task<ForwardOutcome> ProbeAsync(RegisteredNode node, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _count);
+            var answer = new TaskCompletionSource<ForwardOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _calls.Writer.TryWrite((node, answer));
+            return answer.Task;
+        }
+
+        public async Task<RegisteredNode> NextAsync()
+        {
+            var (node, answer) = await _calls.Reader.ReadAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
+            _pending = answer;
+            return node;
+        }
+
+        public void Answer(ForwardOutcome outcome) => _pending!.SetResult(outcome);
     }
 }
