@@ -98,7 +98,7 @@ public sealed partial class McpGateway
             context.Features.Set(operation);
         }
 
-        var outcome = await ForwardTracedAsync(context, request, rpc, toolName, node,
+        var outcome = await ForwardTracedAsync(context, request, rpc?.Method, toolName, node,
             NodeRequest.Post(request) with { SessionId = session.UpstreamSessionId, SessionIdForClient = _ => sessionId }, guarded: false);
         if (rpc is not null && toolName is not null && outcome.Kind is ForwardOutcomeKind.FailedAfterSend or ForwardOutcomeKind.BrokenMidStream)
         {
@@ -130,7 +130,7 @@ public sealed partial class McpGateway
             }
 
             tried.Add(node.Id);
-            var outcome = await ForwardTracedAsync(context, request, initialize, toolName: null, node,
+            var outcome = await ForwardTracedAsync(context, request, initialize.Method, toolName: null, node,
                 NodeRequest.Post(request) with { SessionIdForClient = upstream => sessionIds.Seal(new PinnedSession(node.Id, upstream, owner)) }, guarded: true);
             if (outcome.Kind == ForwardOutcomeKind.NotConnected)
             {

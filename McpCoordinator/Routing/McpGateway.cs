@@ -52,8 +52,25 @@ public sealed partial class McpGateway(
             return;
         }
 
-        using var request = await McpHttpRequestReader.ReadAsync(context, endpointOptions.Value);
+        using var request = await McpHttpRequestReader.ReadUnparsedAsync(context, endpointOptions.Value);
         if (request is null)
+        {
+            return;
+        }
+
+        if (endpointOptions.Value.Stateless && !context.Request.Headers.ContainsKey(McpProtocol.SessionIdHeader)
+            && McpHttpRequestReader.ToolNamedByHeaders(context.Request) is { } routed)
+        {
+            // A 2026-07-28 call names its tool in Mcp-Name: it is routed on that, and its body goes to the node
+            // unparsed. The node checks the body and its agreement with the headers, and refuses a mismatch, so
+            // nothing runs but what the headers name.
+            using var routedOperation = McpOperation.StartServer(RequestMethods.ToolsCall, routed, request.ProtocolVersion, request.MetaTraceParent);
+            context.Features.Set(routedOperation);
+            await CallToolAsync(context, request, routed, routedOperation);
+            return;
+        }
+
+        if (!await McpHttpRequestReader.ParseAsync(context, request))
         {
             return;
         }
@@ -97,8 +114,12 @@ public sealed partial class McpGateway(
             case RequestMethods.ToolsList:
                 await ListToolsAsync(context, rpc, perRequest);
                 break;
+            case RequestMethods.ToolsCall when toolName is null:
+                await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.InvalidParams,
+                    "Invalid params: tools/call needs params.name, a string.", rpc.Id);
+                break;
             case RequestMethods.ToolsCall:
-                await CallToolAsync(context, request, rpc, toolName, operation);
+                await CallToolAsync(context, request, toolName, operation);
                 break;
             default:
                 // From 2026-07-28 an unknown method is also an HTTP 404, so intermediaries can tell.
@@ -177,15 +198,38 @@ public sealed partial class McpGateway(
     private static string? ToolNameOf(JsonRpcRequest rpc) =>
         McpParams.TryGetString(rpc.Params, out var toolName, "name") ? toolName : null;
 
-    private async Task CallToolAsync(HttpContext context, McpHttpRequest request, JsonRpcRequest rpc, string? toolName, McpOperation operation)
+    /// <summary>
+    /// The JSON-RPC request, parsing the body first if the call was routed on its headers, for an answer the
+    /// coordinator writes itself. <see langword="null"/> once a body that fails the checks has been answered
+    /// (the node refused it too), or a notification accepted.
+    /// </summary>
+    private static async Task<JsonRpcRequest?> RequestOfAsync(HttpContext context, McpHttpRequest request)
     {
-        if (toolName is null)
+        if (context.Response.HasStarted)
         {
-            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.InvalidParams,
-                "Invalid params: tools/call needs params.name, a string.", rpc.Id);
-            return;
+            // An answer is under way, so the node took the body; should it still fail the checks, nothing can be added.
+            if (!McpHttpRequestReader.TryParse(context.Request, request))
+            {
+                context.Abort();
+                return null;
+            }
+        }
+        else if (!await McpHttpRequestReader.ParseAsync(context, request))
+        {
+            return null;
         }
 
+        if (request.Message is not JsonRpcRequest rpc)
+        {
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
+            return null;
+        }
+
+        return rpc;
+    }
+
+    private async Task CallToolAsync(HttpContext context, McpHttpRequest request, string toolName, McpOperation operation)
+    {
         var tried = new HashSet<string>(StringComparer.Ordinal);
         var failures = new List<ForwardOutcome>();
         var route = RouteDecision.Unknown;
@@ -198,7 +242,7 @@ public sealed partial class McpGateway(
             }
 
             tried.Add(node.Id);
-            var outcome = await ForwardTracedAsync(context, request, rpc, toolName, node, NodeRequest.Post(request) with { MayTryElsewhere = true }, guarded: true);
+            var outcome = await ForwardTracedAsync(context, request, RequestMethods.ToolsCall, toolName, node, NodeRequest.Post(request) with { MayTryElsewhere = true }, guarded: true);
             if (outcome.Kind == ForwardOutcomeKind.Forwarded)
             {
                 return;
@@ -206,7 +250,11 @@ public sealed partial class McpGateway(
 
             if (!CanTryElsewhere(context, node, toolName, outcome))
             {
-                await CallFailedAsync(context, rpc, toolName, node.Id, outcome, operation);
+                if (await RequestOfAsync(context, request) is { } failed)
+                {
+                    await CallFailedAsync(context, failed, toolName, node.Id, outcome, operation);
+                }
+
                 return;
             }
 
@@ -216,7 +264,10 @@ public sealed partial class McpGateway(
             context.Response.Clear();
         }
 
-        await NoRouteAsync(context, rpc, toolName, route, failures);
+        if (await RequestOfAsync(context, request) is { } rpc)
+        {
+            await NoRouteAsync(context, rpc, toolName, route, failures);
+        }
     }
 
     /// <summary>
@@ -235,13 +286,14 @@ public sealed partial class McpGateway(
 
     /// <summary>
     /// Forwards to <paramref name="node"/> inside a client span of its own, counted in this coordinator's load
-    /// on the node when it is a request. <paramref name="guarded"/>: through the node's circuit breaker, which
+    /// on the node when it is a request (<paramref name="method"/> is set). <paramref name="guarded"/>: through the node's circuit breaker, which
     /// the outcome feeds.
     /// </summary>
-    private async Task<ForwardOutcome> ForwardTracedAsync(HttpContext context, McpHttpRequest request, JsonRpcRequest? rpc, string? toolName, RegisteredNode node, NodeRequest upstream, bool guarded)
+    private async Task<ForwardOutcome> ForwardTracedAsync(HttpContext context, McpHttpRequest request, string? method, string? toolName, RegisteredNode node, NodeRequest upstream, bool guarded)
     {
-        using var forward = rpc is null ? null : McpOperation.StartClient(rpc, toolName, request.ProtocolVersion, node.Heartbeat.McpUrl);
-        using var call = rpc is null ? null : calls.Start(node.Id);
+        RequestId? id = request.IsParsed && request.Message is JsonRpcRequest rpc ? rpc.Id : null;
+        using var forward = method is null ? null : McpOperation.StartClient(method, id, toolName, request.ProtocolVersion, node.Heartbeat.McpUrl);
+        using var call = method is null ? null : calls.Start(node.Id);
         forward?.Activity?.SetTag(McpTelemetry.Attributes.NodeId, node.Id);
         if (forward?.Activity is { } span)
         {

@@ -8,24 +8,30 @@ namespace McpAspire.ServiceDefaults.Mcp;
 /// <summary>
 /// A POST to <c>/mcp</c> that passed validation: its parsed JSON-RPC message, the raw body (so a
 /// gateway can forward the exact bytes) and the protocol version it speaks. Dispose it to return
-/// the body's pooled buffer.
+/// the body's pooled buffer. One read by <see cref="McpHttpRequestReader.ReadUnparsedAsync"/> has
+/// passed the header and size checks only, until <see cref="McpHttpRequestReader.ParseAsync"/>.
 /// </summary>
 public sealed class McpHttpRequest : IDisposable
 {
     private static readonly string[] TraceParentPath = ["params", "_meta", "traceparent"];
 
     private byte[]? _buffer;
+    private JsonRpcMessage? _message;
 
-    internal McpHttpRequest(JsonRpcMessage message, byte[] buffer, int length, string protocolVersion)
+    internal McpHttpRequest(byte[] buffer, int length, string protocolVersion)
     {
-        Message = message;
         _buffer = buffer;
         BodyLength = length;
         ProtocolVersion = protocolVersion;
     }
 
     /// <summary>The parsed message.</summary>
-    public JsonRpcMessage Message { get; }
+    /// <exception cref="InvalidOperationException">The body has not been parsed yet.</exception>
+    public JsonRpcMessage Message => _message
+        ?? throw new InvalidOperationException("The request has not been parsed; call McpHttpRequestReader.ParseAsync first.");
+
+    /// <summary>Whether the body has been parsed and validated, so <see cref="Message"/> is there.</summary>
+    public bool IsParsed => _message is not null;
 
     /// <summary>The protocol version from the header, or <see cref="McpProtocol.DefaultVersion"/>.</summary>
     public string ProtocolVersion { get; }
@@ -36,6 +42,19 @@ public sealed class McpHttpRequest : IDisposable
     /// <summary>The body exactly as received. Valid until the request is disposed.</summary>
     public ReadOnlyMemory<byte> Body =>
         _buffer is null ? throw new ObjectDisposedException(nameof(McpHttpRequest)) : _buffer.AsMemory(0, BodyLength);
+
+    /// <summary>
+    /// The value of <c>params._meta.traceparent</c>, read from the raw body without parsing it, or <see langword="null"/>
+    /// when the body has none (or is not JSON).
+    /// </summary>
+    public string? MetaTraceParent
+    {
+        get
+        {
+            var body = Body.Span;
+            return FindTraceParent(body) is { } range ? Encoding.UTF8.GetString(body.Slice(range.Start, range.Length)) : null;
+        }
+    }
 
     /// <summary>The method, for requests and notifications; <see langword="null"/> for responses.</summary>
     public string? Method => McpParams.Of(Message).Method;
@@ -61,8 +80,26 @@ public sealed class McpHttpRequest : IDisposable
         return true;
     }
 
-    /// <summary>Where the unescaped string value of <c>params._meta.traceparent</c> sits in the body.</summary>
+    /// <summary>Takes the message the reader parsed and validated.</summary>
+    internal void Parsed(JsonRpcMessage message) => _message = message;
+
+    /// <summary>
+    /// Where the unescaped string value of <c>params._meta.traceparent</c> sits in the body. A body that is not
+    /// JSON (not yet validated) has none.
+    /// </summary>
     private static (int Start, int Length)? FindTraceParent(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            return ScanForTraceParent(body);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static (int Start, int Length)? ScanForTraceParent(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)

@@ -30,6 +30,23 @@ public static class McpHttpRequestReader
     /// </summary>
     public static async Task<McpHttpRequest?> ReadAsync(HttpContext context, McpEndpointOptions options)
     {
+        var request = await ReadUnparsedAsync(context, options);
+        if (request is not null && !await ParseAsync(context, request))
+        {
+            request.Dispose();
+            return null;
+        }
+
+        return request;
+    }
+
+    /// <summary>
+    /// Checks the headers and reads the body, without parsing it, or answers with an error and returns
+    /// <see langword="null"/>. A gateway that can route on the headers alone forwards the body as it is and
+    /// leaves checking it to the server behind; anything it answers itself needs <see cref="ParseAsync"/> first.
+    /// </summary>
+    public static async Task<McpHttpRequest?> ReadUnparsedAsync(HttpContext context, McpEndpointOptions options)
+    {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(options);
         var request = context.Request;
@@ -77,14 +94,72 @@ public static class McpHttpRequestReader
             return null;
         }
 
-        var message = await ParseAsync(context, buffer.AsMemory(0, length));
-        if (message is null || !await AgreesWithHeadersAsync(context, message, declared))
+        return new McpHttpRequest(buffer, length, declared ?? McpProtocol.DefaultVersion);
+    }
+
+    /// <summary>
+    /// Parses and checks the body of a request from <see cref="ReadUnparsedAsync"/>: the JSON-RPC message, the
+    /// shape of its params, and its agreement with the standard headers. Answers a failure with its error and
+    /// returns <see langword="false"/>.
+    /// </summary>
+    public static async Task<bool> ParseAsync(HttpContext context, McpHttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(request);
+        if (Parse(context.Request, request) is not { } failure)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            return true;
+        }
+
+        await McpHttpResponses.WriteErrorAsync(context, failure.Status, failure.Code, failure.Message, failure.Id);
+        return false;
+    }
+
+    /// <summary>As <see cref="ParseAsync"/>, without answering: for when an answer is already under way.</summary>
+    public static bool TryParse(HttpRequest http, McpHttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(request);
+        return Parse(http, request) is null;
+    }
+
+    /// <summary>Parses and checks the body; the error to answer, or <see langword="null"/> once the request holds the message.</summary>
+    private static ParseFailure? Parse(HttpRequest http, McpHttpRequest request)
+    {
+        if (request.IsParsed)
+        {
             return null;
         }
 
-        return new McpHttpRequest(message, buffer, length, declared ?? McpProtocol.DefaultVersion);
+        var body = request.Body.Span;
+        if (JsonRpcEnvelope.Check(body) is { } problem)
+        {
+            return new ParseFailure(StatusCodes.Status400BadRequest, problem.Code, problem.Message, default);
+        }
+
+        JsonRpcMessage? message = null;
+        try
+        {
+            message = JsonSerializer.Deserialize(body, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage))) as JsonRpcMessage;
+        }
+        catch (JsonException)
+        {
+            // A well-formed envelope the SDK still cannot map (a malformed 'error' member, say): answered below.
+        }
+
+        if (message is null)
+        {
+            return new ParseFailure(StatusCodes.Status400BadRequest, McpErrorCodes.InvalidRequest,
+                "Invalid Request: the body is not a JSON-RPC 2.0 request, notification or response (check 'jsonrpc', 'method', 'id').", default);
+        }
+
+        if (Disagreement(http, message) is { } disagreement)
+        {
+            return disagreement;
+        }
+
+        request.Parsed(message);
+        return null;
     }
 
     /// <summary>
@@ -106,6 +181,22 @@ public static class McpHttpRequestReader
         return false;
     }
 
+    /// <summary>
+    /// The tool a 2026-07-28 <c>tools/call</c> names in its headers, decoded: <c>MCP-Protocol-Version</c>,
+    /// <c>Mcp-Method</c> and <c>Mcp-Name</c> each given once. <see langword="null"/> for any other request, or
+    /// a name that does not decode; the body is not looked at.
+    /// </summary>
+    public static string? ToolNamedByHeaders(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var headers = request.Headers;
+        return headers[McpProtocol.ProtocolVersionHeader] is { Count: 1 } version && version[0] is { } declared && McpProtocol.IsPerRequest(declared)
+            && headers[McpProtocol.MethodHeader] is { Count: 1 } method && method[0] == RequestMethods.ToolsCall
+            && headers[McpProtocol.NameHeader] is { Count: 1 } name && McpRequestHeaders.TryDecode(name[0] ?? string.Empty, out var decoded) && decoded.Length > 0
+                ? decoded
+                : null;
+    }
+
     /// <summary>The version named by <c>MCP-Protocol-Version</c>, or <see langword="null"/> when the header is absent.</summary>
     public static string? DeclaredVersion(HttpRequest request)
     {
@@ -114,8 +205,8 @@ public static class McpHttpRequestReader
         return header.Length == 0 ? null : header;
     }
 
-    /// <summary>Answers a message whose params have the wrong shape, or whose standard headers disagree with it.</summary>
-    private static async Task<bool> AgreesWithHeadersAsync(HttpContext context, JsonRpcMessage message, string? declared)
+    /// <summary>The error for a message whose params have the wrong shape, or whose standard headers disagree with it.</summary>
+    private static ParseFailure? Disagreement(HttpRequest http, JsonRpcMessage message)
     {
         var id = McpParams.IdOf(message);
         string? invalid;
@@ -133,17 +224,12 @@ public static class McpHttpRequestReader
         {
             // A request gets its answer as a JSON-RPC error; a notification has none, so the status says it.
             var status = message is JsonRpcRequest ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest;
-            await McpHttpResponses.WriteErrorAsync(context, status, McpErrorCodes.InvalidParams, $"Invalid params: {invalid}.", id);
-            return false;
+            return new ParseFailure(status, McpErrorCodes.InvalidParams, $"Invalid params: {invalid}.", id);
         }
 
-        if (McpRequestHeaders.Check(context.Request.Headers, message, declared) is { } mismatch)
-        {
-            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.HeaderMismatch, $"Header mismatch: {mismatch}.", id);
-            return false;
-        }
-
-        return true;
+        return McpRequestHeaders.Check(http.Headers, message, DeclaredVersion(http)) is { } mismatch
+            ? new ParseFailure(StatusCodes.Status400BadRequest, McpErrorCodes.HeaderMismatch, $"Header mismatch: {mismatch}.", id)
+            : null;
     }
 
     /// <summary>Checks the shape of params that every server relies on before a handler sees them.</summary>
@@ -159,7 +245,7 @@ public static class McpHttpRequestReader
         var members = parameters as JsonObject ?? [];
         if (members.Count > MaxParamsMembers)
         {
-            // Reading the count also reads every member, so a member given twice is refused here (see AgreesWithHeadersAsync).
+            // Reading the count also reads every member, so a member given twice is refused here (see Disagreement).
             return $"params has {members.Count} members; at most {MaxParamsMembers} are accepted";
         }
 
@@ -295,30 +381,8 @@ public static class McpHttpRequestReader
         }
     }
 
-    private static async Task<JsonRpcMessage?> ParseAsync(HttpContext context, ReadOnlyMemory<byte> body)
-    {
-        if (JsonRpcEnvelope.Check(body.Span) is { } problem)
-        {
-            await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, problem.Code, problem.Message);
-            return null;
-        }
-
-        try
-        {
-            if (JsonSerializer.Deserialize(body.Span, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage))) is JsonRpcMessage message)
-            {
-                return message;
-            }
-        }
-        catch (JsonException)
-        {
-            // A well-formed envelope the SDK still cannot map (a malformed 'error' member, say): answered below.
-        }
-
-        await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCodes.InvalidRequest,
-            "Invalid Request: the body is not a JSON-RPC 2.0 request, notification or response (check 'jsonrpc', 'method', 'id').");
-        return null;
-    }
-
     private static string Truncate(string value) => value.Length <= 40 ? value : string.Concat(value.AsSpan(0, 40), "...");
 }
+
+/// <summary>Why a body failed the checks, as its answer: HTTP status, JSON-RPC code, message and the request's id.</summary>
+internal readonly record struct ParseFailure(int Status, int Code, string Message, RequestId Id);

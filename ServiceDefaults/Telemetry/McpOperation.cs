@@ -37,15 +37,30 @@ public sealed class McpOperation : IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         var parent = ParentFromMeta(request) ?? default;
-        return Start(server: true, request, toolName, protocolVersion, ActivityKind.Server, parent, serverAddress: null);
+        return Start(server: true, request.Method, request.Id, toolName, protocolVersion, ActivityKind.Server, parent, serverAddress: null);
     }
 
-    /// <summary>Starts the client side of a request sent to <paramref name="server"/>, as a child of the current activity.</summary>
-    public static McpOperation StartClient(JsonRpcRequest request, string? toolName, string protocolVersion, Uri server)
+    /// <summary>
+    /// Starts the server side of a request known from its headers only (a 2026-07-28 request routed without
+    /// parsing its body), so without its id. The parent is <paramref name="metaTraceParent"/> when it is a valid
+    /// <c>traceparent</c>, else the current activity.
+    /// </summary>
+    public static McpOperation StartServer(string method, string? toolName, string protocolVersion, string? metaTraceParent)
     {
-        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(method);
+        var parent = metaTraceParent is not null && ActivityContext.TryParse(metaTraceParent, null, isRemote: true, out var context) ? context : default;
+        return Start(server: true, method, id: null, toolName, protocolVersion, ActivityKind.Server, parent, serverAddress: null);
+    }
+
+    /// <summary>
+    /// Starts the client side of a request sent to <paramref name="server"/>, as a child of the current activity.
+    /// <paramref name="id"/> is the request's id, when it is known.
+    /// </summary>
+    public static McpOperation StartClient(string method, RequestId? id, string? toolName, string protocolVersion, Uri server)
+    {
+        ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(server);
-        return Start(server: false, request, toolName, protocolVersion, ActivityKind.Client, default, server);
+        return Start(server: false, method, id, toolName, protocolVersion, ActivityKind.Client, default, server);
     }
 
     /// <summary>Records a JSON-RPC error answer.</summary>
@@ -84,11 +99,11 @@ public sealed class McpOperation : IDisposable
         Activity?.Dispose();
     }
 
-    private static McpOperation Start(bool server, JsonRpcRequest request, string? toolName, string protocolVersion, ActivityKind kind, ActivityContext parent, Uri? serverAddress)
+    private static McpOperation Start(bool server, string method, RequestId? id, string? toolName, string protocolVersion, ActivityKind kind, ActivityContext parent, Uri? serverAddress)
     {
         var tags = new TagList
         {
-            { McpTelemetry.Attributes.MethodName, request.Method },
+            { McpTelemetry.Attributes.MethodName, method },
             { McpTelemetry.Attributes.ProtocolVersion, protocolVersion },
             { "network.transport", "tcp" },
             { "network.protocol.name", "http" },
@@ -99,7 +114,7 @@ public sealed class McpOperation : IDisposable
             tags.Add(McpTelemetry.Attributes.OperationName, "execute_tool");
         }
 
-        var activity = McpTelemetry.Source.StartActivity(kind, parent, name: McpTelemetry.SpanName(request.Method, toolName));
+        var activity = McpTelemetry.Source.StartActivity(kind, parent, name: McpTelemetry.SpanName(method, toolName));
         if (activity is { IsAllDataRequested: true })
         {
             foreach (var tag in tags)
@@ -107,7 +122,10 @@ public sealed class McpOperation : IDisposable
                 activity.SetTag(tag.Key, tag.Value);
             }
 
-            activity.SetTag(McpTelemetry.Attributes.RequestId, McpTelemetry.FormatRequestId(request.Id));
+            if (id is { } requestId)
+            {
+                activity.SetTag(McpTelemetry.Attributes.RequestId, McpTelemetry.FormatRequestId(requestId));
+            }
             if (serverAddress is not null)
             {
                 activity.SetTag("server.address", serverAddress.Host);

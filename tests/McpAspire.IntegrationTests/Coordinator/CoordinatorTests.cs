@@ -531,6 +531,87 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         return (response.Content.Headers.ContentType?.MediaType, events);
     }
 
+    [Fact]
+    public async Task A_2026_call_is_routed_on_Mcp_Name_and_its_body_goes_to_the_node_unparsed()
+    {
+        await using var node = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpAfterFirstAnswer);
+        await cluster.RegisterAsync("header-routed", node.McpUrl, "header_routed");
+        try
+        {
+            // Not JSON at all: the coordinator reads only the headers, so the node gets the body (and answers).
+            using var response = await _http.SendAsync(Per2026("header_routed", "this is not JSON"), Cancel);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.NotNull((await RawMcp.ReadMessageAsync(response))["result"]);
+            Assert.Equal(1, node.Requests);
+        }
+        finally
+        {
+            await cluster.UnregisterAsync("header-routed");
+        }
+    }
+
+    [Fact]
+    public async Task A_2026_call_through_the_header_route_reaches_a_real_node_which_checks_the_body()
+    {
+        using var call = await _http.SendAsync(Per2026("echo", Per2026Call("echo", "routed on the header")), Cancel);
+        using var encoded = await _http.SendAsync(Per2026("=?base64?" + Convert.ToBase64String(Encoding.UTF8.GetBytes("echo")) + "?=", Per2026Call("echo", "encoded name")), Cancel);
+        using var mismatch = await _http.SendAsync(Per2026("echo", Per2026Call("get_capabilities", null)), Cancel);
+
+        Assert.Equal("routed on the header", (await RawMcp.ReadMessageAsync(call))["result"]!["content"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal("encoded name", (await RawMcp.ReadMessageAsync(encoded))["result"]!["content"]![0]!["text"]!.GetValue<string>());
+
+        // The node refuses a body that asks for another tool than the header names: nothing runs.
+        Assert.Equal(HttpStatusCode.BadRequest, mismatch.StatusCode);
+        var refused = await RawMcp.ReadMessageAsync(mismatch);
+        Assert.Equal(McpErrorCodes.HeaderMismatch, RawMcp.ErrorCode(refused));
+        Assert.Contains("does not match params.name 'get_capabilities'", RawMcp.ErrorMessage(refused), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_2026_call_the_coordinator_answers_itself_has_its_body_checked_first()
+    {
+        // No node offers the tool, so the coordinator answers, and needs the request's id: it parses the body.
+        using var unknown = await _http.SendAsync(Per2026("nobody_has_this", Per2026Call("nobody_has_this", null)), Cancel);
+        using var malformed = await _http.SendAsync(Per2026("nobody_has_this", "{\"jsonrpc\":\"2.0\",\"id\":"), Cancel);
+        using var disagreeing = await _http.SendAsync(Per2026("nobody_has_this", Per2026Call("echo", "hi")), Cancel);
+
+        var answer = await RawMcp.ReadMessageAsync(unknown);
+        Assert.Equal(HttpStatusCode.OK, unknown.StatusCode);
+        Assert.Equal(12, answer["id"]!.GetValue<int>());
+        Assert.Equal(McpErrorCodes.InvalidParams, RawMcp.ErrorCode(answer));
+        Assert.Contains("Unknown tool: 'nobody_has_this'", RawMcp.ErrorMessage(answer), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal(McpErrorCodes.ParseError, RawMcp.ErrorCode(await RawMcp.ReadMessageAsync(malformed)));
+        Assert.Equal(HttpStatusCode.BadRequest, disagreeing.StatusCode);
+        Assert.Equal(McpErrorCodes.HeaderMismatch, RawMcp.ErrorCode(await RawMcp.ReadMessageAsync(disagreeing)));
+        Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+    }
+
+    /// <summary>A 2026-07-28 <c>tools/call</c> POST to the coordinator naming <paramref name="toolHeader"/> in <c>Mcp-Name</c>, with <paramref name="body"/> as it is.</summary>
+    private HttpRequestMessage Per2026(string toolHeader, string body)
+    {
+        var request = RawMcp.Post(cluster.Coordinator.McpUrl, body);
+        request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2026-07-28");
+        request.Headers.TryAddWithoutValidation("Mcp-Method", "tools/call");
+        request.Headers.TryAddWithoutValidation("Mcp-Name", toolHeader);
+        return request;
+    }
+
+    /// <summary>A valid 2026-07-28 <c>tools/call</c> body (id 12), with a message argument when one is given.</summary>
+    private static string Per2026Call(string tool, string? message) => new JsonObject
+    {
+        ["jsonrpc"] = "2.0",
+        ["id"] = 12,
+        ["method"] = "tools/call",
+        ["params"] = new JsonObject
+        {
+            ["name"] = tool,
+            ["arguments"] = message is null ? new JsonObject() : new JsonObject { ["message"] = message },
+            ["_meta"] = new JsonObject { ["io.modelcontextprotocol/protocolVersion"] = "2026-07-28", ["io.modelcontextprotocol/clientCapabilities"] = new JsonObject() },
+        },
+    }.ToJsonString();
+
     /// <summary>Calls echo through the coordinator <paramref name="times"/> times; every call must succeed.</summary>
     private async Task EveryEchoSucceedsAsync(int times)
     {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Text.Json.Nodes;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpCoordinator;
 using McpAspire.McpNode;
@@ -62,16 +63,39 @@ public sealed class McpTracingTests : IAsyncLifetime
         await Eventually.UntilAsync(async () => (await http.GetStringAsync(new Uri(_coordinator.BaseUrl, "/api/nodes"))).Contains("traced-node", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task A_forwarded_tool_call_is_one_trace_from_coordinator_to_node()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_forwarded_tool_call_is_one_trace_from_coordinator_to_node(bool routedOnHeaders)
     {
-        // The caller's own span, sent the way the conventions carry it: params._meta.traceparent.
+        // The caller's own span, sent the way the conventions carry it: params._meta.traceparent. A 2026-07-28 call
+        // is routed on its headers, its body unparsed, and must join the same trace.
         var caller = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
         var traceparent = $"00-{caller.TraceId}-{caller.SpanId}-01";
-        var body = """{"jsonrpc":"2.0","id":"call-1","method":"tools/call","params":{"name":"echo","arguments":{"message":"traced"},"_meta":{"traceparent":"TRACEPARENT"}}}"""
-            .Replace("TRACEPARENT", traceparent, StringComparison.Ordinal);
+        var meta = new JsonObject { ["traceparent"] = traceparent };
+        if (routedOnHeaders)
+        {
+            meta["io.modelcontextprotocol/protocolVersion"] = "2026-07-28";
+            meta["io.modelcontextprotocol/clientCapabilities"] = new JsonObject();
+        }
+
+        var body = new JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = "call-1",
+            ["method"] = "tools/call",
+            ["params"] = new JsonObject { ["name"] = "echo", ["arguments"] = new JsonObject { ["message"] = "traced" }, ["_meta"] = meta },
+        }.ToJsonString();
+        var request = RawMcp.Post(_coordinator.McpUrl, body);
+        if (routedOnHeaders)
+        {
+            request.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+            request.Headers.Add("Mcp-Method", "tools/call");
+            request.Headers.Add("Mcp-Name", "echo");
+        }
+
         using var http = new HttpClient();
-        using (var response = await http.SendAsync(RawMcp.Post(_coordinator.McpUrl, body), TestContext.Current.CancellationToken))
+        using (var response = await http.SendAsync(request, TestContext.Current.CancellationToken))
         {
             var message = await RawMcp.ReadMessageAsync(response);
             Assert.Equal("traced", message["result"]!["content"]![0]!["text"]!.GetValue<string>());
@@ -94,7 +118,9 @@ public sealed class McpTracingTests : IAsyncLifetime
         {
             Assert.Equal("tools/call", span.GetTagItem(McpTelemetry.Attributes.MethodName));
             Assert.Equal("echo", span.GetTagItem(McpTelemetry.Attributes.ToolName));
-            Assert.Equal("call-1", span.GetTagItem(McpTelemetry.Attributes.RequestId));
+
+            // Routed on its headers, the call's id is not read: its body is never parsed.
+            Assert.Equal(routedOnHeaders ? null : "call-1", span.GetTagItem(McpTelemetry.Attributes.RequestId));
             Assert.Null(span.GetTagItem(McpTelemetry.Attributes.ErrorType));
         }
 

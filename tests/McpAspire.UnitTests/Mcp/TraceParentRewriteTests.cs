@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using McpAspire.ServiceDefaults.Mcp;
-using ModelContextProtocol.Protocol;
 
 namespace McpAspire.UnitTests.Mcp;
 
@@ -14,11 +13,31 @@ public sealed class TraceParentRewriteTests
     private static (bool Replaced, string Body) Rewrite(string json, string traceparent = New)
     {
         var bytes = Encoding.UTF8.GetBytes(json.Replace("OLD", Old, StringComparison.Ordinal));
-        var buffer = ArrayPool<byte>.Shared.Rent(bytes.Length);
-        bytes.CopyTo(buffer, 0);
-        using var request = new McpHttpRequest(new JsonRpcNotification { Method = "x" }, buffer, bytes.Length, McpProtocol.DefaultVersion);
+        using var request = Unparsed(bytes);
         var replaced = request.TryReplaceTraceParent(traceparent);
         return (replaced, Encoding.UTF8.GetString(request.Body.Span).Replace(Old, "OLD", StringComparison.Ordinal));
+    }
+
+    private static McpHttpRequest Unparsed(byte[] bytes)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(bytes.Length);
+        bytes.CopyTo(buffer, 0);
+        return new McpHttpRequest(buffer, bytes.Length, McpProtocol.DefaultVersion);
+    }
+
+    [Fact]
+    public void The_value_is_read_from_the_raw_body_and_a_body_that_is_not_json_has_none()
+    {
+        using var traced = Unparsed(Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","_meta":{"traceparent":"OLD"}}}""".Replace("OLD", Old, StringComparison.Ordinal)));
+        using var broken = Unparsed(Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0",,"params":{"_meta":{"traceparent":"OLD"}}}""".Replace("OLD", Old, StringComparison.Ordinal)));
+        using var deep = Unparsed(Encoding.UTF8.GetBytes(new string('[', 10_000)));
+
+        Assert.Equal(Old, traced.MetaTraceParent);
+        Assert.False(traced.IsParsed);
+        Assert.Throws<InvalidOperationException>(() => traced.Message);
+        Assert.Null(broken.MetaTraceParent);
+        Assert.Null(deep.MetaTraceParent);
+        Assert.False(deep.TryReplaceTraceParent(New));
     }
 
     [Fact]
