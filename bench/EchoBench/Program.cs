@@ -33,13 +33,24 @@ await using var node = await Servers.StartNodeAsync();
 await Compare.RunAsync(settings, ("raw", raw.Url), ("node", node.Url), []);
 
 /// <summary>Command-line settings.</summary>
-internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeconds, int Rounds, int SoakSeconds, int Rate, string Target)
+internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeconds, int Rounds, int SoakSeconds, int Rate, string Target, string? Protocol = null)
 {
+    /// <summary>The call every caller sends: a 2025 one without a version header, or one of <see cref="Protocol"/>.</summary>
+    public EchoCall Call => EchoCall.For(Protocol);
+
     public static EchoSettings Parse(string[] args)
     {
         var settings = new EchoSettings(32, 10, 3, 3, 0, 500, "node");
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
+            if (args[i] == "--protocol")
+            {
+                settings = args[i + 1] is "2025-11-25" or "2026-07-28"
+                    ? settings with { Protocol = args[i + 1] }
+                    : throw new ArgumentException($"--protocol is 2025-11-25 or 2026-07-28 (routed on its Mcp-Name header), not '{args[i + 1]}'.");
+                continue;
+            }
+
             if (args[i] == "--target")
             {
                 settings = args[i + 1] is "node" or "gateway"
@@ -57,7 +68,7 @@ internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeco
                 "--rounds" => settings with { Rounds = number },
                 "--soak" => settings with { SoakSeconds = number },
                 "--rate" => settings with { Rate = number },
-                var other => throw new ArgumentException($"Unknown option {other}; use --target, --concurrency, --seconds, --warmup, --rounds, --soak or --rate."),
+                var other => throw new ArgumentException($"Unknown option {other}; use --target, --protocol, --concurrency, --seconds, --warmup, --rounds, --soak or --rate."),
             };
         }
 
@@ -70,13 +81,13 @@ internal static class Compare
 {
     public static async Task RunAsync(EchoSettings settings, (string Name, Uri Url) reference, (string Name, Uri Url) subject, IReadOnlyList<CpuProbe> probes)
     {
-        Console.WriteLine($"{settings.Concurrency} concurrent callers, {settings.Seconds} s per run, {settings.Rounds} rounds, after a {settings.WarmupSeconds} s warm-up each");
+        Console.WriteLine($"{settings.Concurrency} concurrent callers, {settings.Seconds} s per run, {settings.Rounds} rounds, after a {settings.WarmupSeconds} s warm-up each; protocol {settings.Protocol ?? "2025-03-26 (no version header)"}");
         (string Name, Uri Url)[] targets = [reference, subject];
         var results = targets.ToDictionary(target => target.Name, _ => new List<LoadResult>());
         var cpu = targets.ToDictionary(target => target.Name, _ => probes.ToDictionary(probe => probe.Name, _ => new List<double>()));
         foreach (var (_, url) in targets)
         {
-            await Load.RunAsync(url, settings.Concurrency, TimeSpan.FromSeconds(settings.WarmupSeconds));
+            await Load.RunAsync(url, settings.Call, settings.Concurrency, TimeSpan.FromSeconds(settings.WarmupSeconds));
         }
 
         for (var round = 1; round <= settings.Rounds; round++)
@@ -84,7 +95,7 @@ internal static class Compare
             foreach (var (name, url) in targets)
             {
                 var before = probes.Select(probe => probe.Read()).ToArray();
-                var result = await Load.RunAsync(url, settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds));
+                var result = await Load.RunAsync(url, settings.Call, settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds));
                 results[name].Add(result);
                 var perCall = probes.Select((probe, i) => (probe.Name, Micros: (probe.Read() - before[i]).TotalMicroseconds / Math.Max(1, result.Calls))).ToArray();
                 foreach (var (probe, micros) in perCall)
@@ -104,7 +115,7 @@ internal static class Compare
         {
             foreach (var (name, url) in targets)
             {
-                var result = await OpenLoop.RunAsync(url, settings.Rate, TimeSpan.FromSeconds(settings.Seconds));
+                var result = await OpenLoop.RunAsync(url, settings.Call, settings.Rate, TimeSpan.FromSeconds(settings.Seconds));
                 steady[name].Add(result);
                 Console.WriteLine($"round {round} {name,-7}: p50 {result.P50Ms,6:0.00} ms  p99 {result.P99Ms,6:0.00} ms  errors {result.Errors}");
             }
@@ -151,31 +162,47 @@ internal sealed record LoadResult(double PerSecond, double P50Ms, double P99Ms, 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[(int)Math.Min(sorted.Length - 1, Math.Ceiling(p * sorted.Length) - 1)];
 }
 
+/// <summary>The echo call the load sends: its body, and the headers of its protocol version.</summary>
+internal sealed record EchoCall(string Body, string? Version)
+{
+    private const string Arguments = "\"name\":\"echo\",\"arguments\":{\"message\":\"benchmark payload\"}";
+
+    public static EchoCall For(string? version) => version == "2026-07-28"
+        ? new("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{" + Arguments
+            + ",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}", version)
+        : new("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{" + Arguments + "}}", version);
+}
+
 /// <summary>The load generator: callers that each send one request at a time, as fast as answers come.</summary>
 internal static class Load
 {
-    public const string EchoCall = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"benchmark payload"}}}""";
-
     public static HttpClient CreateClient(int connections) => new(new SocketsHttpHandler { MaxConnectionsPerServer = connections, UseCookies = false })
     {
         Timeout = TimeSpan.FromSeconds(30),
     };
 
-    public static async Task<bool> SendAsync(HttpClient http, Uri url)
+    public static async Task<bool> SendAsync(HttpClient http, Uri url, EchoCall call)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(EchoCall, Encoding.UTF8, "application/json") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(call.Body, Encoding.UTF8, "application/json") };
         request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        if (call.Version is { } version)
+        {
+            request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", version);
+            request.Headers.TryAddWithoutValidation("Mcp-Method", "tools/call");
+            request.Headers.TryAddWithoutValidation("Mcp-Name", "echo");
+        }
+
         using var response = await http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         return response.StatusCode == HttpStatusCode.OK && body.Contains("benchmark payload", StringComparison.Ordinal);
     }
 
     /// <summary>As <see cref="SendAsync"/>, with a failed connection counted as a failed call.</summary>
-    public static async Task<bool> TrySendAsync(HttpClient http, Uri url)
+    public static async Task<bool> TrySendAsync(HttpClient http, Uri url, EchoCall call)
     {
         try
         {
-            return await SendAsync(http, url);
+            return await SendAsync(http, url, call);
         }
         catch (HttpRequestException)
         {
@@ -183,7 +210,7 @@ internal static class Load
         }
     }
 
-    public static async Task<LoadResult> RunAsync(Uri url, int concurrency, TimeSpan duration)
+    public static async Task<LoadResult> RunAsync(Uri url, EchoCall call, int concurrency, TimeSpan duration)
     {
         using var http = CreateClient(concurrency);
         var latencies = new List<double>[concurrency];
@@ -195,7 +222,7 @@ internal static class Load
             while (clock.Elapsed < duration)
             {
                 var started = Stopwatch.GetTimestamp();
-                if (!await SendAsync(http, url))
+                if (!await SendAsync(http, url, call))
                 {
                     Interlocked.Increment(ref errors);
                 }
@@ -217,7 +244,7 @@ internal static class OpenLoop
     /// Sends <paramref name="rate"/> calls a second for <paramref name="duration"/>. <paramref name="tick"/>, if
     /// given, runs every few milliseconds with the time so far, the calls sent and the calls failed.
     /// </summary>
-    public static async Task<LoadResult> RunAsync(Uri url, int rate, TimeSpan duration, Action<TimeSpan, long, long>? tick = null)
+    public static async Task<LoadResult> RunAsync(Uri url, EchoCall call, int rate, TimeSpan duration, Action<TimeSpan, long, long>? tick = null)
     {
         using var http = Load.CreateClient(int.MaxValue);
         var latencies = new ConcurrentQueue<double>();
@@ -232,7 +259,7 @@ internal static class OpenLoop
                 inFlight.Add(Task.Run(async () =>
                 {
                     var started = Stopwatch.GetTimestamp();
-                    if (!await Load.TrySendAsync(http, url))
+                    if (!await Load.TrySendAsync(http, url, call))
                     {
                         Interlocked.Increment(ref errors);
                     }
@@ -324,7 +351,7 @@ internal static class Soak
         using var http = Load.CreateClient(settings.Concurrency);
         try
         {
-            while (!await Load.TrySendAsync(http, url))
+            while (!await Load.TrySendAsync(http, url, settings.Call))
             {
                 await Task.Delay(200);
             }
@@ -334,7 +361,7 @@ internal static class Soak
             double? baseline = null;
             double peak = 0;
             var nextSample = TimeSpan.Zero;
-            var result = await OpenLoop.RunAsync(url, settings.Rate, TimeSpan.FromSeconds(settings.SoakSeconds), (elapsed, sent, errors) =>
+            var result = await OpenLoop.RunAsync(url, settings.Call, settings.Rate, TimeSpan.FromSeconds(settings.SoakSeconds), (elapsed, sent, errors) =>
             {
                 if (elapsed < nextSample)
                 {
