@@ -482,6 +482,39 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     }
 
     [Fact]
+    public async Task Calls_past_the_connection_limit_wait_for_a_connection_to_the_node()
+    {
+        await using var coordinator = TestServices.StartCoordinator(
+            cluster.Store.ConnectionString, ("Coordinator:RegistryRefreshInterval", "00:00:00.100"), ("Coordinator:MaxConnectionsPerNode", "1"));
+        await using var slow = await FaultyNode.StartAsync(FaultyNode.Fault.SlowCalls);
+        await cluster.RegisterAsync("one-connection", slow.McpUrl, "slow_tool");
+        try
+        {
+            await CoordinatorCluster.WaitForNodesAsync(coordinator, "one-connection");
+            const string Call = """{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"slow_tool","arguments":{}}}""";
+            var first = _http.SendAsync(RawMcp.Post(coordinator.McpUrl, Call), Cancel);
+            var second = _http.SendAsync(RawMcp.Post(coordinator.McpUrl, Call), Cancel);
+            await Eventually.UntilAsync(() => Task.FromResult(slow.Requests == 1));
+
+            // The first call holds the one connection; the second waits in the coordinator, not on the node.
+            await Task.Delay(300, Cancel);
+            Assert.Equal(1, slow.Requests);
+            slow.BreakNow();
+            using var firstAnswer = await first;
+            using var secondAnswer = await second;
+
+            Assert.Equal(HttpStatusCode.OK, firstAnswer.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, secondAnswer.StatusCode);
+            Assert.Equal(2, slow.Requests);
+        }
+        finally
+        {
+            slow.BreakNow();
+            await cluster.UnregisterAsync("one-connection");
+        }
+    }
+
+    [Fact]
     public async Task A_node_that_left_and_comes_back_starts_with_a_closed_breaker_and_no_calls_counted()
     {
         await using var sick = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
