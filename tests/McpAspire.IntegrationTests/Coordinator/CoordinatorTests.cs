@@ -621,6 +621,41 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
     }
 
+    [Theory]
+    [InlineData("empty", 400, -32700, "Parse error")]
+    [InlineData("truncated", 400, -32700, "not valid JSON")]
+    [InlineData("invalid_utf8", 400, -32700, "not valid UTF-8")]
+    [InlineData("nested_10000_deep", 400, -32700, "deeper than 64 levels")]
+    [InlineData("batch", 400, -32600, "batches are not supported")]
+    [InlineData("params_member_twice", 200, -32602, "params has a member given more than once")]
+    [InlineData("two_mib", 413, -32600, "exceeds the limit of 1048576 bytes")]
+    public async Task A_hostile_body_routed_on_Mcp_Name_gets_a_clear_error_and_the_coordinator_serves_on(string variant, int status, int code, string fragment)
+    {
+        var valid = Per2026Call("echo", "hi");
+        byte[] body = variant switch
+        {
+            "empty" => [],
+            "truncated" => Encoding.UTF8.GetBytes(valid[..(valid.Length / 2)]),
+            "invalid_utf8" => [.. Encoding.UTF8.GetBytes(valid[..^4]), 0xC3, 0x28, 0xFF, .. "\"}}}"u8],
+            "nested_10000_deep" => Encoding.UTF8.GetBytes(valid.Replace("\"hi\"", new string('[', 10_000) + new string(']', 10_000), StringComparison.Ordinal)),
+            "batch" => Encoding.UTF8.GetBytes("[" + valid + "]"),
+            "params_member_twice" => Encoding.UTF8.GetBytes(valid.Replace("\"name\":\"echo\"", "\"name\":\"echo\",\"name\":\"echo\"", StringComparison.Ordinal)),
+            _ => Encoding.UTF8.GetBytes(Per2026Call("echo", new string('x', 2 * 1024 * 1024))),
+        };
+        using var request = RawMcp.Post(cluster.Coordinator.McpUrl, body);
+        request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", "2026-07-28");
+        request.Headers.TryAddWithoutValidation("Mcp-Method", "tools/call");
+        request.Headers.TryAddWithoutValidation("Mcp-Name", "echo");
+
+        using var response = await _http.SendAsync(request, Cancel);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        var message = await RawMcp.ReadMessageAsync(response);
+        Assert.Equal(code, RawMcp.ErrorCode(message));
+        Assert.Contains(fragment, RawMcp.ErrorMessage(message), StringComparison.Ordinal);
+        Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+    }
+
     /// <summary>A 2026-07-28 <c>tools/call</c> POST to the coordinator naming <paramref name="toolHeader"/> in <c>Mcp-Name</c>, with <paramref name="body"/> as it is.</summary>
     private HttpRequestMessage Per2026(string toolHeader, string body)
     {
