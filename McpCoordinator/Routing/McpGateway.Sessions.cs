@@ -180,8 +180,8 @@ public sealed partial class McpGateway
 
     /// <summary>
     /// Answers a forward in a session that did not complete. A node that cannot be reached has lost the
-    /// session with it (404, so the client initializes again); a node that failed after the request was sent
-    /// gets 502, unless its answer had already started, which then just ends.
+    /// session with it (404, so the client initializes again); a node that failed after the request was sent,
+    /// or whose answer cannot be passed on, gets 502, unless its answer had already started, which then just ends.
     /// </summary>
     private async Task SessionForwardFailedAsync(HttpContext context, string nodeId, ForwardOutcome outcome, RequestId id)
     {
@@ -192,6 +192,11 @@ public sealed partial class McpGateway
             case ForwardOutcomeKind.NotConnected:
                 LogSessionNodeUnreachable(nodeId, outcome.Reason!);
                 await McpSessionAnswers.WriteSessionNotFoundAsync(context, id, $"the session's node ({nodeId}) cannot be reached ({outcome.Reason})");
+                return;
+            case ForwardOutcomeKind.NotPassedOn:
+                LogSessionNotPassedOn(nodeId, outcome.Reason!);
+                await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status502BadGateway, McpErrorCodes.ServerError,
+                    $"Bad Gateway: the answer of node {nodeId} cannot be passed on: {outcome.Reason}.", id);
                 return;
             default:
                 LogSessionForwardFailed(nodeId, outcome.Reason!);
@@ -210,6 +215,9 @@ public sealed partial class McpGateway
 
     [LoggerMessage(EventId = 3112, Level = LogLevel.Warning, Message = "Node {NodeId} cannot be reached for a pinned session ({Reason}); the session is lost")]
     private partial void LogSessionNodeUnreachable(string nodeId, string reason);
+
+    [LoggerMessage(EventId = 3114, Level = LogLevel.Warning, Message = "The answer of node {NodeId} to a session request cannot be passed on: {Reason}")]
+    private partial void LogSessionNotPassedOn(string nodeId, string reason);
 
     [LoggerMessage(EventId = 3113, Level = LogLevel.Warning, Message = "A request in a session pinned to node {NodeId} failed after it was sent: {Reason}")]
     private partial void LogSessionForwardFailed(string nodeId, string reason);

@@ -200,8 +200,8 @@ public sealed partial class McpGateway(
 
     /// <summary>
     /// The JSON-RPC request, parsing the body first if the call was routed on its headers, for an answer the
-    /// coordinator writes itself. <see langword="null"/> once a body that fails the checks has been answered
-    /// (the node refused it too), or a notification accepted.
+    /// coordinator writes itself. <see langword="null"/> once a body that fails the checks has been answered,
+    /// or a notification accepted.
     /// </summary>
     private static async Task<JsonRpcRequest?> RequestOfAsync(HttpContext context, McpHttpRequest request)
     {
@@ -221,7 +221,16 @@ public sealed partial class McpGateway(
 
         if (request.Message is not JsonRpcRequest rpc)
         {
-            context.Response.StatusCode = StatusCodes.Status202Accepted;
+            // A notification needs no answer; one the node had started to answer just ends.
+            if (context.Response.HasStarted)
+            {
+                context.Abort();
+            }
+            else
+            {
+                context.Response.StatusCode = StatusCodes.Status202Accepted;
+            }
+
             return null;
         }
 

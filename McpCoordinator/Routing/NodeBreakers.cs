@@ -88,7 +88,7 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
         {
             // Off the caller's thread: the router asks while choosing a node for a client's call.
             await Task.Yield();
-            var outcome = await breaker.Pipeline.ExecuteAsync(static async (state, token) => await state.probe.ProbeAsync(state.node, token), (probe, node), CancellationToken.None);
+            var outcome = await breaker.Pipeline.ExecuteAsync(static async (state, token) => await ProbeSafelyAsync(state.probe, state.node, token), (probe, node), CancellationToken.None);
             LogProbed(node.Id, outcome.Kind, outcome.Reason ?? "answered");
         }
         catch (BrokenCircuitException)
@@ -98,6 +98,22 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
         finally
         {
             Volatile.Write(ref breaker.Probing, 0);
+        }
+    }
+
+    /// <summary>
+    /// The probe's outcome, with anything it throws counted as a failure: the breaker counts an exception as a
+    /// success, and a probe that cannot tell must not close it.
+    /// </summary>
+    private static async Task<ForwardOutcome> ProbeSafelyAsync(INodeProbe probe, RegisteredNode node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await probe.ProbeAsync(node, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ForwardOutcome.FailedAfterSend($"the probe failed: {ex.Message}");
         }
     }
 

@@ -12,9 +12,9 @@ namespace McpAspire.McpCoordinator.Routing;
 
 /// <summary>
 /// Forwards one MCP request (a POST, or a pinned session's GET or DELETE) to a node and streams the
-/// node's answer to the client as it arrives, without buffering, so progress notifications reach the
-/// client while the tool runs. A client disconnect aborts the upstream request, which cancels the tool
-/// on the node.
+/// node's answer to the client as it arrives, so progress notifications reach the client while the tool
+/// runs. Only an answer the node sent whole, with a <c>Content-Length</c> of at most <see cref="WholeAnswerLimit"/>,
+/// is read whole first. A client disconnect aborts the upstream request, which cancels the tool on the node.
 /// </summary>
 /// <remarks>
 /// Node traffic goes through one <see cref="SocketsHttpHandler"/>, which keeps a pool of connections per node.
@@ -36,7 +36,7 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
 
     private static readonly ReadOnlyMemory<byte> PingBody = """{"jsonrpc":"2.0","id":"mcpaspire-breaker-probe","method":"ping"}"""u8.ToArray();
 
-    private static readonly ForwardOutcome SessionNotCarried = ForwardOutcome.FailedAfterSend(
+    private static readonly ForwardOutcome SessionNotCarried = ForwardOutcome.NotPassedOn(
         $"the id of the session it opened, sealed with its user, would be longer than {PinnedSessionIds.MaxIdLength} characters");
 
     private readonly HttpMessageInvoker _nodes;
@@ -60,7 +60,7 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
 
     /// <summary>
     /// Sends <paramref name="request"/> to the node, with the client's MCP headers, and copies the node's
-    /// answer to the client as it arrives.
+    /// answer to the client (as it arrives, unless it came whole).
     /// </summary>
     public Task<ForwardOutcome> ForwardAsync(HttpContext context, RegisteredNode node, NodeRequest request) =>
         ForwardAsync(context, node, request, context?.RequestAborted ?? default);
@@ -134,6 +134,10 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
         catch (HttpRequestException ex)
         {
             return ForwardOutcome.FailedAfterSend(ex.Message);
+        }
+        catch (OperationCanceledException ex) when (!timeout.IsCancellationRequested && ex.InnerException is TimeoutException)
+        {
+            return ForwardOutcome.NotConnected("connecting timed out");
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
@@ -366,7 +370,7 @@ public sealed record NodeRequest
 /// <param name="Reason">The error, when there was one.</param>
 public sealed record ForwardOutcome(ForwardOutcomeKind Kind, string? Reason = null)
 {
-    /// <summary>The node's answer was streamed to the client.</summary>
+    /// <summary>The node's answer reached the client (should its stream have broken, only after the answer itself).</summary>
     public static ForwardOutcome Forwarded { get; } = new(ForwardOutcomeKind.Forwarded);
 
     /// <summary>The node could not be reached; the request was never sent, so another node may take it.</summary>
@@ -380,6 +384,12 @@ public sealed record ForwardOutcome(ForwardOutcomeKind Kind, string? Reason = nu
 
     /// <summary>The node answered 503, overloaded or draining: nothing ran, and nothing reached the client.</summary>
     public static ForwardOutcome Refused(string reason, TimeSpan retryAfter) => new(ForwardOutcomeKind.Refused, reason) { RetryAfter = retryAfter };
+
+    /// <summary>
+    /// The node answered, but its answer cannot be passed on (the session it opened would need an id too long to
+    /// seal): nothing reached the client, and the node is not at fault.
+    /// </summary>
+    public static ForwardOutcome NotPassedOn(string reason) => new(ForwardOutcomeKind.NotPassedOn, reason);
 
     /// <summary>For <see cref="ForwardOutcomeKind.Refused"/>: how long the node asked callers to wait.</summary>
     public TimeSpan RetryAfter { get; private init; }
@@ -405,4 +415,7 @@ public enum ForwardOutcomeKind
 
     /// <summary>See <see cref="ForwardOutcome.Refused"/>.</summary>
     Refused,
+
+    /// <summary>See <see cref="ForwardOutcome.NotPassedOn"/>.</summary>
+    NotPassedOn,
 }

@@ -188,6 +188,10 @@ internal static class Load
         if (call.Version is { } version)
         {
             request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", version);
+        }
+
+        if (call.Version == "2026-07-28")
+        {
             request.Headers.TryAddWithoutValidation("Mcp-Method", "tools/call");
             request.Headers.TryAddWithoutValidation("Mcp-Name", "echo");
         }
@@ -197,14 +201,14 @@ internal static class Load
         return response.StatusCode == HttpStatusCode.OK && body.Contains("benchmark payload", StringComparison.Ordinal);
     }
 
-    /// <summary>As <see cref="SendAsync"/>, with a failed connection counted as a failed call.</summary>
+    /// <summary>As <see cref="SendAsync"/>, with a failed connection or a timed-out call counted as a failed call.</summary>
     public static async Task<bool> TrySendAsync(HttpClient http, Uri url, EchoCall call)
     {
         try
         {
             return await SendAsync(http, url, call);
         }
-        catch (HttpRequestException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
             return false;
         }

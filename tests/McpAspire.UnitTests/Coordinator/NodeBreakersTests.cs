@@ -52,11 +52,7 @@ public sealed class NodeBreakersTests
     [Fact]
     public async Task A_failed_probe_opens_it_again_for_another_break_then_probes_again()
     {
-        var node = RegisteredNodes.Create("n1");
-        await FeedAsync(ForwardOutcome.FailedAfterSend("reset"), 4);
-        _clock.Advance(BreakDuration);
-        Assert.False(_breakers.Admits(node));
-        await _probe.NextAsync();
+        var node = await OpenUntilProbedAsync(ForwardOutcome.FailedAfterSend("reset"));
 
         _probe.Answer(ForwardOutcome.NotConnected("refused"));
         await UntilStateAsync(node.Id, "open");
@@ -71,6 +67,17 @@ public sealed class NodeBreakersTests
         Assert.Equal(2, _probe.Calls);
         _probe.Answer(ForwardOutcome.Forwarded);
         await UntilStateAsync(node.Id, "closed");
+    }
+
+    [Fact]
+    public async Task A_probe_that_throws_counts_as_failed_and_opens_it_again()
+    {
+        var node = await OpenUntilProbedAsync(ForwardOutcome.NotConnected("refused"));
+
+        _probe.Throw(new OperationCanceledException("connect timed out", new TimeoutException()));
+
+        await UntilStateAsync(node.Id, "open");
+        Assert.False(_breakers.Admits(node));
     }
 
     [Fact]
@@ -99,6 +106,17 @@ public sealed class NodeBreakersTests
 
         Assert.Equal("closed", _breakers.StateOf(node.Id));
         Assert.True(_breakers.Admits(node));
+    }
+
+    /// <summary>Opens n1's breaker with <paramref name="failure"/>s, lets the break pass, and waits for the probe to go out.</summary>
+    private async Task<RegisteredNode> OpenUntilProbedAsync(ForwardOutcome failure)
+    {
+        var node = RegisteredNodes.Create("n1");
+        await FeedAsync(failure, 4);
+        _clock.Advance(BreakDuration);
+        Assert.False(_breakers.Admits(node));
+        await _probe.NextAsync();
+        return node;
     }
 
     private async Task FeedAsync(ForwardOutcome outcome, int times)
@@ -147,5 +165,7 @@ public sealed class NodeBreakersTests
         }
 
         public void Answer(ForwardOutcome outcome) => _pending!.SetResult(outcome);
+
+        public void Throw(Exception exception) => _pending!.SetException(exception);
     }
 }
