@@ -53,7 +53,7 @@ public sealed class CoordinatorOptions
     [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00", ErrorMessage = "Coordinator:BreakerSamplingDuration must be between 500 ms and 10 minutes.")]
     public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long an open breaker keeps calls away from a node before one trial call is let through.</summary>
+    /// <summary>How long an open breaker keeps calls away from a node before a probe decides whether it closes.</summary>
     [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00", ErrorMessage = "Coordinator:BreakerBreakDuration must be between 500 ms and 10 minutes.")]
     public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 
