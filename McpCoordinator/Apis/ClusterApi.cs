@@ -101,7 +101,7 @@ public static class ClusterApi
                 node.Heartbeat.MaxConcurrency,
                 node.Heartbeat.Version,
                 node.Heartbeat.Packs,
-                [.. node.ToolNames.Order(StringComparer.Ordinal)],
+                [.. node.Heartbeat.Tools.Select(tool => tool.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
                 (long)(now - node.Heartbeat.SentAt).TotalMilliseconds,
                 calls.Routed(node.Id),
                 breakers.StateOf(node.Id)))]);

@@ -87,7 +87,7 @@ public sealed partial class NodeRegistry(
                 {
                     gone.Add(ids[i]);
                 }
-                else if (Parse(ids[i], json) is { } node && node.ExpiresAt > now)
+                else if (Parse(ids[i], json) is { } node && node.IsLiveAt(now))
                 {
                     nodes.Add(node);
                 }

@@ -3,7 +3,7 @@ using ModelContextProtocol.Protocol;
 
 namespace McpAspire.McpCoordinator.Registry;
 
-/// <summary>A node as the registry last saw it, with the set of its tool names for fast lookup.</summary>
+/// <summary>A node as the registry last saw it.</summary>
 public sealed class RegisteredNode
 {
     /// <summary>Wraps a heartbeat.</summary>
@@ -11,7 +11,6 @@ public sealed class RegisteredNode
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
         Heartbeat = heartbeat;
-        ToolNames = heartbeat.Tools.Select(tool => tool.Name).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The node's id.</summary>
@@ -19,9 +18,6 @@ public sealed class RegisteredNode
 
     /// <summary>The heartbeat as read from Redis.</summary>
     public NodeHeartbeat Heartbeat { get; }
-
-    /// <summary>The names of the node's tools.</summary>
-    public IReadOnlySet<string> ToolNames { get; }
 
     /// <summary>Whether the node takes new calls.</summary>
     public bool IsReady => Heartbeat.Status == NodeStatus.Ready;

@@ -20,14 +20,7 @@ public sealed class LocalCallTracker
     /// Forgets the counters of nodes not in <paramref name="liveNodeIds"/>. Calls still in flight to such a node
     /// end on counters nobody reads; a node that comes back starts from zero.
     /// </summary>
-    public void Retain(IReadOnlySet<string> liveNodeIds)
-    {
-        ArgumentNullException.ThrowIfNull(liveNodeIds);
-        foreach (var nodeId in _nodes.Keys.Where(nodeId => !liveNodeIds.Contains(nodeId)))
-        {
-            _nodes.TryRemove(nodeId, out _);
-        }
-    }
+    public void Retain(IReadOnlySet<string> liveNodeIds) => _nodes.RetainKeys(liveNodeIds);
 
     /// <summary>Counts a call to the node; dispose the result when the call ends.</summary>
     public CallScope Start(string nodeId)

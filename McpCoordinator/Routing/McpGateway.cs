@@ -59,7 +59,7 @@ public sealed partial class McpGateway(
         }
 
         if (endpointOptions.Value.Stateless && !context.Request.Headers.ContainsKey(McpProtocol.SessionIdHeader)
-            && McpHttpRequestReader.ToolNamedByHeaders(context.Request) is { } routed)
+            && McpHttpRequestReader.ToolNamedByHeaders(context.Request, request) is { } routed)
         {
             // A 2026-07-28 call names its tool in Mcp-Name: it is routed on that, and its body goes to the node
             // unparsed. The node checks the body and its agreement with the headers, and refuses a mismatch, so

@@ -54,14 +54,7 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
     }
 
     /// <summary>Forgets the breakers of nodes not in <paramref name="liveNodeIds"/>: a node that comes back starts closed.</summary>
-    public void Retain(IReadOnlySet<string> liveNodeIds)
-    {
-        ArgumentNullException.ThrowIfNull(liveNodeIds);
-        foreach (var nodeId in _breakers.Keys.Where(nodeId => !liveNodeIds.Contains(nodeId)))
-        {
-            _breakers.TryRemove(nodeId, out _);
-        }
-    }
+    public void Retain(IReadOnlySet<string> liveNodeIds) => _breakers.RetainKeys(liveNodeIds);
 
     /// <summary>
     /// Runs <paramref name="forward"/> through the node's breaker and records its outcome. An open breaker
@@ -70,7 +63,12 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
     public async Task<ForwardOutcome> ExecuteAsync(string nodeId, Func<Task<ForwardOutcome>> forward, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(forward);
-        var breaker = _breakers.GetOrAdd(nodeId, Create);
+        // Looked up first: GetOrAdd with a method group would allocate a delegate on every call.
+        if (!_breakers.TryGetValue(nodeId, out var breaker))
+        {
+            breaker = _breakers.GetOrAdd(nodeId, Create);
+        }
+
         try
         {
             return await breaker.Pipeline.ExecuteAsync(static async (run, _) => await run(), forward, cancellationToken);

@@ -75,23 +75,10 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(request);
         using var upstream = Upstream(context, node, request);
-        HttpResponseMessage response;
-        try
+        var (response, failure) = await SendAsync(upstream, cancellationToken);
+        if (response is null)
         {
-            response = await _nodes.SendAsync(upstream, cancellationToken);
-        }
-        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
-        {
-            return ForwardOutcome.NotConnected(ex.Message);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && ex.InnerException is TimeoutException)
-        {
-            // The connect timeout: nothing was sent.
-            return ForwardOutcome.NotConnected("connecting timed out");
-        }
-        catch (HttpRequestException ex)
-        {
-            return ForwardOutcome.FailedAfterSend(ex.Message);
+            return failure!;
         }
 
         using (response)
@@ -122,22 +109,18 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
         ping.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
         try
         {
-            using var response = await _nodes.SendAsync(ping, timeout.Token);
-            return (int)response.StatusCode >= 500 && response.StatusCode != HttpStatusCode.ServiceUnavailable
-                ? ForwardOutcome.FailedAfterSend($"the probe got HTTP {(int)response.StatusCode}")
-                : ForwardOutcome.Forwarded;
-        }
-        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
-        {
-            return ForwardOutcome.NotConnected(ex.Message);
-        }
-        catch (HttpRequestException ex)
-        {
-            return ForwardOutcome.FailedAfterSend(ex.Message);
-        }
-        catch (OperationCanceledException ex) when (!timeout.IsCancellationRequested && ex.InnerException is TimeoutException)
-        {
-            return ForwardOutcome.NotConnected("connecting timed out");
+            var (response, failure) = await SendAsync(ping, timeout.Token);
+            if (response is null)
+            {
+                return failure!;
+            }
+
+            using (response)
+            {
+                return (int)response.StatusCode >= 500 && response.StatusCode != HttpStatusCode.ServiceUnavailable
+                    ? ForwardOutcome.FailedAfterSend($"the probe got HTTP {(int)response.StatusCode}")
+                    : ForwardOutcome.Forwarded;
+            }
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
@@ -147,6 +130,31 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _nodes.Dispose();
+
+    /// <summary>
+    /// Sends <paramref name="request"/> to its node: the node's response, or why none came. Nothing was sent when
+    /// the node could not be reached (or connecting timed out); otherwise it may have been.
+    /// </summary>
+    private async Task<(HttpResponseMessage? Response, ForwardOutcome? Failure)> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await _nodes.SendAsync(request, cancellationToken), null);
+        }
+        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
+        {
+            return (null, ForwardOutcome.NotConnected(ex.Message));
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && ex.InnerException is TimeoutException)
+        {
+            // The connect timeout: nothing was sent.
+            return (null, ForwardOutcome.NotConnected("connecting timed out"));
+        }
+        catch (HttpRequestException ex)
+        {
+            return (null, ForwardOutcome.FailedAfterSend(ex.Message));
+        }
+    }
 
     private static HttpRequestMessage Upstream(HttpContext context, RegisteredNode node, NodeRequest request)
     {
@@ -223,7 +231,8 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
             return SessionNotCarried;
         }
 
-        if (request.Method == HttpMethod.Get && string.Equals(context.Response.ContentType, "text/event-stream", StringComparison.Ordinal))
+        var eventStream = string.Equals(context.Response.ContentType, "text/event-stream", StringComparison.Ordinal);
+        if (request.Method == HttpMethod.Get && eventStream)
         {
             // A GET stream may carry nothing for a long time: the client needs the headers now. A POST's
             // go out with its first event, so until then a failed call can still be answered afresh.
@@ -232,9 +241,7 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
 
         // A POST's event stream ends with the answer to its request: once that has gone through, a break after
         // it costs the client nothing, and another answer would be one too many.
-        var watch = request.Method == HttpMethod.Post && string.Equals(context.Response.ContentType, "text/event-stream", StringComparison.Ordinal)
-            ? new SseAnswerWatch()
-            : null;
+        var watch = request.Method == HttpMethod.Post && eventStream ? new SseAnswerWatch() : null;
         try
         {
             await CopyAsync(response, context.Response.Body, watch, cancellationToken);

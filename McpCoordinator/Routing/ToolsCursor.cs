@@ -14,6 +14,8 @@ public static class ToolsCursor
 
     private const string Mark = "tools-after:";
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>The cursor for the page after the tool named <paramref name="lastName"/>.</summary>
     public static string Encode(string lastName) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(Mark + lastName));
 
@@ -28,7 +30,7 @@ public static class ToolsCursor
 
         try
         {
-            var text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(Base64Url.DecodeFromChars(cursor));
+            var text = StrictUtf8.GetString(Base64Url.DecodeFromChars(cursor));
             return text.StartsWith(Mark, StringComparison.Ordinal) ? text[Mark.Length..] : null;
         }
         catch (DecoderFallbackException)

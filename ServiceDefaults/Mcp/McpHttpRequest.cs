@@ -18,6 +18,10 @@ public sealed class McpHttpRequest : IDisposable
     private byte[]? _buffer;
     private JsonRpcMessage? _message;
 
+    // Where params._meta.traceparent sits, once the body has been scanned for it. Rewriting it keeps its length.
+    private (int Start, int Length)? _traceParent;
+    private bool _traceParentScanned;
+
     internal McpHttpRequest(byte[] buffer, int length, string protocolVersion)
     {
         _buffer = buffer;
@@ -52,7 +56,7 @@ public sealed class McpHttpRequest : IDisposable
         get
         {
             var body = Body.Span;
-            return FindTraceParent(body) is { } range ? Encoding.UTF8.GetString(body.Slice(range.Start, range.Length)) : null;
+            return TraceParentRange is { } range ? Encoding.UTF8.GetString(body.Slice(range.Start, range.Length)) : null;
         }
     }
 
@@ -71,13 +75,28 @@ public sealed class McpHttpRequest : IDisposable
         ArgumentNullException.ThrowIfNull(traceparent);
         var buffer = _buffer ?? throw new ObjectDisposedException(nameof(McpHttpRequest));
         var body = buffer.AsSpan(0, BodyLength);
-        if (FindTraceParent(body) is not { } range || range.Length != traceparent.Length || !Ascii.IsValid(traceparent))
+        if (TraceParentRange is not { } range || range.Length != traceparent.Length || !Ascii.IsValid(traceparent))
         {
             return false;
         }
 
         Encoding.ASCII.GetBytes(traceparent, body.Slice(range.Start, range.Length));
         return true;
+    }
+
+    /// <summary>Where <c>params._meta.traceparent</c>'s value sits in the body; the body is scanned for it once.</summary>
+    private (int Start, int Length)? TraceParentRange
+    {
+        get
+        {
+            if (!_traceParentScanned)
+            {
+                _traceParent = FindTraceParent(Body.Span);
+                _traceParentScanned = true;
+            }
+
+            return _traceParent;
+        }
     }
 
     /// <summary>Takes the message the reader parsed and validated.</summary>

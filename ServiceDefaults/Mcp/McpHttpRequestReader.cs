@@ -182,15 +182,16 @@ public static class McpHttpRequestReader
     }
 
     /// <summary>
-    /// The tool a 2026-07-28 <c>tools/call</c> names in its headers, decoded: <c>MCP-Protocol-Version</c>,
-    /// <c>Mcp-Method</c> and <c>Mcp-Name</c> each given once. <see langword="null"/> for any other request, or
-    /// a name that does not decode; the body is not looked at.
+    /// The tool a 2026-07-28 <c>tools/call</c>, read by <see cref="ReadUnparsedAsync"/>, names in its headers,
+    /// decoded: <c>Mcp-Method</c> and <c>Mcp-Name</c> each given once. <see langword="null"/> for any other request,
+    /// or a name that does not decode; the body is not looked at.
     /// </summary>
-    public static string? ToolNamedByHeaders(HttpRequest request)
+    public static string? ToolNamedByHeaders(HttpRequest http, McpHttpRequest request)
     {
+        ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(request);
-        var headers = request.Headers;
-        return headers[McpProtocol.ProtocolVersionHeader] is { Count: 1 } version && version[0] is { } declared && McpProtocol.IsPerRequest(declared)
+        var headers = http.Headers;
+        return McpProtocol.IsPerRequest(request.ProtocolVersion)
             && headers[McpProtocol.MethodHeader] is { Count: 1 } method && method[0] == RequestMethods.ToolsCall
             && headers[McpProtocol.NameHeader] is { Count: 1 } name && McpRequestHeaders.TryDecode(name[0] ?? string.Empty, out var decoded) && decoded.Length > 0
                 ? decoded

@@ -36,7 +36,9 @@ public sealed class McpOperation : IDisposable
     public static McpOperation StartServer(JsonRpcRequest request, string? toolName, string protocolVersion)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var parent = ParentFromMeta(request) ?? default;
+        var parent = ParentFrom(
+            McpParams.TryGetString(request.Params, out var traceparent, "_meta", "traceparent") ? traceparent : null,
+            McpParams.TryGetString(request.Params, out var tracestate, "_meta", "tracestate") ? tracestate : null);
         return Start(server: true, request.Method, request.Id, toolName, protocolVersion, ActivityKind.Server, parent, serverAddress: null);
     }
 
@@ -48,8 +50,7 @@ public sealed class McpOperation : IDisposable
     public static McpOperation StartServer(string method, string? toolName, string protocolVersion, string? metaTraceParent)
     {
         ArgumentNullException.ThrowIfNull(method);
-        var parent = metaTraceParent is not null && ActivityContext.TryParse(metaTraceParent, null, isRemote: true, out var context) ? context : default;
-        return Start(server: true, method, id: null, toolName, protocolVersion, ActivityKind.Server, parent, serverAddress: null);
+        return Start(server: true, method, id: null, toolName, protocolVersion, ActivityKind.Server, ParentFrom(metaTraceParent, tracestate: null), serverAddress: null);
     }
 
     /// <summary>
@@ -126,6 +127,7 @@ public sealed class McpOperation : IDisposable
             {
                 activity.SetTag(McpTelemetry.Attributes.RequestId, McpTelemetry.FormatRequestId(requestId));
             }
+
             if (serverAddress is not null)
             {
                 activity.SetTag("server.address", serverAddress.Host);
@@ -136,9 +138,7 @@ public sealed class McpOperation : IDisposable
         return new McpOperation(server, activity, tags);
     }
 
-    private static ActivityContext? ParentFromMeta(JsonRpcRequest request) =>
-        McpParams.TryGetString(request.Params, out var traceparent, "_meta", "traceparent")
-        && ActivityContext.TryParse(traceparent, McpParams.TryGetString(request.Params, out var state, "_meta", "tracestate") ? state : null, isRemote: true, out var context)
-            ? context
-            : null;
+    /// <summary>The remote parent a <c>traceparent</c> names, or none (the current activity then) when it is absent or invalid.</summary>
+    private static ActivityContext ParentFrom(string? traceparent, string? tracestate) =>
+        traceparent is not null && ActivityContext.TryParse(traceparent, tracestate, isRemote: true, out var context) ? context : default;
 }
