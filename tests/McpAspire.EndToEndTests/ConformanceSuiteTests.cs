@@ -24,15 +24,8 @@ public sealed partial class ConformanceSuiteTests(ConformanceSuiteTests.Conforma
     {
         public McpCluster Cluster { get; private set; } = null!;
 
-        public async ValueTask InitializeAsync()
-        {
-            var options = new ClusterOptions { Nodes = 1, CoordinatorPort = 0 };
-            options.Environment["Node__Packs"] = "core,conformance";
-            options.Environment["Mcp__Stateless"] = "false";
-            Cluster = await McpCluster.StartAsync(options, new TestLogSink(), Cancel);
-            using var http = new HttpClient();
-            await ClusterApiProbe.WaitForNodesAsync(http, Cluster, 1);
-        }
+        public async ValueTask InitializeAsync() =>
+            Cluster = await ReadyClusters.StartAsync(1, new TestLogSink(), ("Node__Packs", "core,conformance"), ("Mcp__Stateless", "false"));
 
         public ValueTask DisposeAsync() => Cluster.DisposeAsync();
     }

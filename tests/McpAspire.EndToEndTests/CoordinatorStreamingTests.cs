@@ -16,15 +16,8 @@ public sealed class CoordinatorStreamingTests(CoordinatorStreamingTests.DataClus
     {
         public McpCluster Cluster { get; private set; } = null!;
 
-        public async ValueTask InitializeAsync()
-        {
-            var options = new ClusterOptions { Nodes = 1, CoordinatorPort = 0 };
-            options.Environment["Node__Packs"] = "core,data";
-            options.Environment["Node__HeartbeatInterval"] = "00:00:00.500";
-            Cluster = await McpCluster.StartAsync(options, new TestLogSink(), Cancel);
-            using var http = new HttpClient();
-            await ClusterApiProbe.WaitForNodesAsync(http, Cluster, 1);
-        }
+        public async ValueTask InitializeAsync() =>
+            Cluster = await ReadyClusters.StartAsync(1, new TestLogSink(), ("Node__Packs", "core,data"), ("Node__HeartbeatInterval", "00:00:00.500"));
 
         public ValueTask DisposeAsync() => Cluster.DisposeAsync();
     }

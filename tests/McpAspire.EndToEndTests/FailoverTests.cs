@@ -21,7 +21,7 @@ public sealed class FailoverTests
     {
         var sink = new TestLogSink();
         // A break longer than the test, so an open breaker admits no trial call while it runs.
-        await using var cluster = await StartAsync(sink, ("Coordinator__BreakerBreakDuration", "00:01:00"));
+        await using var cluster = await ReadyClusters.StartAsync(3, sink, ("Coordinator__BreakerBreakDuration", "00:01:00"));
         var victim = cluster.Resources.Single(resource => resource.Name == "node-2");
         using var http = new HttpClient();
         var watch = WatchAsync(http, cluster, "node-2");
@@ -50,7 +50,7 @@ public sealed class FailoverTests
     public async Task Stopping_a_node_under_load_with_SIGTERM_fails_no_call()
     {
         var sink = new TestLogSink();
-        await using var cluster = await StartAsync(sink);
+        await using var cluster = await ReadyClusters.StartAsync(3, sink);
         var leaving = cluster.Resources.Single(resource => resource.Name == "node-2");
         Task? stopping = null;
 
@@ -71,7 +71,7 @@ public sealed class FailoverTests
     {
         var sink = new TestLogSink();
         // Three nodes of two slots each and no queue: four clients always fit, but often not on the node chosen first.
-        await using var cluster = await StartAsync(sink, ("Node__Packs", "core,data"), ("Node__MaxConcurrentCalls", "2"), ("Node__MaxQueuedCalls", "0"));
+        await using var cluster = await ReadyClusters.StartAsync(3, sink, ("Node__Packs", "core,data"), ("Node__MaxConcurrentCalls", "2"), ("Node__MaxQueuedCalls", "0"));
 
         var load = await RunLoadAsync(cluster.CoordinatorMcpUrl, clients: 4, TimeSpan.FromSeconds(10), static (client, call) =>
             (ToolCall(call, "process_dataset", """{"count":4,"delayMs":25}"""), "\"count\":4"));
@@ -86,7 +86,7 @@ public sealed class FailoverTests
     {
         var sink = new TestLogSink();
         // Each transfer takes 30 s to settle, so it is surely in flight when its node is killed.
-        await using var cluster = await StartAsync(sink, ("Node__Packs", "core,transactions"), ("Transactions__SettlementDelay", "00:00:30"));
+        await using var cluster = await ReadyClusters.StartAsync(3, sink, ("Node__Packs", "core,transactions"), ("Transactions__SettlementDelay", "00:00:30"));
         using var http = new HttpClient();
         using var request = McpPost.To(
             cluster.CoordinatorMcpUrl, ToolCall(7, "submit_transaction", """{"transaction":{"from":"acct-1","to":"acct-2","amount":10,"currency":"EUR"}}"""));
@@ -125,20 +125,6 @@ public sealed class FailoverTests
             Assert.True(DateTime.UtcNow < deadline, "no node reported the call running");
             await Task.Delay(50, Cancel);
         }
-    }
-
-    private static async Task<McpCluster> StartAsync(TestLogSink sink, params (string Key, string Value)[] settings)
-    {
-        var options = new ClusterOptions { Nodes = 3, CoordinatorPort = 0 };
-        foreach (var (key, value) in settings)
-        {
-            options.Environment[key] = value;
-        }
-
-        var cluster = await McpCluster.StartAsync(options, sink, Cancel);
-        using var http = new HttpClient();
-        await ClusterApiProbe.WaitForNodesAsync(http, cluster, 3);
-        return cluster;
     }
 
     private static Task<LoadResult> RunEchoLoadAsync(Uri url, int clients, TimeSpan duration, Func<Task> atHalfTime) =>

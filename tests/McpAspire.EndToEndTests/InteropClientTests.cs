@@ -38,16 +38,8 @@ public sealed class InteropClientTests(InteropClientTests.Clusters clusters) : I
             await Stateful.DisposeAsync();
         }
 
-        private static async Task<McpCluster> StartAsync(bool stateless)
-        {
-            var options = new ClusterOptions { Nodes = 1, CoordinatorPort = 0 };
-            options.Environment["Node__Packs"] = "core,data";
-            options.Environment["Mcp__Stateless"] = stateless ? "true" : "false";
-            var cluster = await McpCluster.StartAsync(options, new TestLogSink(), TestContext.Current.CancellationToken);
-            using var http = new HttpClient();
-            await ClusterApiProbe.WaitForNodesAsync(http, cluster, 1);
-            return cluster;
-        }
+        private static Task<McpCluster> StartAsync(bool stateless) =>
+            ReadyClusters.StartAsync(1, new TestLogSink(), ("Node__Packs", "core,data"), ("Mcp__Stateless", stateless ? "true" : "false"));
     }
 
     [Theory]
