@@ -10,8 +10,15 @@ internal static class Gateway
         options.Environment["Logging__LogLevel__Default"] = "Warning";
         var cluster = await McpCluster.StartAsync(options, new QuietSink());
         using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!(await http.GetStringAsync(new Uri(cluster.CoordinatorUrl, "/api/nodes"))).Contains("\"id\":\"node-1\"", StringComparison.Ordinal))
         {
+            if (DateTime.UtcNow > deadline)
+            {
+                await cluster.DisposeAsync();
+                throw new TimeoutException("The coordinator did not list node-1 within 60 s.");
+            }
+
             await Task.Delay(100);
         }
 

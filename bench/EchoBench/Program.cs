@@ -129,9 +129,12 @@ internal static class Compare
         Console.WriteLine($"target   requests/s (median)  p50 ms  p99 ms  | at {settings.Rate}/s: p50 ms  p99 ms");
         Console.WriteLine($"{reference.Name,-7}  {baseline.PerSecond,19:N0}  {baseline.P50Ms,6:0.00}  {baseline.P99Ms,6:0.00}  |  {steadyBaseline.P50Ms,16:0.00}  {steadyBaseline.P99Ms,6:0.00}");
         Console.WriteLine($"{subject.Name,-7}  {measured.PerSecond,19:N0}  {measured.P50Ms,6:0.00}  {measured.P99Ms,6:0.00}  |  {steadyMeasured.P50Ms,16:0.00}  {steadyMeasured.P99Ms,6:0.00}");
-        foreach (var (name, _) in targets.Where(_ => probes.Count > 0))
+        if (probes.Count > 0)
         {
-            Console.WriteLine($"CPU per call, {name}: {string.Join(", ", cpu[name].Select(entry => $"{entry.Key} {entry.Value.Order().ElementAt(entry.Value.Count / 2):0} µs"))}");
+            foreach (var (name, _) in targets)
+            {
+                Console.WriteLine($"CPU per call, {name}: {string.Join(", ", cpu[name].Select(entry => $"{entry.Key} {entry.Value.Order().ElementAt(entry.Value.Count / 2):0} µs"))}");
+            }
         }
 
         Console.WriteLine($"ratio {subject.Name}/{reference.Name}: {measured.PerSecond / baseline.PerSecond:0.00}  added under full load: p50 {measured.P50Ms - baseline.P50Ms:0.00} ms  p99 {measured.P99Ms - baseline.P99Ms:0.00} ms  added at {settings.Rate}/s: p50 {steadyMeasured.P50Ms - steadyBaseline.P50Ms:0.00} ms  p99 {steadyMeasured.P99Ms - steadyBaseline.P99Ms:0.00} ms");
@@ -163,14 +166,20 @@ internal sealed record LoadResult(double PerSecond, double P50Ms, double P99Ms, 
 }
 
 /// <summary>The echo call the load sends: its body, and the headers of its protocol version.</summary>
-internal sealed record EchoCall(string Body, string? Version)
+internal sealed record EchoCall(string Body, IReadOnlyList<(string Name, string Value)> Headers)
 {
     private const string Arguments = "\"name\":\"echo\",\"arguments\":{\"message\":\"benchmark payload\"}";
 
-    public static EchoCall For(string? version) => version == "2026-07-28"
-        ? new("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{" + Arguments
-            + ",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}", version)
-        : new("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{" + Arguments + "}}", version);
+    public static EchoCall For(string? version) => version switch
+    {
+        "2026-07-28" => new(
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{" + Arguments
+                + ",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+            [("MCP-Protocol-Version", version), ("Mcp-Method", "tools/call"), ("Mcp-Name", "echo")]),
+        _ => new(
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{" + Arguments + "}}",
+            version is null ? [] : [("MCP-Protocol-Version", version)]),
+    };
 }
 
 /// <summary>The load generator: callers that each send one request at a time, as fast as answers come.</summary>
@@ -185,15 +194,9 @@ internal static class Load
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(call.Body, Encoding.UTF8, "application/json") };
         request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
-        if (call.Version is { } version)
+        foreach (var (name, value) in call.Headers)
         {
-            request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", version);
-        }
-
-        if (call.Version == "2026-07-28")
-        {
-            request.Headers.TryAddWithoutValidation("Mcp-Method", "tools/call");
-            request.Headers.TryAddWithoutValidation("Mcp-Name", "echo");
+            request.Headers.TryAddWithoutValidation(name, value);
         }
 
         using var response = await http.SendAsync(request);
@@ -352,7 +355,7 @@ internal static class Soak
         node.BeginOutputReadLine();
         node.BeginErrorReadLine();
         var url = new Uri($"http://127.0.0.1:{port}/mcp");
-        using var http = Load.CreateClient(settings.Concurrency);
+        using var http = new HttpClient();
         try
         {
             while (!await Load.TrySendAsync(http, url, settings.Call))
