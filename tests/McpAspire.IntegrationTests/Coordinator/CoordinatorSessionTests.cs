@@ -221,27 +221,20 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
     [Fact]
     public async Task A_session_whose_node_cannot_be_reached_is_404_and_new_sessions_avoid_a_draining_node()
     {
-        await cluster.RegisterInStatusAsync(NodeStatus.Draining, "node-dead", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "echo");
-        try
-        {
-            var session = cluster.Ids.Seal(new PinnedSession("node-dead", "its-session", Owner: null))!;
+        await using var registered = await cluster.RegisterInStatusAsync(NodeStatus.Draining, "node-dead", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "echo");
+        var session = cluster.Ids.Seal(new PinnedSession("node-dead", "its-session", Owner: null))!;
 
-            using var response = await Http.SendAsync(RawMcp.InSession(RawMcp.Post(McpUrl, RawMcp.EchoCall), session), Cancel);
-            var opened = new List<string>();
-            for (var i = 0; i < 10; i++)
-            {
-                Assert.True(cluster.Ids.TryOpen(await StartSessionAsync(), out var pinned));
-                opened.Add(pinned!.NodeId);
-            }
-
-            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-            Assert.Contains("node (node-dead) cannot be reached", RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response)), StringComparison.Ordinal);
-            Assert.DoesNotContain("node-dead", opened);
-        }
-        finally
+        using var response = await Http.SendAsync(RawMcp.InSession(RawMcp.Post(McpUrl, RawMcp.EchoCall), session), Cancel);
+        var opened = new List<string>();
+        for (var i = 0; i < 10; i++)
         {
-            await cluster.UnregisterAsync("node-dead");
+            Assert.True(cluster.Ids.TryOpen(await StartSessionAsync(), out var pinned));
+            opened.Add(pinned!.NodeId);
         }
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("node (node-dead) cannot be reached", RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response)), StringComparison.Ordinal);
+        Assert.DoesNotContain("node-dead", opened);
     }
 
     [Fact]

@@ -173,15 +173,8 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     [Fact]
     public async Task A_node_that_cannot_be_reached_is_skipped_without_failing_any_call()
     {
-        await cluster.PublishAsync("ghost", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), NodeStatus.Ready, [RealEcho]);
-        try
-        {
-            await EveryEchoSucceedsAsync(30);
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("ghost");
-        }
+        await using var registered = await cluster.PublishAsync("ghost", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), NodeStatus.Ready, [RealEcho]);
+        await EveryEchoSucceedsAsync(30);
     }
 
     [Fact]
@@ -189,22 +182,15 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     {
         await using var first = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
         await using var second = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
-        await cluster.RegisterAsync("hangs-up-1", first.McpUrl, "fragile_write");
-        await cluster.RegisterAsync("hangs-up-2", second.McpUrl, "fragile_write");
-        try
-        {
-            using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":31,"method":"tools/call","params":{"name":"fragile_write","arguments":{}}}"""), Cancel);
+        await using var registered1 = await cluster.RegisterAsync("hangs-up-1", first.McpUrl, "fragile_write");
+        await using var registered2 = await cluster.RegisterAsync("hangs-up-2", second.McpUrl, "fragile_write");
+        using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":31,"method":"tools/call","params":{"name":"fragile_write","arguments":{}}}"""), Cancel);
 
-            var message = await RawMcp.ReadMessageAsync(response);
-            Assert.Equal(31, message["id"]!.GetValue<int>());
-            Assert.True(message["result"]!["isError"]!.GetValue<bool>());
-            Assert.Contains("may or may not have run", message["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
-            Assert.Equal(1, first.Requests + second.Requests);
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("hangs-up-1", "hangs-up-2");
-        }
+        var message = await RawMcp.ReadMessageAsync(response);
+        Assert.Equal(31, message["id"]!.GetValue<int>());
+        Assert.True(message["result"]!["isError"]!.GetValue<bool>());
+        Assert.Contains("may or may not have run", message["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, first.Requests + second.Requests);
     }
 
     [Fact]
@@ -213,22 +199,15 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         // Nothing between the gateway and the node may re-send a call that reached it: no retrying handler,
         // and no re-send by the HTTP stack on a pooled connection that failed.
         await using var node = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpAfterFirstAnswer);
-        await cluster.RegisterAsync("hangs-up-later", node.McpUrl, "fragile_once");
-        try
-        {
-            const string Call = """{"jsonrpc":"2.0","id":35,"method":"tools/call","params":{"name":"fragile_once","arguments":{}}}""";
-            using var first = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, Call), Cancel);
-            using var second = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, Call), Cancel);
+        await using var registered = await cluster.RegisterAsync("hangs-up-later", node.McpUrl, "fragile_once");
+        const string Call = """{"jsonrpc":"2.0","id":35,"method":"tools/call","params":{"name":"fragile_once","arguments":{}}}""";
+        using var first = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, Call), Cancel);
+        using var second = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, Call), Cancel);
 
-            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-            var message = await RawMcp.ReadMessageAsync(second);
-            Assert.Contains("may or may not have run", message["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
-            Assert.Equal(2, node.Requests);
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("hangs-up-later");
-        }
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var message = await RawMcp.ReadMessageAsync(second);
+        Assert.Contains("may or may not have run", message["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(2, node.Requests);
     }
 
     [Fact]
@@ -275,20 +254,13 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     {
         await using var outdated = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
         var otherEcho = new Tool { Name = "echo", InputSchema = JsonDocument.Parse("""{"type":"object","properties":{"text":{"type":"string"}}}""").RootElement };
-        await cluster.PublishAsync("outdated", outdated.McpUrl, NodeStatus.Ready, [otherEcho]);
-        try
-        {
-            await EveryEchoSucceedsAsync(20);
+        await using var registered = await cluster.PublishAsync("outdated", outdated.McpUrl, NodeStatus.Ready, [otherEcho]);
+        await EveryEchoSucceedsAsync(20);
 
-            var conflict = Assert.Single(JsonNode.Parse(await _http.GetStringAsync(new Uri(cluster.Coordinator.BaseUrl, "/api/nodes"), Cancel))!["conflicts"]!.AsArray())!;
-            Assert.Equal("echo", conflict["tool"]!.GetValue<string>());
-            Assert.Equal(["outdated"], conflict["otherNodes"]!.AsArray().Select(node => node!.GetValue<string>()));
-            Assert.Equal(0, outdated.Requests);
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("outdated");
-        }
+        var conflict = Assert.Single(JsonNode.Parse(await _http.GetStringAsync(new Uri(cluster.Coordinator.BaseUrl, "/api/nodes"), Cancel))!["conflicts"]!.AsArray())!;
+        Assert.Equal("echo", conflict["tool"]!.GetValue<string>());
+        Assert.Equal(["outdated"], conflict["otherNodes"]!.AsArray().Select(node => node!.GetValue<string>()));
+        Assert.Equal(0, outdated.Requests);
     }
 
     [Fact]
@@ -331,23 +303,16 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         // Same schemas, so no conflict; but the definition served (from the lower id) does not say read-only.
         await using var strict = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
         await using var lenient = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
-        await cluster.PublishAsync("a-strict", strict.McpUrl, NodeStatus.Ready, [new Tool { Name = "fragile_mixed" }]);
-        await cluster.PublishAsync("b-lenient", lenient.McpUrl, NodeStatus.Ready, [ReadOnlyTool("fragile_mixed")]);
-        try
+        await using var registered1 = await cluster.PublishAsync("a-strict", strict.McpUrl, NodeStatus.Ready, [new Tool { Name = "fragile_mixed" }]);
+        await using var registered2 = await cluster.PublishAsync("b-lenient", lenient.McpUrl, NodeStatus.Ready, [ReadOnlyTool("fragile_mixed")]);
+        for (var call = 1; call <= 8; call++)
         {
-            for (var call = 1; call <= 8; call++)
-            {
-                using var response = await _http.SendAsync(
-                    RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":39,"method":"tools/call","params":{"name":"fragile_mixed","arguments":{}}}"""), Cancel);
+            using var response = await _http.SendAsync(
+                RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":39,"method":"tools/call","params":{"name":"fragile_mixed","arguments":{}}}"""), Cancel);
 
-                var message = await RawMcp.ReadMessageAsync(response);
-                Assert.Contains("may or may not have run", message["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
-                Assert.Equal(call, strict.Requests + lenient.Requests);
-            }
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("a-strict", "b-lenient");
+            var message = await RawMcp.ReadMessageAsync(response);
+            Assert.Contains("may or may not have run", message["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Equal(call, strict.Requests + lenient.Requests);
         }
     }
 
@@ -355,17 +320,10 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     public async Task An_overloaded_node_sheds_calls_to_the_others_and_none_fails()
     {
         await using var busy = await FaultyNode.StartAsync(FaultyNode.Fault.Overloaded);
-        await cluster.PublishAsync("busy", busy.McpUrl, NodeStatus.Ready, [RealEcho]);
-        try
-        {
-            await EveryEchoSucceedsAsync(30);
-            Assert.True(busy.Requests > 0, "the overloaded node was never tried");
-            Assert.Equal("closed", await BreakerOfAsync("busy"));
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("busy");
-        }
+        await using var registered = await cluster.PublishAsync("busy", busy.McpUrl, NodeStatus.Ready, [RealEcho]);
+        await EveryEchoSucceedsAsync(30);
+        Assert.True(busy.Requests > 0, "the overloaded node was never tried");
+        Assert.Equal("closed", await BreakerOfAsync("busy"));
     }
 
     [Fact]
@@ -373,65 +331,44 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     {
         await using var first = await FaultyNode.StartAsync(FaultyNode.Fault.Overloaded);
         await using var second = await FaultyNode.StartAsync(FaultyNode.Fault.Overloaded);
-        await cluster.RegisterAsync("crowded-1", first.McpUrl, "crowded");
-        await cluster.RegisterAsync("crowded-2", second.McpUrl, "crowded");
-        try
-        {
-            using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":33,"method":"tools/call","params":{"name":"crowded","arguments":{}}}"""), Cancel);
+        await using var registered1 = await cluster.RegisterAsync("crowded-1", first.McpUrl, "crowded");
+        await using var registered2 = await cluster.RegisterAsync("crowded-2", second.McpUrl, "crowded");
+        using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":33,"method":"tools/call","params":{"name":"crowded","arguments":{}}}"""), Cancel);
 
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-            Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter!.Delta);
-            var message = RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response))!;
-            Assert.StartsWith("Server overloaded: every node offering 'crowded'", message, StringComparison.Ordinal);
-            Assert.Contains("node crowded-1: Server overloaded", message, StringComparison.Ordinal);
-            Assert.Contains("node crowded-2: Server overloaded", message, StringComparison.Ordinal);
-            Assert.Equal((1, 1), (first.Requests, second.Requests));
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("crowded-1", "crowded-2");
-        }
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter!.Delta);
+        var message = RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response))!;
+        Assert.StartsWith("Server overloaded: every node offering 'crowded'", message, StringComparison.Ordinal);
+        Assert.Contains("node crowded-1: Server overloaded", message, StringComparison.Ordinal);
+        Assert.Contains("node crowded-2: Server overloaded", message, StringComparison.Ordinal);
+        Assert.Equal((1, 1), (first.Requests, second.Requests));
     }
 
     [Fact]
     public async Task A_read_only_call_that_fails_before_answering_is_retried_on_another_node()
     {
         await using var flaky = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
-        await cluster.PublishAsync("flaky", flaky.McpUrl, NodeStatus.Ready, [RealEcho]);
-        try
-        {
-            await EveryEchoSucceedsAsync(30);
-            Assert.True(flaky.Requests > 0, "the failing node was never tried");
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("flaky");
-        }
+        await using var registered = await cluster.PublishAsync("flaky", flaky.McpUrl, NodeStatus.Ready, [RealEcho]);
+        await EveryEchoSucceedsAsync(30);
+        Assert.True(flaky.Requests > 0, "the failing node was never tried");
     }
 
     [Fact]
     public async Task A_failing_nodes_breaker_opens_shows_in_the_api_and_keeps_calls_away()
     {
         await using var sick = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
-        await cluster.PublishAsync("sick", sick.McpUrl, NodeStatus.Ready, [RealEcho]);
-        try
+        await using var registered = await cluster.PublishAsync("sick", sick.McpUrl, NodeStatus.Ready, [RealEcho]);
+        await Eventually.UntilAsync(async () =>
         {
-            await Eventually.UntilAsync(async () =>
-            {
-                Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
-                return await BreakerOfAsync("sick") == "open";
-            });
-            var reachedWhileClosed = sick.Requests;
+            Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+            return await BreakerOfAsync("sick") == "open";
+        });
+        var reachedWhileClosed = sick.Requests;
 
-            await EveryEchoSucceedsAsync(30);
+        await EveryEchoSucceedsAsync(30);
 
-            Assert.Equal(reachedWhileClosed, sick.Requests);
-            Assert.Equal("closed", await BreakerOfAsync("node-a"));
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("sick");
-        }
+        Assert.Equal(reachedWhileClosed, sick.Requests);
+        Assert.Equal("closed", await BreakerOfAsync("node-a"));
     }
 
     [Fact]
@@ -518,27 +455,20 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     public async Task A_node_that_left_and_comes_back_starts_with_a_closed_breaker_and_no_calls_counted()
     {
         await using var sick = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
+        await using var registered = await cluster.PublishAsync("returning", sick.McpUrl, NodeStatus.Ready, [RealEcho]);
+        await Eventually.UntilAsync(async () =>
+        {
+            Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+            return await BreakerOfAsync("returning") == "open";
+        });
+        Assert.True(await NodeFieldAsync<long>("returning", "callsRouted") > 0);
+
+        // The coordinator forgets what it kept for a node that left, so it holds only live nodes' state.
+        await cluster.UnregisterAsync("returning");
         await cluster.PublishAsync("returning", sick.McpUrl, NodeStatus.Ready, [RealEcho]);
-        try
-        {
-            await Eventually.UntilAsync(async () =>
-            {
-                Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
-                return await BreakerOfAsync("returning") == "open";
-            });
-            Assert.True(await NodeFieldAsync<long>("returning", "callsRouted") > 0);
 
-            // The coordinator forgets what it kept for a node that left, so it holds only live nodes' state.
-            await cluster.UnregisterAsync("returning");
-            await cluster.PublishAsync("returning", sick.McpUrl, NodeStatus.Ready, [RealEcho]);
-
-            Assert.Equal("closed", await BreakerOfAsync("returning"));
-            Assert.Equal(0, await NodeFieldAsync<long>("returning", "callsRouted"));
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("returning");
-        }
+        Assert.Equal("closed", await BreakerOfAsync("returning"));
+        Assert.Equal(0, await NodeFieldAsync<long>("returning", "callsRouted"));
     }
 
     /// <summary>
@@ -566,20 +496,13 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     public async Task A_2026_call_is_routed_on_Mcp_Name_and_its_body_goes_to_the_node_unparsed()
     {
         await using var node = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpAfterFirstAnswer);
-        await cluster.RegisterAsync("header-routed", node.McpUrl, "header_routed");
-        try
-        {
-            // Not JSON at all: the coordinator reads only the headers, so the node gets the body (and answers).
-            using var response = await _http.SendAsync(Per2026("header_routed", "this is not JSON"), Cancel);
+        await using var registered = await cluster.RegisterAsync("header-routed", node.McpUrl, "header_routed");
+        // Not JSON at all: the coordinator reads only the headers, so the node gets the body (and answers).
+        using var response = await _http.SendAsync(Per2026("header_routed", "this is not JSON"), Cancel);
 
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.NotNull((await RawMcp.ReadMessageAsync(response))["result"]);
-            Assert.Equal(1, node.Requests);
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("header-routed");
-        }
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.NotNull((await RawMcp.ReadMessageAsync(response))["result"]);
+        Assert.Equal(1, node.Requests);
     }
 
     [Fact]
@@ -715,29 +638,22 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         await using var node = await FaultyNode.StartAsync(FaultyNode.Fault.BreakMidStream);
         await using var spare = await FaultyNode.StartAsync(FaultyNode.Fault.BreakMidStream);
         var tool = readOnly ? ReadOnlyTool("fragile_stream") : new Tool { Name = "fragile_stream" };
-        await cluster.PublishAsync("breaks-stream-1", node.McpUrl, NodeStatus.Ready, [tool]);
-        await cluster.PublishAsync("breaks-stream-2", spare.McpUrl, NodeStatus.Ready, [tool]);
-        try
+        await using var registered1 = await cluster.PublishAsync("breaks-stream-1", node.McpUrl, NodeStatus.Ready, [tool]);
+        await using var registered2 = await cluster.PublishAsync("breaks-stream-2", spare.McpUrl, NodeStatus.Ready, [tool]);
+        var (mediaType, events) = await CallReadingEventsAsync("""{"jsonrpc":"2.0","id":32,"method":"tools/call","params":{"name":"fragile_stream","arguments":{}}}""", _ =>
         {
-            var (mediaType, events) = await CallReadingEventsAsync("""{"jsonrpc":"2.0","id":32,"method":"tools/call","params":{"name":"fragile_stream","arguments":{}}}""", _ =>
-            {
-                // The first event has reached the client through the coordinator: now the node fails.
-                node.BreakNow();
-                spare.BreakNow();
-            });
+            // The first event has reached the client through the coordinator: now the node fails.
+            node.BreakNow();
+            spare.BreakNow();
+        });
 
-            Assert.Equal("text/event-stream", mediaType);
-            Assert.Equal(2, events.Count);
-            Assert.Equal("notifications/message", events[0]["method"]!.GetValue<string>());
-            Assert.Equal(32, events[1]["id"]!.GetValue<int>());
-            Assert.True(events[1]["result"]!["isError"]!.GetValue<bool>());
-            Assert.Contains("may or may not have run", events[1]["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
-            Assert.Equal(1, node.Requests + spare.Requests);
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("breaks-stream-1", "breaks-stream-2");
-        }
+        Assert.Equal("text/event-stream", mediaType);
+        Assert.Equal(2, events.Count);
+        Assert.Equal("notifications/message", events[0]["method"]!.GetValue<string>());
+        Assert.Equal(32, events[1]["id"]!.GetValue<int>());
+        Assert.True(events[1]["result"]!["isError"]!.GetValue<bool>());
+        Assert.Contains("may or may not have run", events[1]["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, node.Requests + spare.Requests);
     }
 
     [Fact]
@@ -746,25 +662,18 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         // The node declared its answer's length: the coordinator holds such an answer until it is complete,
         // so a cut leaves the client's response untouched and the call gets a proper answer.
         await using var node = await FaultyNode.StartAsync(FaultyNode.Fault.ShortAnswer);
-        await cluster.RegisterAsync("cuts-short", node.McpUrl, "fragile_short");
-        try
-        {
-            using var response = await _http.SendAsync(
-                RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":39,"method":"tools/call","params":{"name":"fragile_short","arguments":{}}}"""), Cancel);
+        await using var registered = await cluster.RegisterAsync("cuts-short", node.McpUrl, "fragile_short");
+        using var response = await _http.SendAsync(
+            RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":39,"method":"tools/call","params":{"name":"fragile_short","arguments":{}}}"""), Cancel);
 
-            // A fresh JSON answer, with none of the node's partial event in front of it.
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
-            var message = await RawMcp.ReadMessageAsync(response);
-            Assert.Equal(39, message["id"]!.GetValue<int>());
-            Assert.True(message["result"]!["isError"]!.GetValue<bool>());
-            Assert.Contains("may or may not have run", message["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
-            Assert.Equal(1, node.Requests);
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("cuts-short");
-        }
+        // A fresh JSON answer, with none of the node's partial event in front of it.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        var message = await RawMcp.ReadMessageAsync(response);
+        Assert.Equal(39, message["id"]!.GetValue<int>());
+        Assert.True(message["result"]!["isError"]!.GetValue<bool>());
+        Assert.Contains("may or may not have run", message["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, node.Requests);
     }
 
     [Fact]
@@ -772,89 +681,68 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     {
         await using var first = await FaultyNode.StartAsync(FaultyNode.Fault.ShortAnswer);
         await using var second = await FaultyNode.StartAsync(FaultyNode.Fault.ShortAnswer);
-        await cluster.PublishAsync("cuts-short-1", first.McpUrl, NodeStatus.Ready, [ReadOnlyTool("lookup_short")]);
-        await cluster.PublishAsync("cuts-short-2", second.McpUrl, NodeStatus.Ready, [ReadOnlyTool("lookup_short")]);
-        try
-        {
-            using var response = await _http.SendAsync(
-                RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":40,"method":"tools/call","params":{"name":"lookup_short","arguments":{}}}"""), Cancel);
+        await using var registered1 = await cluster.PublishAsync("cuts-short-1", first.McpUrl, NodeStatus.Ready, [ReadOnlyTool("lookup_short")]);
+        await using var registered2 = await cluster.PublishAsync("cuts-short-2", second.McpUrl, NodeStatus.Ready, [ReadOnlyTool("lookup_short")]);
+        using var response = await _http.SendAsync(
+            RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":40,"method":"tools/call","params":{"name":"lookup_short","arguments":{}}}"""), Cancel);
 
-            // Nothing of the first answer reached the client, so the second node got the call too.
-            var message = await RawMcp.ReadMessageAsync(response);
-            Assert.Equal(McpErrorCodes.ServerError, message["error"]!["code"]!.GetValue<int>());
-            Assert.Contains("2 node(s) tried and none completed it", message["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
-            Assert.Equal(1, first.Requests);
-            Assert.Equal(1, second.Requests);
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("cuts-short-1", "cuts-short-2");
-        }
+        // Nothing of the first answer reached the client, so the second node got the call too.
+        var message = await RawMcp.ReadMessageAsync(response);
+        Assert.Equal(McpErrorCodes.ServerError, message["error"]!["code"]!.GetValue<int>());
+        Assert.Contains("2 node(s) tried and none completed it", message["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(1, first.Requests);
+        Assert.Equal(1, second.Requests);
     }
 
     [Fact]
     public async Task A_stream_that_breaks_after_its_answer_gets_no_second_answer()
     {
         await using var node = await FaultyNode.StartAsync(FaultyNode.Fault.BreakAfterAnswer);
-        await cluster.PublishAsync("breaks-after", node.McpUrl, NodeStatus.Ready, [ReadOnlyTool("answered_stream")]);
-        try
+        await using var registered = await cluster.PublishAsync("breaks-after", node.McpUrl, NodeStatus.Ready, [ReadOnlyTool("answered_stream")]);
+        var (_, events) = await CallReadingEventsAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"answered_stream","arguments":{}}}""", received =>
         {
-            var (_, events) = await CallReadingEventsAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"answered_stream","arguments":{}}}""", received =>
+            if (received == 2)
             {
-                if (received == 2)
-                {
-                    // The answer has reached the client: now the node's connection breaks.
-                    node.BreakNow();
-                }
-            });
+                // The answer has reached the client: now the node's connection breaks.
+                node.BreakNow();
+            }
+        });
 
-            // The node's own answer is the only one: a "may have run" answer after it would be a second response.
-            Assert.Equal(2, events.Count);
-            Assert.Equal("done", events[1]["result"]!["content"]![0]!["text"]!.GetValue<string>());
-            Assert.Equal(1, node.Requests);
-        }
-        finally
-        {
-            await cluster.UnregisterAsync("breaks-after");
-        }
+        // The node's own answer is the only one: a "may have run" answer after it would be a second response.
+        Assert.Equal(2, events.Count);
+        Assert.Equal("done", events[1]["result"]!["content"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal(1, node.Requests);
     }
 
     [Fact]
     public async Task A_stream_that_breaks_inside_an_event_still_ends_with_a_whole_maybe_run_event()
     {
         await using var node = await FaultyNode.StartAsync(FaultyNode.Fault.BreakInsideEvent);
-        await cluster.RegisterAsync("breaks-inside", node.McpUrl, "fragile_event");
-        try
+        await using var registered = await cluster.RegisterAsync("breaks-inside", node.McpUrl, "fragile_event");
+        using var response = await _http.SendAsync(
+            RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":38,"method":"tools/call","params":{"name":"fragile_event","arguments":{}}}"""),
+            HttpCompletionOption.ResponseHeadersRead,
+            Cancel);
+        await using var body = await response.Content.ReadAsStreamAsync(Cancel);
+        var received = new List<byte>();
+        var buffer = new byte[256];
+        while (!Encoding.UTF8.GetString([.. received]).Contains("notifications/mes", StringComparison.Ordinal))
         {
-            using var response = await _http.SendAsync(
-                RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":38,"method":"tools/call","params":{"name":"fragile_event","arguments":{}}}"""),
-                HttpCompletionOption.ResponseHeadersRead,
-                Cancel);
-            await using var body = await response.Content.ReadAsStreamAsync(Cancel);
-            var received = new List<byte>();
-            var buffer = new byte[256];
-            while (!Encoding.UTF8.GetString([.. received]).Contains("notifications/mes", StringComparison.Ordinal))
-            {
-                var read = await body.ReadAsync(buffer, Cancel);
-                Assert.True(read > 0, "the stream ended before the half event arrived");
-                received.AddRange(buffer.AsSpan(0, read));
-            }
-
-            // The half event has reached the client through the coordinator: now the node fails.
-            node.BreakNow();
-            using var rest = new StreamReader(body);
-            var text = Encoding.UTF8.GetString([.. received]) + await rest.ReadToEndAsync(Cancel);
-
-            // As an SSE client reads it: events end at a blank line, and an event's data lines join with newlines.
-            var lastEvent = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Last();
-            var last = JsonNode.Parse(string.Join('\n', lastEvent.Split('\n').Where(line => line.StartsWith("data: ", StringComparison.Ordinal)).Select(line => line["data: ".Length..])))!;
-            Assert.Equal(38, last["id"]!.GetValue<int>());
-            Assert.Contains("may or may not have run", last["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+            var read = await body.ReadAsync(buffer, Cancel);
+            Assert.True(read > 0, "the stream ended before the half event arrived");
+            received.AddRange(buffer.AsSpan(0, read));
         }
-        finally
-        {
-            await cluster.UnregisterAsync("breaks-inside");
-        }
+
+        // The half event has reached the client through the coordinator: now the node fails.
+        node.BreakNow();
+        using var rest = new StreamReader(body);
+        var text = Encoding.UTF8.GetString([.. received]) + await rest.ReadToEndAsync(Cancel);
+
+        // As an SSE client reads it: events end at a blank line, and an event's data lines join with newlines.
+        var lastEvent = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Last();
+        var last = JsonNode.Parse(string.Join('\n', lastEvent.Split('\n').Where(line => line.StartsWith("data: ", StringComparison.Ordinal)).Select(line => line["data: ".Length..])))!;
+        Assert.Equal(38, last["id"]!.GetValue<int>());
+        Assert.Contains("may or may not have run", last["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -51,15 +51,18 @@ public abstract class CoordinatorCluster : IAsyncLifetime
         });
     }
 
-    /// <summary>Publishes a heartbeat as a ready node would, so the coordinator routes to <paramref name="mcpUrl"/>.</summary>
-    public Task RegisterAsync(string id, Uri mcpUrl, params string[] tools) => RegisterInStatusAsync(NodeStatus.Ready, id, mcpUrl, tools);
+    /// <summary>
+    /// Publishes a heartbeat as a ready node would, so the coordinator routes to <paramref name="mcpUrl"/>. Disposing
+    /// the result unregisters the node (see <see cref="UnregisterAsync"/>).
+    /// </summary>
+    public Task<Registration> RegisterAsync(string id, Uri mcpUrl, params string[] tools) => RegisterInStatusAsync(NodeStatus.Ready, id, mcpUrl, tools);
 
     /// <summary>Publishes a heartbeat as a node in <paramref name="status"/> (a <see cref="NodeStatus"/>) would.</summary>
-    public Task RegisterInStatusAsync(string status, string id, Uri mcpUrl, params string[] tools) =>
+    public Task<Registration> RegisterInStatusAsync(string status, string id, Uri mcpUrl, params string[] tools) =>
         PublishAsync(id, mcpUrl, status, [.. tools.Select(tool => new Tool { Name = tool, Description = $"{tool} on {id}" })]);
 
     /// <summary>Publishes a heartbeat with these tool definitions, annotations and all.</summary>
-    public async Task PublishAsync(string id, Uri mcpUrl, string status, IReadOnlyList<Tool> tools)
+    public async Task<Registration> PublishAsync(string id, Uri mcpUrl, string status, IReadOnlyList<Tool> tools)
     {
         await using var redis = await Eventually.ConnectAsync(Store.ConnectionString);
         var heartbeat = new NodeHeartbeat
@@ -75,6 +78,7 @@ public abstract class CoordinatorCluster : IAsyncLifetime
         await redis.SetAsync(ClusterKeys.Heartbeat(id), JsonSerializer.SerializeToUtf8Bytes(heartbeat, ClusterJson.Options), TimeSpan.FromMinutes(1));
         await redis.SetAddAsync(ClusterKeys.NodeSet, id);
         await WaitForNodesAsync(id);
+        return new Registration(this, id);
     }
 
     /// <summary>Removes nodes as a clean stop would, and waits until the coordinator no longer lists them, so later tests see only the real nodes.</summary>
@@ -127,4 +131,11 @@ public abstract class CoordinatorCluster : IAsyncLifetime
         await Store.DisposeAsync();
         GC.SuppressFinalize(this);
     }
+}
+
+/// <summary>A stand-in node published to the registry; disposing it unregisters the node.</summary>
+public sealed class Registration(CoordinatorCluster cluster, string id) : IAsyncDisposable
+{
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync() => new(cluster.UnregisterAsync(id));
 }
