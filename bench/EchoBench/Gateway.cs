@@ -27,10 +27,14 @@ internal static class Gateway
 
     public static Uri NodeUrl(McpCluster cluster) => new(cluster.Resources.Single(resource => resource.Name == "node-1").Url!);
 
-    /// <summary>The coordinator's, the node's and the load generator's CPU time: with all three on one machine, they share its cores.</summary>
-    public static IReadOnlyList<CpuProbe> CpuProbes(McpCluster cluster) =>
+    /// <summary>
+    /// The coordinator's, the bare proxy's, the node's and the load generator's CPU time: all on one machine, they
+    /// share its cores.
+    /// </summary>
+    public static IReadOnlyList<CpuProbe> CpuProbes(McpCluster cluster, BareProxy proxy) =>
     [
         CpuProbe.Of("coordinator", cluster.Resources.Single(resource => resource.Name == "coordinator").ProcessId),
+        CpuProbe.Of("proxy", proxy.ProcessId),
         CpuProbe.Of("node", cluster.Resources.Single(resource => resource.Name == "node-1").ProcessId),
         CpuProbe.Of("load", Environment.ProcessId),
     ];

@@ -11,9 +11,15 @@ using McpAspire.McpNode;
 // minimal-API JSON echo, in the same process and the same run. Rounds alternate between the two so
 // machine noise hits both; medians are compared. Throughput and latency under full load come from closed-loop
 // callers; the latency one call adds comes from a steady open-loop rate (--rate) well below capacity. With
-// --target gateway, it compares echo through the coordinator with echo sent to the node directly, both real
-// processes of one cluster, and also reports each process's CPU time per call. With --soak S, it drives a
+// --target gateway, it compares echo sent to the node directly with echo through a bare proxy and through the
+// coordinator, all real processes, and also reports each process's CPU time per call. With --soak S, it drives a
 // separate node process at a steady rate for S seconds and reports its working set over time.
+if (args is [BareProxy.ServeOption, var upstream])
+{
+    await BareProxy.ServeAsync(new Uri(upstream));
+    return;
+}
+
 var settings = EchoSettings.Parse(args);
 if (settings.SoakSeconds > 0)
 {
@@ -24,13 +30,14 @@ if (settings.SoakSeconds > 0)
 if (settings.Target == "gateway")
 {
     await using var cluster = await Gateway.StartClusterAsync();
-    await Compare.RunAsync(settings, ("direct", Gateway.NodeUrl(cluster)), ("gateway", cluster.CoordinatorMcpUrl), Gateway.CpuProbes(cluster));
+    await using var proxy = await BareProxy.StartAsync(Gateway.NodeUrl(cluster));
+    await Compare.RunAsync(settings, [("direct", Gateway.NodeUrl(cluster)), ("proxy", proxy.Url), ("gateway", cluster.CoordinatorMcpUrl)], Gateway.CpuProbes(cluster, proxy));
     return;
 }
 
 await using var raw = await Servers.StartRawAsync();
 await using var node = await Servers.StartNodeAsync();
-await Compare.RunAsync(settings, ("raw", raw.Url), ("node", node.Url), []);
+await Compare.RunAsync(settings, [("raw", raw.Url), ("node", node.Url)], []);
 
 /// <summary>Command-line settings.</summary>
 internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeconds, int Rounds, int SoakSeconds, int Rate, string Target, string? Protocol = null)
@@ -76,13 +83,13 @@ internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeco
     }
 }
 
-/// <summary>Runs the load on a reference and a subject in alternating rounds and prints their medians and ratio.</summary>
+/// <summary>Runs the load on a reference and its subjects in alternating rounds and prints their medians and ratios.</summary>
 internal static class Compare
 {
-    public static async Task RunAsync(EchoSettings settings, (string Name, Uri Url) reference, (string Name, Uri Url) subject, IReadOnlyList<CpuProbe> probes)
+    /// <summary>Measures every target; the first is the reference the others are compared with.</summary>
+    public static async Task RunAsync(EchoSettings settings, IReadOnlyList<(string Name, Uri Url)> targets, IReadOnlyList<CpuProbe> probes)
     {
         Console.WriteLine($"{settings.Concurrency} concurrent callers, {settings.Seconds} s per run, {settings.Rounds} rounds, after a {settings.WarmupSeconds} s warm-up each; protocol {settings.Protocol ?? "2025-03-26 (no version header)"}");
-        (string Name, Uri Url)[] targets = [reference, subject];
         var results = targets.ToDictionary(target => target.Name, _ => new List<LoadResult>());
         var cpu = targets.ToDictionary(target => target.Name, _ => probes.ToDictionary(probe => probe.Name, _ => new List<double>()));
         foreach (var (_, url) in targets)
@@ -121,14 +128,15 @@ internal static class Compare
             }
         }
 
-        var baseline = Median(results[reference.Name], run => run.PerSecond);
-        var measured = Median(results[subject.Name], run => run.PerSecond);
-        var steadyBaseline = Median(steady[reference.Name], run => run.P50Ms);
-        var steadyMeasured = Median(steady[subject.Name], run => run.P50Ms);
+        var full = targets.ToDictionary(target => target.Name, target => Median(results[target.Name], run => run.PerSecond));
+        var open = targets.ToDictionary(target => target.Name, target => (P50Ms: MedianOf(steady[target.Name], run => run.P50Ms), P99Ms: MedianOf(steady[target.Name], run => run.P99Ms)));
         Console.WriteLine();
         Console.WriteLine($"target   requests/s (median)  p50 ms  p99 ms  | at {settings.Rate}/s: p50 ms  p99 ms");
-        Console.WriteLine($"{reference.Name,-7}  {baseline.PerSecond,19:N0}  {baseline.P50Ms,6:0.00}  {baseline.P99Ms,6:0.00}  |  {steadyBaseline.P50Ms,16:0.00}  {steadyBaseline.P99Ms,6:0.00}");
-        Console.WriteLine($"{subject.Name,-7}  {measured.PerSecond,19:N0}  {measured.P50Ms,6:0.00}  {measured.P99Ms,6:0.00}  |  {steadyMeasured.P50Ms,16:0.00}  {steadyMeasured.P99Ms,6:0.00}");
+        foreach (var (name, _) in targets)
+        {
+            Console.WriteLine($"{name,-7}  {full[name].PerSecond,19:N0}  {full[name].P50Ms,6:0.00}  {full[name].P99Ms,6:0.00}  |  {open[name].P50Ms,16:0.00}  {open[name].P99Ms,6:0.00}");
+        }
+
         if (probes.Count > 0)
         {
             foreach (var (name, _) in targets)
@@ -137,8 +145,14 @@ internal static class Compare
             }
         }
 
-        Console.WriteLine($"ratio {subject.Name}/{reference.Name}: {measured.PerSecond / baseline.PerSecond:0.00}  added under full load: p50 {measured.P50Ms - baseline.P50Ms:0.00} ms  p99 {measured.P99Ms - baseline.P99Ms:0.00} ms  added at {settings.Rate}/s: p50 {steadyMeasured.P50Ms - steadyBaseline.P50Ms:0.00} ms  p99 {steadyMeasured.P99Ms - steadyBaseline.P99Ms:0.00} ms");
+        var reference = targets[0].Name;
+        foreach (var (name, _) in targets.Skip(1))
+        {
+            Console.WriteLine($"ratio {name}/{reference}: {full[name].PerSecond / full[reference].PerSecond:0.00}  added under full load: p50 {full[name].P50Ms - full[reference].P50Ms:0.00} ms  p99 {full[name].P99Ms - full[reference].P99Ms:0.00} ms  added at {settings.Rate}/s: p50 {open[name].P50Ms - open[reference].P50Ms:0.00} ms  p99 {open[name].P99Ms - open[reference].P99Ms:0.00} ms");
+        }
     }
+
+    private static double MedianOf(List<LoadResult> runs, Func<LoadResult, double> by) => by(Median(runs, by));
 
     private static LoadResult Median(List<LoadResult> runs, Func<LoadResult, double> by) => runs.OrderBy(by).ElementAt(runs.Count / 2);
 }
