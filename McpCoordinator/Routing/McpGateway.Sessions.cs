@@ -110,7 +110,7 @@ public sealed partial class McpGateway
     }
 
     /// <summary>
-    /// Opens a session on the less loaded of two random ready nodes whose breakers admit calls. A node that cannot be reached was sent nothing, so the
+    /// Opens a session on the less loaded of two random ready, live nodes whose breakers admit calls. A node that cannot be reached was sent nothing, so the
     /// next one is tried, up to <see cref="CoordinatorOptions.MaxAttempts"/> nodes.
     /// </summary>
     private async Task OpenSessionAsync(HttpContext context, McpHttpRequest request, JsonRpcRequest initialize)
@@ -122,9 +122,7 @@ public sealed partial class McpGateway
         string? lastFailure = null;
         for (var attempt = 1; attempt <= options.Value.MaxAttempts; attempt++)
         {
-            var snapshot = registry.Current;
-            var candidates = snapshot.Nodes.Where(node => node.IsReady && !tried.Contains(node.Id) && breakers.Admits(node)).ToList();
-            if (LeastLoadedSelector.Select(candidates, calls.InFlight, Random.Shared) is not { } node)
+            if (router.SelectForSession(tried) is not { } node)
             {
                 break;
             }
@@ -145,7 +143,7 @@ public sealed partial class McpGateway
 
         var why = lastFailure is not null ? $"{tried.Count} node(s) tried and none could be reached (last: {lastFailure})"
             : registry.Current.Nodes.Count == 0 ? "the cluster has no live nodes"
-            : "no live node is ready";
+            : "no ready node has a live heartbeat and a closed circuit breaker";
         await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, McpErrorCodes.ServerError,
             $"No node can open a session: {why}. Retry later.", initialize.Id);
     }

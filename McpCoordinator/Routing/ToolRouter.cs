@@ -11,24 +11,35 @@ public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls, No
     /// </summary>
     public RouteDecision Select(string toolName, IReadOnlySet<string> excluded)
     {
-        ArgumentNullException.ThrowIfNull(excluded);
         var offering = registry.Current.NodesOffering(toolName);
         if (offering.Count == 0)
         {
             return RouteDecision.Unknown;
         }
 
+        return Choose(offering, excluded) is { } chosen
+            ? RouteDecision.To(chosen)
+            : RouteDecision.Unavailable(offering.Count);
+    }
+
+    /// <summary>
+    /// Picks a node to open a session on: any ready node whose heartbeat has not run out, whose circuit breaker
+    /// admits calls, and that is not in <paramref name="excluded"/>; <see langword="null"/> when there is none.
+    /// </summary>
+    public RegisteredNode? SelectForSession(IReadOnlySet<string> excluded) => Choose(registry.Current.Nodes, excluded);
+
+    private RegisteredNode? Choose(IReadOnlyList<RegisteredNode> nodes, IReadOnlySet<string> excluded)
+    {
+        ArgumentNullException.ThrowIfNull(excluded);
+
         // Between registry reads a heartbeat may run out: such a node is no candidate.
         var now = time.GetUtcNow();
 
-        // The common case, every offering node a candidate, needs no filtered copy.
-        var candidates = offering.All(IsCandidate)
-            ? offering
-            : [.. offering.Where(IsCandidate)];
-        var chosen = LeastLoadedSelector.Select(candidates, calls.InFlight, Random.Shared);
-        return chosen is null
-            ? RouteDecision.Unavailable(offering.Count)
-            : RouteDecision.To(chosen);
+        // The common case, every node a candidate, needs no filtered copy.
+        var candidates = nodes.All(IsCandidate)
+            ? nodes
+            : [.. nodes.Where(IsCandidate)];
+        return LeastLoadedSelector.Select(candidates, calls.InFlight, Random.Shared);
 
         bool IsCandidate(RegisteredNode node) => node.IsReady && node.IsLiveAt(now) && !excluded.Contains(node.Id) && breakers.Admits(node);
     }

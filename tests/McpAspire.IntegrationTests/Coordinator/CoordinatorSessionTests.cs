@@ -5,6 +5,7 @@ using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpCoordinator;
 using McpAspire.McpCoordinator.Sessions;
 using McpAspire.ServiceDefaults.Cluster;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -248,6 +249,26 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("No node can open a session: the cluster has no live nodes", RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_node_whose_heartbeat_ran_out_since_the_last_registry_read_gets_no_session()
+    {
+        // This replica reads the registry at start and not again for ten minutes; its clock then jumps past
+        // every heartbeat's time to live.
+        var clock = new ShiftedClock();
+        await using var stale = TestServices.StartCoordinator(
+            cluster.Store.ConnectionString, services => services.AddSingleton<TimeProvider>(clock),
+            ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", cluster.SessionKey), ("Coordinator:RegistryRefreshInterval", "00:10:00"));
+        await CoordinatorCluster.WaitForNodesAsync(stale, "node-a", "node-b");
+        var opened = await RawMcp.StartSessionAsync(Http, stale.McpUrl);
+
+        clock.Shift = TimeSpan.FromHours(1);
+        using var response = await Http.SendAsync(RawMcp.Post(stale.McpUrl, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"""), Cancel);
+
+        Assert.True(cluster.Ids.TryOpen(opened, out _));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("No node can open a session: no ready node has a live heartbeat", RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(response)), StringComparison.Ordinal);
     }
 
     /// <summary>Calls get_capabilities in the session through <paramref name="coordinator"/>, and returns the node that ran it.</summary>

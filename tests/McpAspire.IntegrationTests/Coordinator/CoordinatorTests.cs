@@ -327,6 +327,28 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     }
 
     [Fact]
+    public async Task A_node_whose_heartbeat_ran_out_since_the_last_registry_read_gets_no_calls()
+    {
+        // This coordinator reads the registry at start and not again for ten minutes; its clock then jumps past
+        // every heartbeat's time to live.
+        var clock = new ShiftedClock();
+        await using var stale = TestServices.StartCoordinator(
+            cluster.Store.ConnectionString, services => services.AddSingleton<TimeProvider>(clock), ("Coordinator:RegistryRefreshInterval", "00:10:00"));
+        await CoordinatorCluster.WaitForNodesAsync(stale, "node-a", "node-b");
+        const string Echo = """{"jsonrpc":"2.0","id":34,"method":"tools/call","params":{"name":"echo","arguments":{"message":"in time"}}}""";
+        using var before = await _http.SendAsync(RawMcp.Post(stale.McpUrl, Echo), Cancel);
+        var answered = await RawMcp.ReadMessageAsync(before);
+
+        clock.Shift = TimeSpan.FromHours(1);
+        using var after = await _http.SendAsync(RawMcp.Post(stale.McpUrl, Echo), Cancel);
+
+        Assert.Equal("in time", answered["result"]!["content"]![0]!["text"]!.GetValue<string>());
+        Assert.Equal(
+            "Tool 'echo' is unavailable: all 2 node(s) offering it are draining or unavailable, or their circuit breakers are open. Retry later.",
+            RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(after)));
+    }
+
+    [Fact]
     public async Task When_every_node_offering_a_tool_refuses_it_the_client_gets_503_with_retry_after()
     {
         await using var first = await FaultyNode.StartAsync(FaultyNode.Fault.Overloaded);
