@@ -20,8 +20,10 @@ public sealed class FailoverTests
     public async Task Killing_a_node_under_load_fails_no_call_and_none_is_routed_to_it_once_its_breaker_opens()
     {
         var sink = new TestLogSink();
-        // A break longer than the test, so an open breaker admits no trial call while it runs.
-        await using var cluster = await ReadyClusters.StartAsync(3, sink, ("Coordinator__BreakerBreakDuration", "00:01:00"));
+        // A break longer than the test, so an open breaker admits no trial call while it runs; a short sampling
+        // window, so the dead node's earlier successes age out and its breaker opens well before its heartbeat expires.
+        await using var cluster = await ReadyClusters.StartAsync(
+            3, sink, ("Coordinator__BreakerBreakDuration", "00:01:00"), ("Coordinator__BreakerSamplingDuration", "00:00:01"));
         var victim = cluster.Resources.Single(resource => resource.Name == "node-2");
         using var http = new HttpClient();
         var watch = WatchAsync(http, cluster, "node-2");
@@ -37,10 +39,8 @@ public sealed class FailoverTests
         Assert.Empty(load.Failures);
         Assert.True(load.Succeeded > 100, $"only {load.Succeeded} calls completed");
         var opened = samples.FindIndex(sample => sample.Breaker == "open");
-        if (opened >= 0)
-        {
-            Assert.All(samples.Skip(opened).Where(sample => sample.Present), sample => Assert.Equal(samples[opened].Routed, sample.Routed));
-        }
+        Assert.True(opened >= 0, "node-2's breaker never showed as open before the node left the registry");
+        Assert.All(samples.Skip(opened).Where(sample => sample.Present), sample => Assert.Equal(samples[opened].Routed, sample.Routed));
 
         // The dead node's heartbeat expires (6 s TTL), and the registry drops it.
         await ClusterApiProbe.WaitForNodeCountAsync(http, cluster, count => count == 2, "only the 2 live nodes");
