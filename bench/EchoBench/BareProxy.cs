@@ -32,16 +32,23 @@ internal sealed class BareProxy(Process process, Uri url) : IAsyncDisposable
         start.RedirectStandardOutput = true;
         var process = Process.Start(start)!;
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (await process.StandardOutput.ReadLineAsync(deadline.Token) is { } line)
+        try
         {
-            if (line.StartsWith(ListeningPrefix, StringComparison.Ordinal))
+            while (await process.StandardOutput.ReadLineAsync(deadline.Token) is { } line)
             {
-                return new BareProxy(process, new Uri(line[ListeningPrefix.Length..]));
+                if (line.StartsWith(ListeningPrefix, StringComparison.Ordinal))
+                {
+                    return new BareProxy(process, new Uri(line[ListeningPrefix.Length..]));
+                }
             }
         }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            // Still not listening: stopped below.
+        }
 
-        process.Kill();
-        throw new InvalidOperationException($"The bare proxy exited with code {process.ExitCode} before it listened.");
+        await StopAsync(process);
+        throw new InvalidOperationException("The bare proxy did not start listening within 60 s.");
     }
 
     /// <summary>Serves as the proxy until the process is killed, after printing the URL to call.</summary>
@@ -77,7 +84,9 @@ internal sealed class BareProxy(Process process, Uri url) : IAsyncDisposable
         await app.WaitForShutdownAsync();
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => new(StopAsync(process));
+
+    private static async Task StopAsync(Process process)
     {
         process.Kill();
         await process.WaitForExitAsync();
