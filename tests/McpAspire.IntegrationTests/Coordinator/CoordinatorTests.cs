@@ -380,11 +380,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     {
         await using var sick = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
         await using var registered = await cluster.PublishAsync("sick", sick.McpUrl, NodeStatus.Ready, [RealEcho]);
-        await Eventually.UntilAsync(async () =>
-        {
-            Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
-            return await BreakerOfAsync("sick") == "open";
-        });
+        await UntilBreakerOpensWhileEchoServesAsync("sick");
         var reachedWhileClosed = sick.Requests;
 
         await EveryEchoSucceedsAsync(30);
@@ -458,6 +454,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
             // The first call holds the one connection; the second waits in the coordinator, not on the node.
             await Task.Delay(300, Cancel);
             Assert.Equal(1, slow.Requests);
+            Assert.False(second.IsCompleted);
             slow.BreakNow();
             using var firstAnswer = await first;
             using var secondAnswer = await second;
@@ -478,11 +475,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     {
         await using var sick = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
         await using var registered = await cluster.PublishAsync("returning", sick.McpUrl, NodeStatus.Ready, [RealEcho]);
-        await Eventually.UntilAsync(async () =>
-        {
-            Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
-            return await BreakerOfAsync("returning") == "open";
-        });
+        await UntilBreakerOpensWhileEchoServesAsync("returning");
         Assert.True(await NodeFieldAsync<long>("returning", "callsRouted") > 0);
 
         // The coordinator forgets what it kept for a node that left, so it holds only live nodes' state.
@@ -525,6 +518,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.NotNull((await RawMcp.ReadMessageAsync(response))["result"]);
         Assert.Equal(1, node.Requests);
+        Assert.Equal("this is not JSON", Encoding.UTF8.GetString(node.LastBody));
     }
 
     [Fact]
@@ -639,6 +633,13 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     private static Tool ReadOnlyTool(string name) => new() { Name = name, Annotations = new ToolAnnotations { ReadOnlyHint = true } };
 
     private Task<string> BreakerOfAsync(string nodeId) => BreakerOfAsync(cluster.Coordinator, nodeId);
+
+    /// <summary>Calls echo through the coordinator, every call succeeding, until <paramref name="nodeId"/>'s breaker is open.</summary>
+    private Task UntilBreakerOpensWhileEchoServesAsync(string nodeId) => Eventually.UntilAsync(async () =>
+    {
+        Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
+        return await BreakerOfAsync(nodeId) == "open";
+    });
 
     private Task<string> BreakerOfAsync(ServiceHost<CoordinatorOptions> coordinator, string nodeId) => NodeFieldAsync<string>(coordinator, nodeId, "breaker");
 

@@ -16,6 +16,7 @@ public sealed class FaultyNode : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TaskCompletionSource _breakNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _requests;
+    private byte[] _lastBody = [];
 
     private FaultyNode(WebApplication app) => _app = app;
 
@@ -54,6 +55,9 @@ public sealed class FaultyNode : IAsyncDisposable
     /// <summary>How many requests reached this node.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>The body of the last request that reached this node, byte for byte.</summary>
+    public byte[] LastBody => Volatile.Read(ref _lastBody);
+
     public static async Task<FaultyNode> StartAsync(Fault fault)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -64,6 +68,7 @@ public sealed class FaultyNode : IAsyncDisposable
         {
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+            Volatile.Write(ref node._lastBody, body.ToArray());
             var request = Interlocked.Increment(ref node._requests);
             if (fault == Fault.HangUpAfterFirstAnswer && request == 1)
             {
