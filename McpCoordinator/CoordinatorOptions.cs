@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text;
 
 namespace McpAspire.McpCoordinator;
 
@@ -58,23 +59,45 @@ public sealed class CoordinatorOptions
     public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// The secret that seals stateful session ids: 32 random bytes, base64 (e.g. <c>openssl rand -base64 32</c>).
-    /// Required when <c>Mcp:Stateless</c> is <see langword="false"/>, and the same on every replica, so each can
-    /// route any session. Changing it ends every open session (clients get 404 and initialize again).
+    /// The secret that seals stateful session ids: 32 random bytes in base64 (e.g. <c>openssl rand -base64 32</c>),
+    /// or a random text of at least <see cref="MinSessionKeyText"/> characters, such as the AppHost and azd
+    /// generate. Required when <c>Mcp:Stateless</c> is <see langword="false"/>, and the same on every replica, so
+    /// each can route any session. Changing it ends every open session (clients get 404 and initialize again).
     /// </summary>
     public string? SessionKey { get; set; }
 
-    /// <summary>The bytes of <paramref name="text"/> if it is the base64 of exactly 32 bytes.</summary>
-    public static bool TryDecodeSessionKey(string? text, out byte[] key)
+    /// <summary>
+    /// The fewest characters a session key that is not base64 may have: 43 letters and digits carry 256 bits
+    /// when drawn at random, as much as 32 random bytes.
+    /// </summary>
+    public const int MinSessionKeyText = 43;
+
+    /// <summary>
+    /// The secret bytes of <paramref name="text"/>: the 32 bytes it encodes when it is the base64 of exactly
+    /// 32 bytes, else its UTF-8 bytes when it is at least <see cref="MinSessionKeyText"/> characters long.
+    /// </summary>
+    public static bool TryReadSessionKey(string? text, out byte[] key)
     {
         key = [];
-        var buffer = new byte[32];
-        if (string.IsNullOrWhiteSpace(text) || !Convert.TryFromBase64String(text.Trim(), buffer, out var written) || written != buffer.Length)
+        if (string.IsNullOrWhiteSpace(text))
         {
             return false;
         }
 
-        key = buffer;
+        var trimmed = text.Trim();
+        var buffer = new byte[32];
+        if (Convert.TryFromBase64String(trimmed, buffer, out var written) && written == buffer.Length)
+        {
+            key = buffer;
+            return true;
+        }
+
+        if (trimmed.Length < MinSessionKeyText)
+        {
+            return false;
+        }
+
+        key = Encoding.UTF8.GetBytes(trimmed);
         return true;
     }
 }

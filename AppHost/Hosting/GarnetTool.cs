@@ -5,36 +5,34 @@ using System.Xml.Linq;
 namespace McpAspire.AppHost.Hosting;
 
 /// <summary>
-/// Finds the Garnet server that <c>.config/dotnet-tools.json</c> pins, restoring local tools first if
-/// it is not in the NuGet cache yet. The AppHost runs its entry assembly directly (not through
-/// <c>dotnet tool run</c>), so a stop signal reaches Garnet itself and no wrapper process is left behind.
+/// Finds the Garnet server that <c>.config/dotnet-tools.json</c> pins, restoring local tools first if it is
+/// not in the NuGet cache yet. The AppHost runs Garnet's entry assembly with <c>dotnet</c> directly, not
+/// through <c>dotnet tool run</c>, so a stop signal reaches Garnet itself and no wrapper process is left behind.
 /// </summary>
 public static class GarnetTool
 {
     private const string PackageId = "garnet-server";
 
     /// <summary>The path of Garnet's entry assembly, restoring the tool if needed.</summary>
+    /// <param name="repositoryRoot">The folder whose <c>.config/dotnet-tools.json</c> pins Garnet.</param>
     /// <exception cref="InvalidOperationException">The manifest does not pin Garnet, or restoring it failed.</exception>
-    public static async Task<string> LocateAsync(IResourceLogSink sink, CancellationToken cancellationToken)
+    public static string Locate(string repositoryRoot)
     {
-        ArgumentNullException.ThrowIfNull(sink);
-        var version = PinnedVersion();
-        var entry = FindEntryAssembly(version);
-        if (entry is not null)
+        var version = PinnedVersion(repositoryRoot);
+        if (FindEntryAssembly(version) is { } entry)
         {
             return entry;
         }
 
-        sink.WriteLine("store", $"garnet-server {version} is not in the NuGet cache yet; running 'dotnet tool restore'", isError: false);
-        await RestoreAsync(sink, cancellationToken);
+        Restore(repositoryRoot);
         return FindEntryAssembly(version)
             ?? throw new InvalidOperationException(
-                $"'dotnet tool restore' finished but garnet-server {version} was not found under {PackagesRoot()}. Use --store redis or --store <connection string> instead.");
+                $"'dotnet tool restore' finished but {PackageId} {version} was not found under {PackagesRoot()}. Use --store redis or --store <connection string> instead.");
     }
 
-    private static string PinnedVersion()
+    private static string PinnedVersion(string repositoryRoot)
     {
-        var manifest = Path.Combine(ServiceProjects.RepositoryRoot, ".config", "dotnet-tools.json");
+        var manifest = Path.Combine(repositoryRoot, ".config", "dotnet-tools.json");
         using var document = JsonDocument.Parse(File.ReadAllText(manifest));
         return document.RootElement.GetProperty("tools").TryGetProperty(PackageId, out var tool)
             ? tool.GetProperty("version").GetString()!
@@ -67,26 +65,22 @@ public static class GarnetTool
         return null;
     }
 
-    private static async Task RestoreAsync(IResourceLogSink sink, CancellationToken cancellationToken)
+    private static void Restore(string repositoryRoot)
     {
+        Console.WriteLine($"{PackageId} is not in the NuGet cache yet; running 'dotnet tool restore'.");
         var info = new ProcessStartInfo("dotnet", "tool restore")
         {
-            WorkingDirectory = ServiceProjects.RepositoryRoot,
+            WorkingDirectory = repositoryRoot,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         using var restore = Process.Start(info) ?? throw new InvalidOperationException("Could not start 'dotnet tool restore'.");
-        var output = restore.StandardOutput.ReadToEndAsync(cancellationToken);
-        var errors = restore.StandardError.ReadToEndAsync(cancellationToken);
-        await restore.WaitForExitAsync(cancellationToken);
-        foreach (var line in (await output + await errors).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            sink.WriteLine("store", line, isError: restore.ExitCode != 0);
-        }
-
+        var errors = restore.StandardError.ReadToEndAsync();
+        var output = restore.StandardOutput.ReadToEnd();
+        restore.WaitForExit();
         if (restore.ExitCode != 0)
         {
-            throw new InvalidOperationException($"'dotnet tool restore' failed with exit code {restore.ExitCode}; see the lines above.");
+            throw new InvalidOperationException($"'dotnet tool restore' failed with exit code {restore.ExitCode}:{Environment.NewLine}{output}{errors.Result}");
         }
     }
 }

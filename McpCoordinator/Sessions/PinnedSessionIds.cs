@@ -32,7 +32,7 @@ public sealed class PinnedSessionIds
     public PinnedSessionIds(IOptions<CoordinatorOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _key = CoordinatorOptions.TryDecodeSessionKey(options.Value.SessionKey, out var secret)
+        _key = CoordinatorOptions.TryReadSessionKey(options.Value.SessionKey, out var secret)
             ? HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, salt: [], info: Purpose)
             : [];
     }

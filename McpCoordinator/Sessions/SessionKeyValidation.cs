@@ -22,8 +22,8 @@ public sealed class SessionKeyValidation(IOptions<McpEndpointOptions> endpoint) 
                     "and every replica needs the same one. Generate one with 'openssl rand -base64 32' (the AppHost sets one for you).");
         }
 
-        return CoordinatorOptions.TryDecodeSessionKey(options.SessionKey, out _)
+        return CoordinatorOptions.TryReadSessionKey(options.SessionKey, out _)
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail("Coordinator:SessionKey must be 32 random bytes in base64 (44 characters), e.g. from 'openssl rand -base64 32'.");
+            : ValidateOptionsResult.Fail($"Coordinator:SessionKey must be 32 random bytes in base64 (44 characters, e.g. from 'openssl rand -base64 32'), or a random text of at least {CoordinatorOptions.MinSessionKeyText} characters.");
     }
 }

@@ -7,6 +7,9 @@ namespace McpAspire.ServiceDefaults.Redis;
 /// A client span per Redis command, after OpenTelemetry's database conventions: named after the
 /// command, with <c>db.system.name=redis</c>, <c>db.operation.name</c>, <c>db.namespace</c> (the
 /// database index) and the server's address. Arguments are never recorded; they may hold secrets.
+/// Only commands sent within a traced operation get a span: the heartbeats and registry reads that
+/// run in the background every second would otherwise each be a trace of their own and bury the
+/// tool calls in the dashboard.
 /// </summary>
 public static class RedisTelemetry
 {
@@ -17,7 +20,7 @@ public static class RedisTelemetry
 
     internal static Activity? StartCommand(RedisArgument command, RedisConnectionOptions options)
     {
-        if (!Source.HasListeners())
+        if (Activity.Current is null || !Source.HasListeners())
         {
             return null;
         }

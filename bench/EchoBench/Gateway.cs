@@ -1,53 +1,89 @@
-using McpAspire.AppHost.Hosting;
+using System.Globalization;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
 
-/// <summary>A cluster of real processes for <c>--target gateway</c>: Garnet, the coordinator and one node.</summary>
-internal static class Gateway
+/// <summary>
+/// A cluster of real processes for <c>--target gateway</c>: the AppHost's Garnet, coordinator and one node, started
+/// under DCP through Aspire.Hosting.Testing, as the end-to-end tests start it.
+/// </summary>
+internal sealed class Gateway(DistributedApplication app) : IAsyncDisposable
 {
-    public static async Task<McpCluster> StartClusterAsync()
-    {
-        var options = new ClusterOptions { Nodes = 1, CoordinatorPort = 0 };
-        options.Environment["Node__MaxConcurrentCalls"] = "1024";
-        options.Environment["Logging__LogLevel__Default"] = "Warning";
-        var cluster = await McpCluster.StartAsync(options, new QuietSink());
-        using var http = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(await http.GetStringAsync(new Uri(cluster.CoordinatorUrl, "/api/nodes"))).Contains("\"id\":\"node-1\"", StringComparison.Ordinal))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                await cluster.DisposeAsync();
-                throw new TimeoutException("The coordinator did not list node-1 within 60 s.");
-            }
+    /// <summary>The coordinator's MCP endpoint.</summary>
+    public Uri CoordinatorMcpUrl => new(app.GetEndpoint("coordinator", "http"), "/mcp");
 
-            await Task.Delay(100);
+    /// <summary>The node's MCP endpoint.</summary>
+    public Uri NodeUrl => new(app.GetEndpoint("node-1", "http"), "/mcp");
+
+    public static async Task<Gateway> StartAsync()
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.McpAspire_AppHost>(["--nodes", "1", "--coordinator-port", "0"]);
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            builder.CreateResourceBuilder(project)
+                .WithEnvironment("Node__MaxConcurrentCalls", "1024")
+                .WithEnvironment("Logging__LogLevel__Default", "Warning");
         }
 
-        return cluster;
-    }
+        var app = await builder.BuildAsync();
+        var gateway = new Gateway(app);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            await app.StartAsync(timeout.Token);
+            foreach (var name in new[] { "redis", "coordinator", "node-1" })
+            {
+                await app.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
+            }
 
-    public static Uri NodeUrl(McpCluster cluster) => new(cluster.Resources.Single(resource => resource.Name == "node-1").Url!);
+            using var http = new HttpClient();
+            while (!(await http.GetStringAsync(new Uri(gateway.CoordinatorMcpUrl, "/api/nodes"), timeout.Token)).Contains("\"id\":\"node-1\"", StringComparison.Ordinal))
+            {
+                await Task.Delay(100, timeout.Token);
+            }
+
+            return gateway;
+        }
+        catch
+        {
+            await gateway.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <summary>
     /// The coordinator's, the bare proxy's, the node's and the load generator's CPU time: all on one machine, they
     /// share its cores.
     /// </summary>
-    public static IReadOnlyList<CpuProbe> CpuProbes(McpCluster cluster, BareProxy proxy) =>
+    public async Task<IReadOnlyList<CpuProbe>> CpuProbesAsync(BareProxy proxy) =>
     [
-        CpuProbe.Of("coordinator", cluster.Resources.Single(resource => resource.Name == "coordinator").ProcessId),
+        CpuProbe.Of("coordinator", await ServiceProcessIdAsync("coordinator")),
         CpuProbe.Of("proxy", proxy.ProcessId),
-        CpuProbe.Of("node", cluster.Resources.Single(resource => resource.Name == "node-1").ProcessId),
+        CpuProbe.Of("node", await ServiceProcessIdAsync("node-1")),
         CpuProbe.Of("load", Environment.ProcessId),
     ];
 
-    /// <summary>Shows only what the services write to stderr.</summary>
-    private sealed class QuietSink : IResourceLogSink
+    /// <summary>DCP runs a project as <c>dotnet run</c>, which runs the service as its only child: that child's id.</summary>
+    private async Task<int> ServiceProcessIdAsync(string resource)
     {
-        public void WriteLine(string resource, string line, bool isError)
+        var running = await app.ResourceNotifications.WaitForResourceAsync(
+            resource, e => e.Snapshot.Properties.Any(property => property.Name == "executable.pid"));
+        var pid = Convert.ToString(running.Snapshot.Properties.First(property => property.Name == "executable.pid").Value, CultureInfo.InvariantCulture);
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            if (isError)
+            var stat = Path.Combine(directory, "stat");
+            if (File.Exists(stat) && File.ReadAllText(stat) is var text && text[(text.LastIndexOf(')') + 2)..].Split(' ')[1] == pid)
             {
-                Console.Error.WriteLine($"[{resource}] {line}");
+                return int.Parse(Path.GetFileName(directory), CultureInfo.InvariantCulture);
             }
         }
+
+        throw new InvalidOperationException($"{resource}'s 'dotnet run' (pid {pid}) has no child process.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
     }
 }

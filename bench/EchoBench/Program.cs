@@ -29,9 +29,9 @@ if (settings.SoakSeconds > 0)
 
 if (settings.Target == "gateway")
 {
-    await using var cluster = await Gateway.StartClusterAsync();
-    await using var proxy = await BareProxy.StartAsync(Gateway.NodeUrl(cluster));
-    await Compare.RunAsync(settings, [("direct", Gateway.NodeUrl(cluster)), ("proxy", proxy.Url), ("gateway", cluster.CoordinatorMcpUrl)], Gateway.CpuProbes(cluster, proxy));
+    await using var gateway = await Gateway.StartAsync();
+    await using var proxy = await BareProxy.StartAsync(gateway.NodeUrl);
+    await Compare.RunAsync(settings, [("direct", gateway.NodeUrl), ("proxy", proxy.Url), ("gateway", gateway.CoordinatorMcpUrl)], await gateway.CpuProbesAsync(proxy));
     return;
 }
 

@@ -1,101 +1,65 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.RegularExpressions;
-using McpAspire.AppHost.Hosting;
+using System.Net;
 
 namespace McpAspire.EndToEndTests;
 
-/// <summary>The AppHost as users run it: a real process, stopped with Ctrl+C (SIGINT).</summary>
-public sealed partial class AppHostProcessTests
+/// <summary>
+/// The AppHost as users run it: <c>dotnet run --project AppHost</c> in a terminal of its own (a new session and
+/// process group), with the dashboard, stopped as Ctrl+C stops it (SIGINT to the whole group) or by SIGTERM.
+/// </summary>
+public sealed class AppHostProcessTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Ctrl_C_stops_every_child_within_10_seconds_and_leaves_no_process()
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public async Task A_stop_signal_ends_the_apphost_and_leaves_no_process_behind(string signal)
     {
-        using var appHost = Process.Start(new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { ServiceProjects.AppHostAssembly, "--nodes", "2", "--coordinator-port", "0" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var output = new List<string>();
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        appHost.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
+        var coordinatorPort = AppHostRun.FreePort();
+        await using var appHost = AppHostRun.Start("--nodes", "2", "--coordinator-port", coordinatorPort.ToString(CultureInfo.InvariantCulture));
 
-            lock (output)
-            {
-                output.Add(e.Data);
-            }
+        var mcpUrl = await appHost.WaitForLineAsync(AppHostRun.McpUrlLine(), TimeSpan.FromMinutes(3));
+        var dashboard = await appHost.WaitForLineAsync(AppHostRun.DashboardLoginLine(), TimeSpan.FromSeconds(30));
+        Assert.Equal($"http://127.0.0.1:{coordinatorPort}/mcp", mcpUrl);
+        Assert.StartsWith($"http://127.0.0.1:{appHost.DashboardPort}/login?t=", dashboard, StringComparison.Ordinal);
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(mcpUrl.Replace("/mcp", "/health", StringComparison.Ordinal)), Cancel)).StatusCode);
+        var family = appHost.Family();
+        Assert.Contains(family, pid => ProcessProbe.ExecutableOf(pid).EndsWith("McpAspire.McpCoordinator", StringComparison.Ordinal));
+        Assert.Equal(2, family.Count(pid => ProcessProbe.ExecutableOf(pid).EndsWith("McpAspire.McpNode", StringComparison.Ordinal)));
 
-            TestContext.Current.TestOutputHelper?.WriteLine(e.Data);
-            if (e.Data.StartsWith("MCP clients connect to", StringComparison.Ordinal))
-            {
-                ready.TrySetResult();
-            }
-        };
-        appHost.ErrorDataReceived += (_, e) => TestContext.Current.TestOutputHelper?.WriteLine(e.Data ?? string.Empty);
-        appHost.BeginOutputReadLine();
-        appHost.BeginErrorReadLine();
+        await appHost.SignalGroupAsync(signal);
 
-        try
-        {
-            await ready.Task.WaitAsync(TimeSpan.FromSeconds(120), Cancel);
-            List<(string Name, string State, int Pid)> table;
-            lock (output)
-            {
-                table = [.. output.Select(line => TableRow().Match(line)).Where(match => match.Success)
-                    .Select(match => (match.Groups["name"].Value, match.Groups["state"].Value, int.Parse(match.Groups["pid"].Value, CultureInfo.InvariantCulture)))];
-            }
-
-            Assert.Equal(["store", "coordinator", "node-1", "node-2"], table.Select(row => row.Name));
-            Assert.All(table, row => Assert.Equal("Healthy", row.State));
-            Assert.All(table, row => Assert.True(ProcessProbe.IsRunning(row.Pid)));
-
-            using (var interrupt = Process.Start("kill", ["-INT", appHost.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await interrupt.WaitForExitAsync(Cancel);
-            }
-
-            var clock = Stopwatch.StartNew();
-            await appHost.WaitForExitAsync(Cancel).WaitAsync(TimeSpan.FromSeconds(10), Cancel);
-            clock.Stop();
-
-            Assert.Equal(0, appHost.ExitCode);
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
-            Assert.All(table, row => Assert.False(ProcessProbe.IsRunning(row.Pid), $"{row.Name} (pid {row.Pid}) outlived the AppHost"));
-        }
-        finally
-        {
-            if (!appHost.HasExited)
-            {
-                appHost.Kill(entireProcessTree: true);
-            }
-        }
+        var clock = Stopwatch.StartNew();
+        await appHost.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        await ProcessProbe.WaitUntilGoneAsync(family, TimeSpan.FromSeconds(60));
+        TestContext.Current.TestOutputHelper?.WriteLine($"every process was gone {clock.Elapsed.TotalSeconds:0.0} s after SIG{signal}");
     }
 
     [Fact]
-    public async Task A_bad_argument_is_reported_with_the_usage_and_exit_code_2()
+    public async Task A_bad_switch_is_reported_with_the_usage_and_exit_code_2()
     {
-        using var appHost = Process.Start(new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { ServiceProjects.AppHostAssembly, "--nodes", "zero" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
+        await using var appHost = AppHostRun.Start("--nodes", "zero");
 
-        var errors = await appHost.StandardError.ReadToEndAsync(Cancel);
-        await appHost.WaitForExitAsync(Cancel);
+        await appHost.WaitForExitAsync(TimeSpan.FromMinutes(2));
 
         Assert.Equal(2, appHost.ExitCode);
-        Assert.Contains("--nodes must be a whole number from 1 to 32, not 'zero'", errors, StringComparison.Ordinal);
+        Assert.Contains(appHost.Lines, line => line.Contains("--nodes must be a whole number from 1 to 32, not 'zero'", StringComparison.Ordinal));
     }
 
-    [GeneratedRegex(@"^(?<name>store|coordinator|node-\d+)\s+\S+\s+(?<state>\S+)\s+(?<pid>\d+)\s+")]
-    private static partial Regex TableRow();
+    [Fact]
+    public async Task Store_redis_without_redis_server_on_PATH_says_how_to_get_it()
+    {
+        // A PATH with only the .NET SDK on it, as on a machine that has nothing else.
+        var dotnet = new FileInfo(McpAspire.AppHost.Hosting.ExecutableSearch.Find("dotnet")!);
+        await using var appHost = AppHostRun.Start(Repository.Root, ["--store", "redis"], path: Path.GetDirectoryName((dotnet.ResolveLinkTarget(returnFinalTarget: true) ?? dotnet).FullName), launchProfile: false);
+
+        await appHost.WaitForExitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(2, appHost.ExitCode);
+        Assert.Contains(appHost.Lines, line => line.Contains("--store redis needs redis-server on PATH", StringComparison.Ordinal));
+    }
+
 }

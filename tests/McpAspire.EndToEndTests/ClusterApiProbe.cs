@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using McpAspire.AppHost.Hosting;
 
 namespace McpAspire.EndToEndTests;
 
@@ -7,18 +6,18 @@ namespace McpAspire.EndToEndTests;
 internal static class ClusterApiProbe
 {
     /// <summary>Calls routed per node, by node id.</summary>
-    public static async Task<Dictionary<string, long>> RoutedCallsAsync(HttpClient http, McpCluster cluster)
+    public static async Task<Dictionary<string, long>> RoutedCallsAsync(HttpClient http, TestCluster cluster)
     {
         var body = JsonNode.Parse(await http.GetStringAsync(new Uri(cluster.CoordinatorUrl, "/api/nodes"), TestContext.Current.CancellationToken))!;
         return body["nodes"]!.AsArray().ToDictionary(node => node!["id"]!.GetValue<string>(), node => node!["callsRouted"]!.GetValue<long>());
     }
 
     /// <summary>Waits until the coordinator's registry lists at least <paramref name="expected"/> nodes, failing after 30 s.</summary>
-    public static Task WaitForNodesAsync(HttpClient http, McpCluster cluster, int expected) =>
+    public static Task WaitForNodesAsync(HttpClient http, TestCluster cluster, int expected) =>
         WaitForNodeCountAsync(http, cluster, count => count >= expected, $"at least {expected} nodes");
 
     /// <summary>Waits until the number of nodes the coordinator lists satisfies <paramref name="condition"/>, failing after 30 s.</summary>
-    public static async Task WaitForNodeCountAsync(HttpClient http, McpCluster cluster, Func<int, bool> condition, string description)
+    public static async Task WaitForNodeCountAsync(HttpClient http, TestCluster cluster, Func<int, bool> condition, string description)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!condition((await RoutedCallsAsync(http, cluster)).Count))
@@ -29,7 +28,7 @@ internal static class ClusterApiProbe
     }
 
     /// <summary>Each listed node's status, by node id.</summary>
-    public static async Task<Dictionary<string, string>> StatusesAsync(HttpClient http, McpCluster cluster)
+    public static async Task<Dictionary<string, string>> StatusesAsync(HttpClient http, TestCluster cluster)
     {
         var body = JsonNode.Parse(await http.GetStringAsync(new Uri(cluster.CoordinatorUrl, "/api/nodes"), TestContext.Current.CancellationToken))!;
         return body["nodes"]!.AsArray().ToDictionary(node => node!["id"]!.GetValue<string>(), node => node!["status"]!.GetValue<string>());

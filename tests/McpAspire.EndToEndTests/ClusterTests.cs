@@ -1,11 +1,10 @@
 using System.Text.Json.Nodes;
-using McpAspire.AppHost.Hosting;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.EndToEndTests;
 
-/// <summary>The whole system as real processes, started through the AppHost's library.</summary>
+/// <summary>The AppHost's whole system as real processes under DCP, started through Aspire.Hosting.Testing.</summary>
 public sealed class ClusterTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -13,17 +12,13 @@ public sealed class ClusterTests
     [Fact]
     public async Task The_official_client_lists_tools_and_echo_runs_on_every_node_then_no_process_is_left()
     {
-        var options = new ClusterOptions { Nodes = 3, CoordinatorPort = 0 };
-        options.Environment["Node__MaxConcurrentCalls"] = "32";
-        var cluster = await McpCluster.StartAsync(options, new TestLogSink(), Cancel);
         int[] pids;
-        try
+        await using (var cluster = await TestCluster.StartAsync(3, ("Node__MaxConcurrentCalls", "32")))
         {
-            pids = [.. cluster.Resources.Select(resource => resource.ProcessId)];
-            Assert.Equal(5, pids.Length);
-            Assert.All(cluster.Resources, resource => Assert.Equal(ResourceState.Healthy, resource.State));
+            Assert.Equal(["redis", "coordinator", "node-1", "node-2", "node-3"], cluster.ResourceNames);
+            pids = await Task.WhenAll(cluster.ResourceNames.Select(cluster.ProcessIdAsync));
+            Assert.All(pids, pid => Assert.True(ProcessProbe.IsRunning(pid)));
             using var http = new HttpClient();
-            await ClusterApiProbe.WaitForNodesAsync(http, cluster, 3);
 
             await using var client = await McpClient.CreateAsync(
                 new HttpClientTransport(new HttpClientTransportOptions { Endpoint = cluster.CoordinatorMcpUrl, TransportMode = HttpTransportMode.StreamableHttp }),
@@ -46,40 +41,43 @@ public sealed class ClusterTests
             var nodes = JsonNode.Parse(await http.GetStringAsync(new Uri(cluster.CoordinatorUrl, "/api/nodes"), Cancel))!["nodes"]!.AsArray();
             Assert.All(nodes, node => Assert.Equal(32, node!["maxConcurrency"]!.GetValue<int>()));
         }
-        finally
-        {
-            await cluster.DisposeAsync();
-        }
 
-        Assert.All(pids, pid => Assert.False(ProcessProbe.IsRunning(pid), $"process {pid} outlived the cluster"));
-        Assert.All(cluster.Resources, resource => Assert.Equal(ResourceState.Stopped, resource.State));
+        await ProcessProbe.WaitUntilGoneAsync(pids, TimeSpan.FromSeconds(60));
     }
 
     [Fact]
-    public async Task An_unreachable_external_store_fails_the_start_with_the_reason()
+    public async Task The_store_gets_a_password_and_a_client_without_it_is_refused()
     {
-        var port = PortAllocator.GetFreePort();
+        await using var cluster = await TestCluster.StartAsync(1);
+        var connectionString = await cluster.ConnectionStringAsync("redis");
 
-        var error = await Assert.ThrowsAsync<ClusterStartException>(() =>
-            McpCluster.StartAsync(new ClusterOptions { Store = $"127.0.0.1:{port}", StartupTimeout = TimeSpan.FromSeconds(2) }, new TestLogSink(), Cancel));
-
-        Assert.Contains($"The store at 127.0.0.1:{port} did not answer within 2 s", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Connection refused", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Matches(@"^127\.0\.0\.1:\d+,password=[A-Za-z0-9]{32,}$", connectionString);
+        var port = int.Parse(connectionString[(connectionString.IndexOf(':', StringComparison.Ordinal) + 1)..connectionString.IndexOf(',', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.StartsWith("-NOAUTH", await RespProbe.SendAsync(port, "PING"), StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task A_resource_that_cannot_start_fails_the_start_with_its_output_and_leaves_nothing_running()
+    public async Task Five_nodes_run_on_redis_server_from_PATH()
     {
-        var before = ProcessProbe.ChildrenOf(Environment.ProcessId);
-        using var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        blocker.Start();
-        var takenPort = ((System.Net.IPEndPoint)blocker.LocalEndpoint).Port;
+        ProcessProbe.RequireProgram("redis-server", "apt-get install redis-server");
 
-        var error = await Assert.ThrowsAsync<ClusterStartException>(() =>
-            McpCluster.StartAsync(new ClusterOptions { Nodes = 1, CoordinatorPort = takenPort }, new TestLogSink(), Cancel));
+        await using var cluster = await TestCluster.StartAsync(5, ["--store", "redis"], null);
 
-        Assert.Contains("coordinator exited before it became healthy", error.Message, StringComparison.Ordinal);
-        Assert.Contains("address already in use", error.Message, StringComparison.OrdinalIgnoreCase);
-        Assert.Empty(ProcessProbe.ChildrenOf(Environment.ProcessId).Except(before));
+        var store = await cluster.ProcessIdAsync("redis");
+        Assert.StartsWith("redis-server", await File.ReadAllTextAsync($"/proc/{store}/comm", Cancel), StringComparison.Ordinal);
+        using var http = new HttpClient();
+        Assert.Equal(["node-1", "node-2", "node-3", "node-4", "node-5"], (await ClusterApiProbe.RoutedCallsAsync(http, cluster)).Keys.Order());
+    }
+
+    [Fact]
+    public async Task An_external_store_given_as_a_connection_string_is_used_and_checked()
+    {
+        await using var external = await ExternalGarnet.StartAsync("s3cret-for-the-test");
+
+        await using var cluster = await TestCluster.StartAsync(1, ["--store", external.ConnectionString], null);
+
+        Assert.Equal(["coordinator", "node-1"], cluster.ResourceNames);
+        Assert.Equal(external.ConnectionString, await cluster.ConnectionStringAsync("redis"));
+        Assert.Contains("node:node-1", await RespProbe.SendAsync(external.Port, "AUTH s3cret-for-the-test", "KEYS *"), StringComparison.Ordinal);
     }
 }

@@ -1,13 +1,15 @@
 using System.Diagnostics;
-using McpAspire.AppHost.Hosting;
 
 namespace McpAspire.EndToEndTests;
 
-/// <summary>A service started with an invalid setting stops with exit code 78 and one line that names the key, not a stack trace.</summary>
+/// <summary>
+/// A service started with an invalid setting stops with exit code 78 and one line that names the key, not a stack
+/// trace. Each is started as DCP starts it (<c>dotnet run --no-build --no-launch-profile</c>), without the rest of the cluster.
+/// </summary>
 public sealed class ConfigurationErrorTests
 {
-    private const string Node = "McpAspire.McpNode";
-    private const string Coordinator = "McpAspire.McpCoordinator";
+    private const string Node = "McpNode/McpAspire.McpNode.csproj";
+    private const string Coordinator = "McpCoordinator/McpAspire.McpCoordinator.csproj";
 
     public static TheoryData<string, string, string> Cases => new()
     {
@@ -32,7 +34,7 @@ public sealed class ConfigurationErrorTests
     {
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { ServiceProjects.Assemblies[project] },
+            ArgumentList = { "run", "--no-build", "--no-launch-profile", "--project", Path.Combine(Repository.Root, project) },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };

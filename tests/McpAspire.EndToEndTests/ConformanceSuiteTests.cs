@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using McpAspire.AppHost.Hosting;
 
 namespace McpAspire.EndToEndTests;
 
@@ -13,19 +12,18 @@ namespace McpAspire.EndToEndTests;
 /// </summary>
 public sealed partial class ConformanceSuiteTests(ConformanceSuiteTests.ConformanceCluster fixture) : IClassFixture<ConformanceSuiteTests.ConformanceCluster>
 {
-    private static readonly string InteropDirectory = Path.Combine(ServiceProjects.RepositoryRoot, "tests", "interop");
-    private static readonly string Node22 = Path.Combine(InteropDirectory, "node_modules", "node", "bin", "node");
-    private static readonly string Suite = Path.Combine(InteropDirectory, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js");
+    private static readonly string Node22 = Path.Combine(Repository.InteropDirectory, "node_modules", "node", "bin", "node");
+    private static readonly string Suite = Path.Combine(Repository.InteropDirectory, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js");
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     /// <summary>One stateful node serving the conformance pack, behind a stateful coordinator.</summary>
     public sealed class ConformanceCluster : IAsyncLifetime
     {
-        public McpCluster Cluster { get; private set; } = null!;
+        public TestCluster Cluster { get; private set; } = null!;
 
         public async ValueTask InitializeAsync() =>
-            Cluster = await ReadyClusters.StartAsync(1, new TestLogSink(), ("Node__Packs", "core,conformance"), ("Mcp__Stateless", "false"));
+            Cluster = await TestCluster.StartAsync(1, ("Node__Packs", "core,conformance"), ("Mcp__Stateless", "false"));
 
         public ValueTask DisposeAsync() => Cluster.DisposeAsync();
     }
@@ -38,7 +36,7 @@ public sealed partial class ConformanceSuiteTests(ConformanceSuiteTests.Conforma
         RequireSuite();
         var url = target == "coordinator"
             ? fixture.Cluster.CoordinatorMcpUrl
-            : new Uri(fixture.Cluster.Resources.Single(resource => resource.Name == "node-1").Url!);
+            : fixture.Cluster.McpUrlOf("node-1");
 
         var (exitCode, output) = await RunSuiteAsync(url);
 
@@ -56,7 +54,7 @@ public sealed partial class ConformanceSuiteTests(ConformanceSuiteTests.Conforma
     {
         var info = new ProcessStartInfo(Node22, [Suite, "server", "--url", mcpUrl.ToString()])
         {
-            WorkingDirectory = InteropDirectory,
+            WorkingDirectory = Repository.InteropDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -74,7 +72,7 @@ public sealed partial class ConformanceSuiteTests(ConformanceSuiteTests.Conforma
             return;
         }
 
-        var missing = $"Needs 'npm ci' in {InteropDirectory} (.ci/run does it): Node 22 and @modelcontextprotocol/conformance come from npm.";
+        var missing = $"Needs 'npm ci' in {Repository.InteropDirectory} (.ci/run does it): Node 22 and @modelcontextprotocol/conformance come from npm.";
         if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
         {
             Assert.Fail(missing);

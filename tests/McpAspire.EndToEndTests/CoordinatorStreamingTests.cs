@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using McpAspire.AppHost.Hosting;
 
 namespace McpAspire.EndToEndTests;
 
@@ -14,10 +13,10 @@ public sealed class CoordinatorStreamingTests(CoordinatorStreamingTests.DataClus
     /// <summary>A coordinator and one node with the data pack.</summary>
     public sealed class DataCluster : IAsyncLifetime
     {
-        public McpCluster Cluster { get; private set; } = null!;
+        public TestCluster Cluster { get; private set; } = null!;
 
         public async ValueTask InitializeAsync() =>
-            Cluster = await ReadyClusters.StartAsync(1, new TestLogSink(), ("Node__Packs", "core,data"), ("Node__HeartbeatInterval", "00:00:00.500"));
+            Cluster = await TestCluster.StartAsync(1, ("Node__Packs", "core,data"), ("Node__HeartbeatInterval", "00:00:00.500"));
 
         public ValueTask DisposeAsync() => Cluster.DisposeAsync();
     }

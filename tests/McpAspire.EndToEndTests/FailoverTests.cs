@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
-using McpAspire.AppHost.Hosting;
 
 namespace McpAspire.EndToEndTests;
 
@@ -19,21 +17,14 @@ public sealed class FailoverTests
     [Fact]
     public async Task Killing_a_node_under_load_fails_no_call_and_none_is_routed_to_it_once_its_breaker_opens()
     {
-        var sink = new TestLogSink();
         // A break longer than the test, so an open breaker admits no trial call while it runs; a short sampling
         // window, so the dead node's earlier successes age out and its breaker opens well before its heartbeat expires.
-        await using var cluster = await ReadyClusters.StartAsync(
-            3, sink, ("Coordinator__BreakerBreakDuration", "00:01:00"), ("Coordinator__BreakerSamplingDuration", "00:00:01"));
-        var victim = cluster.Resources.Single(resource => resource.Name == "node-2");
+        await using var cluster = await TestCluster.StartAsync(
+            3, ("Coordinator__BreakerBreakDuration", "00:01:00"), ("Coordinator__BreakerSamplingDuration", "00:00:01"));
         using var http = new HttpClient();
         var watch = WatchAsync(http, cluster, "node-2");
 
-        var load = await RunEchoLoadAsync(cluster.CoordinatorMcpUrl, clients: 16, LoadDuration, atHalfTime: () =>
-        {
-            using var process = Process.GetProcessById(victim.ProcessId);
-            process.Kill();
-            return Task.CompletedTask;
-        });
+        var load = await RunEchoLoadAsync(cluster.CoordinatorMcpUrl, clients: 16, LoadDuration, atHalfTime: () => cluster.SignalAsync("node-2", "KILL"));
         var samples = await watch.StopAsync();
 
         Assert.Empty(load.Failures);
@@ -49,44 +40,34 @@ public sealed class FailoverTests
     [Fact]
     public async Task Stopping_a_node_under_load_with_SIGTERM_fails_no_call()
     {
-        var sink = new TestLogSink();
-        await using var cluster = await ReadyClusters.StartAsync(3, sink);
-        var leaving = cluster.Resources.Single(resource => resource.Name == "node-2");
-        Task? stopping = null;
+        await using var cluster = await TestCluster.StartAsync(3);
 
-        var load = await RunEchoLoadAsync(cluster.CoordinatorMcpUrl, clients: 16, LoadDuration, atHalfTime: () =>
-        {
-            stopping = leaving.StopAsync(TimeSpan.FromSeconds(15));
-            return Task.CompletedTask;
-        });
-        await stopping!;
+        var load = await RunEchoLoadAsync(cluster.CoordinatorMcpUrl, clients: 16, LoadDuration, atHalfTime: () => cluster.SignalAsync("node-2", "TERM"));
 
         Assert.Empty(load.Failures);
         Assert.True(load.Succeeded > 100, $"only {load.Succeeded} calls completed");
-        Assert.Equal(0, await leaving.Exited);
+        Assert.Equal(0, await cluster.ExitCodeAsync("node-2", TimeSpan.FromSeconds(30)));
     }
 
     [Fact]
     public async Task Nodes_at_their_concurrency_limit_shed_calls_to_the_others_and_none_fails()
     {
-        var sink = new TestLogSink();
         // Three nodes of two slots each and no queue: four clients always fit, but often not on the node chosen first.
-        await using var cluster = await ReadyClusters.StartAsync(3, sink, ("Node__Packs", "core,data"), ("Node__MaxConcurrentCalls", "2"), ("Node__MaxQueuedCalls", "0"));
+        await using var cluster = await TestCluster.StartAsync(3, ("Node__Packs", "core,data"), ("Node__MaxConcurrentCalls", "2"), ("Node__MaxQueuedCalls", "0"));
 
         var load = await RunLoadAsync(cluster.CoordinatorMcpUrl, clients: 4, TimeSpan.FromSeconds(10), static (client, call) =>
             (ToolCall(call, "process_dataset", """{"count":4,"delayMs":25}"""), "\"count\":4"));
 
         Assert.Empty(load.Failures);
         Assert.True(load.Succeeded > 20, $"only {load.Succeeded} calls completed");
-        Assert.Contains(sink.LinesOf("coordinator"), line => line.Contains("did not complete (Refused", StringComparison.Ordinal));
+        Assert.Contains(cluster.LinesOf("coordinator"), line => line.Contains("did not complete (Refused", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task A_transfer_whose_node_dies_mid_flight_is_reported_as_maybe_run_and_not_retried()
     {
-        var sink = new TestLogSink();
         // Each transfer takes 30 s to settle, so it is surely in flight when its node is killed.
-        await using var cluster = await ReadyClusters.StartAsync(3, sink, ("Node__Packs", "core,transactions"), ("Transactions__SettlementDelay", "00:00:30"));
+        await using var cluster = await TestCluster.StartAsync(3, ("Node__Packs", "core,transactions"), ("Transactions__SettlementDelay", "00:00:30"));
         using var http = new HttpClient();
         using var request = McpPost.To(
             cluster.CoordinatorMcpUrl, ToolCall(7, "submit_transaction", """{"transaction":{"from":"acct-1","to":"acct-2","amount":10,"currency":"EUR"}}"""));
@@ -94,10 +75,7 @@ public sealed class FailoverTests
         var call = http.SendAsync(request, Cancel);
         var runningOn = await InFlightNodeAsync(http, cluster);
         var routedBefore = await ClusterApiProbe.RoutedCallsAsync(http, cluster);
-        using (var process = Process.GetProcessById(cluster.Resources.Single(resource => resource.Name == runningOn).ProcessId))
-        {
-            process.Kill();
-        }
+        await cluster.SignalAsync(runningOn, "KILL");
 
         using var response = await call;
         var result = (await McpPost.LastMessageAsync(response))["result"]!;
@@ -111,7 +89,7 @@ public sealed class FailoverTests
     }
 
     /// <summary>The node whose heartbeat reports a call running, once one does: the tool has started there.</summary>
-    private static async Task<string> InFlightNodeAsync(HttpClient http, McpCluster cluster)
+    private static async Task<string> InFlightNodeAsync(HttpClient http, TestCluster cluster)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
@@ -191,7 +169,7 @@ public sealed class FailoverTests
     private sealed record Sample(bool Present, string? Breaker, long Routed);
 
     /// <summary>Samples one node's entry in <c>/api/nodes</c> every 100 ms until stopped.</summary>
-    private static Watcher WatchAsync(HttpClient http, McpCluster cluster, string nodeId) => new(http, cluster, nodeId);
+    private static Watcher WatchAsync(HttpClient http, TestCluster cluster, string nodeId) => new(http, cluster, nodeId);
 
     private sealed class Watcher
     {
@@ -199,7 +177,7 @@ public sealed class FailoverTests
         private readonly List<Sample> _samples = [];
         private readonly Task _running;
 
-        public Watcher(HttpClient http, McpCluster cluster, string nodeId) => _running = Task.Run(async () =>
+        public Watcher(HttpClient http, TestCluster cluster, string nodeId) => _running = Task.Run(async () =>
         {
             while (!_stop.IsCancellationRequested)
             {

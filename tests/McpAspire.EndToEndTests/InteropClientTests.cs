@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using McpAspire.AppHost.Hosting;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -15,16 +14,14 @@ namespace McpAspire.EndToEndTests;
 /// </summary>
 public sealed class InteropClientTests(InteropClientTests.Clusters clusters) : IClassFixture<InteropClientTests.Clusters>
 {
-    private static readonly string InteropDirectory = Path.Combine(ServiceProjects.RepositoryRoot, "tests", "interop");
-
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     /// <summary>One cluster per endpoint mode, each with a single node serving the core and data packs.</summary>
     public sealed class Clusters : IAsyncLifetime
     {
-        public McpCluster Stateless { get; private set; } = null!;
+        public TestCluster Stateless { get; private set; } = null!;
 
-        public McpCluster Stateful { get; private set; } = null!;
+        public TestCluster Stateful { get; private set; } = null!;
 
         public async ValueTask InitializeAsync()
         {
@@ -38,8 +35,8 @@ public sealed class InteropClientTests(InteropClientTests.Clusters clusters) : I
             await Stateful.DisposeAsync();
         }
 
-        private static Task<McpCluster> StartAsync(bool stateless) =>
-            ReadyClusters.StartAsync(1, new TestLogSink(), ("Node__Packs", "core,data"), ("Mcp__Stateless", stateless ? "true" : "false"));
+        private static Task<TestCluster> StartAsync(bool stateless) =>
+            TestCluster.StartAsync(1, ("Node__Packs", "core,data"), ("Mcp__Stateless", stateless ? "true" : "false"));
     }
 
     [Theory]
@@ -105,7 +102,7 @@ public sealed class InteropClientTests(InteropClientTests.Clusters clusters) : I
     private Uri UrlOf(string target, string mode)
     {
         var cluster = mode == "stateful" ? clusters.Stateful : clusters.Stateless;
-        return target == "coordinator" ? cluster.CoordinatorMcpUrl : new Uri(cluster.Resources.Single(resource => resource.Name == "node-1").Url!);
+        return target == "coordinator" ? cluster.CoordinatorMcpUrl : cluster.McpUrlOf("node-1");
     }
 
     /// <summary>Whether get_capabilities soon reports itself as the only call running.</summary>
@@ -134,7 +131,7 @@ public sealed class InteropClientTests(InteropClientTests.Clusters clusters) : I
         RequireInteropPackages();
         var info = new ProcessStartInfo("node", arguments)
         {
-            WorkingDirectory = InteropDirectory,
+            WorkingDirectory = Repository.InteropDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -149,14 +146,14 @@ public sealed class InteropClientTests(InteropClientTests.Clusters clusters) : I
 
     private static void RequireInteropPackages()
     {
-        var node = ExecutableSearch.Find("node") is not null;
-        var packages = Directory.Exists(Path.Combine(InteropDirectory, "node_modules", "@modelcontextprotocol", "sdk"));
+        var node = McpAspire.AppHost.Hosting.ExecutableSearch.Find("node") is not null;
+        var packages = Directory.Exists(Path.Combine(Repository.InteropDirectory, "node_modules", "@modelcontextprotocol", "sdk"));
         if (node && packages)
         {
             return;
         }
 
-        var missing = $"Needs Node.js on PATH and 'npm ci' in {InteropDirectory} (.ci/run does both).";
+        var missing = $"Needs Node.js on PATH and 'npm ci' in {Repository.InteropDirectory} (.ci/run does both).";
         if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
         {
             Assert.Fail(missing);

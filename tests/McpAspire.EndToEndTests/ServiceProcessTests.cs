@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using McpAspire.AppHost.Hosting;
 
 namespace McpAspire.EndToEndTests;
 
@@ -19,33 +18,23 @@ public sealed class ServiceProcessTests
     [Fact]
     public async Task SIGTERM_during_10_slow_calls_publishes_draining_completes_them_all_then_deregisters()
     {
-        var options = new ClusterOptions { Nodes = 1, CoordinatorPort = 0 };
-        options.Environment["Node__Packs"] = "core,data";
-        var cluster = await McpCluster.StartAsync(options, new TestLogSink(), Cancel);
-        try
-        {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-            await ClusterApiProbe.WaitForNodesAsync(http, cluster, 1);
-            var node = cluster.Resources.Single(resource => resource.Name == "node-1");
-            var calls = Enumerable.Range(0, 10).Select(i => SlowCallAsync(http, new Uri(node.Url!), i)).ToArray();
-            await WaitForNodeAsync(http, cluster, node => node!["inFlight"]!.GetValue<int>() == 10, "10 calls in flight");
+        await using var cluster = await TestCluster.StartAsync(1, ("Node__Packs", "core,data"));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        var node = await cluster.ProcessIdAsync("node-1");
+        var calls = Enumerable.Range(0, 10).Select(i => SlowCallAsync(http, cluster.McpUrlOf("node-1"), i)).ToArray();
+        await WaitForNodeAsync(http, cluster, node => node!["inFlight"]!.GetValue<int>() == 10, "10 calls in flight");
 
-            Signal("TERM", node.ProcessId);
+        await cluster.SignalAsync("node-1", "TERM");
 
-            // Draining is published at once, while all ten calls are still running.
-            await WaitForNodeAsync(http, cluster, node => node!["status"]!.GetValue<string>() == "draining", "status 'draining'");
-            Assert.True(ProcessProbe.IsRunning(node.ProcessId), "The node exited with calls in flight.");
-            var answers = await Task.WhenAll(calls);
+        // Draining is published at once, while all ten calls are still running.
+        await WaitForNodeAsync(http, cluster, node => node!["status"]!.GetValue<string>() == "draining", "status 'draining'");
+        Assert.True(ProcessProbe.IsRunning(node), "The node exited with calls in flight.");
+        var answers = await Task.WhenAll(calls);
 
-            Assert.All(answers, answer => Assert.Equal(HttpStatusCode.OK, answer.Status));
-            Assert.All(answers, answer => Assert.Contains("\"count\":1", answer.Body, StringComparison.Ordinal));
-            Assert.Equal(0, await node.Exited.WaitAsync(TimeSpan.FromSeconds(30), Cancel));
-            await ClusterApiProbe.WaitForNodeCountAsync(http, cluster, count => count == 0, "no nodes once the node has stopped");
-        }
-        finally
-        {
-            await cluster.DisposeAsync();
-        }
+        Assert.All(answers, answer => Assert.Equal(HttpStatusCode.OK, answer.Status));
+        Assert.All(answers, answer => Assert.Contains("\"count\":1", answer.Body, StringComparison.Ordinal));
+        Assert.Equal(0, await cluster.ExitCodeAsync("node-1", TimeSpan.FromSeconds(30)));
+        await ClusterApiProbe.WaitForNodeCountAsync(http, cluster, count => count == 0, "no nodes once the node has stopped");
     }
 
     private static async Task<(HttpStatusCode Status, string Body)> SlowCallAsync(HttpClient http, Uri mcpUrl, int id)
@@ -58,7 +47,7 @@ public sealed class ServiceProcessTests
         return (response.StatusCode, await response.Content.ReadAsStringAsync(Cancel));
     }
 
-    private static async Task WaitForNodeAsync(HttpClient http, McpCluster cluster, Func<JsonNode?, bool> condition, string description)
+    private static async Task WaitForNodeAsync(HttpClient http, TestCluster cluster, Func<JsonNode?, bool> condition, string description)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
@@ -77,69 +66,42 @@ public sealed class ServiceProcessTests
     [Fact]
     public async Task The_shutdown_timeout_is_configurable_and_bounds_a_request_that_never_finishes()
     {
-        var options = new ClusterOptions { Nodes = 1, CoordinatorPort = 0 };
-        options.Environment["Shutdown__Timeout"] = "00:00:01";
-        var cluster = await McpCluster.StartAsync(options, new TestLogSink(), Cancel);
-        try
-        {
-            var node = cluster.Resources.Single(resource => resource.Name == "node-1");
-            using var call = await SlowUpload.StartAsync(new Uri(node.Url!));
-            var clock = Stopwatch.StartNew();
+        await using var cluster = await TestCluster.StartAsync(1, ("Shutdown__Timeout", "00:00:01"));
+        using var call = await SlowUpload.StartAsync(cluster.McpUrlOf("node-1"));
+        var clock = Stopwatch.StartNew();
 
-            Signal("TERM", node.ProcessId);
-            await node.Exited.WaitAsync(TimeSpan.FromSeconds(60), Cancel);
+        await cluster.SignalAsync("node-1", "TERM");
+        await cluster.ExitCodeAsync("node-1", TimeSpan.FromSeconds(60));
 
-            // Without the setting the node would wait the default 30 s for the body that never comes.
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"The node took {clock.Elapsed.TotalSeconds:0.0} s to stop.");
-        }
-        finally
-        {
-            await cluster.DisposeAsync();
-        }
+        // Without the setting the node would wait the default 30 s for the body that never comes.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"The node took {clock.Elapsed.TotalSeconds:0.0} s to stop.");
     }
 
     [Fact]
     public async Task Json_console_logs_carry_the_trace_id_of_the_request()
     {
-        var options = new ClusterOptions { Nodes = 1, CoordinatorPort = 0 };
-        options.Environment["Logging__Console__FormatterName"] = "json";
-        options.Environment["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information";
-        var logs = new TestLogSink();
-        var cluster = await McpCluster.StartAsync(options, logs, Cancel);
-        try
+        await using var cluster = await TestCluster.StartAsync(
+            1, ("Logging__Console__FormatterName", "json"), ("Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics", "Information"));
+        var trace = ActivityTraceId.CreateRandom().ToString();
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(cluster.UrlOf("node-1"), "/does-not-exist"));
+        request.Headers.Add("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
+        using (await http.SendAsync(request, Cancel))
         {
-            var node = cluster.Resources.Single(resource => resource.Name == "node-1");
-            var trace = ActivityTraceId.CreateRandom().ToString();
-            using var http = new HttpClient();
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(node.Url!), "/does-not-exist"));
-            request.Headers.Add("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
-            using (await http.SendAsync(request, Cancel))
-            {
-            }
-
-            var deadline = DateTime.UtcNow.AddSeconds(15);
-            string? line;
-            while ((line = logs.LinesOf("node-1").FirstOrDefault(text => text.Contains(trace, StringComparison.Ordinal))) is null)
-            {
-                Assert.True(DateTime.UtcNow < deadline, "No log line of the request's trace within 15 s.");
-                await Task.Delay(100, Cancel);
-            }
-
-            using var json = JsonDocument.Parse(line);
-            var scopes = json.RootElement.GetProperty("Scopes").EnumerateArray();
-            Assert.Contains(scopes, scope => scope.TryGetProperty("TraceId", out var id) && id.GetString() == trace);
-            Assert.True(json.RootElement.TryGetProperty("Category", out _));
         }
-        finally
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        string? line;
+        while ((line = cluster.LinesOf("node-1").FirstOrDefault(text => text.Contains(trace, StringComparison.Ordinal))) is null)
         {
-            await cluster.DisposeAsync();
+            Assert.True(DateTime.UtcNow < deadline, "No log line of the request's trace within 15 s.");
+            await Task.Delay(100, Cancel);
         }
-    }
 
-    private static void Signal(string signal, int pid)
-    {
-        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
+        using var json = JsonDocument.Parse(line[line.IndexOf('{', StringComparison.Ordinal)..]);
+        var scopes = json.RootElement.GetProperty("Scopes").EnumerateArray();
+        Assert.Contains(scopes, scope => scope.TryGetProperty("TraceId", out var id) && id.GetString() == trace);
+        Assert.True(json.RootElement.TryGetProperty("Category", out _));
     }
 
     /// <summary>

@@ -1,13 +1,16 @@
 using System.Diagnostics;
-using McpAspire.AppHost.Hosting;
+using System.Globalization;
 
 namespace McpAspire.EndToEndTests;
 
-/// <summary>The repository is a <c>dotnet new</c> template; an instance under another name must build and pass its tests.</summary>
+/// <summary>
+/// The repository is a <c>dotnet new</c> template: an instance under another name must build, pass its unit tests,
+/// and run its AppHost as a user would right after <c>dotnet new</c>, answering <c>echo</c> through its coordinator.
+/// </summary>
 public sealed class TemplateTests
 {
     [Fact]
-    public async Task The_template_instantiates_under_another_name_and_the_copy_passes_its_unit_tests()
+    public async Task The_template_instantiates_under_another_name_passes_its_unit_tests_and_its_apphost_answers_echo()
     {
         var work = Directory.CreateTempSubdirectory("mcp-aspire-template-");
         try
@@ -15,7 +18,7 @@ public sealed class TemplateTests
             var hive = Path.Combine(work.FullName, "hive");
             var instance = Path.Combine(work.FullName, "Contoso.Tools");
 
-            await RunAsync(work.FullName, TimeSpan.FromMinutes(2), "new", "install", ServiceProjects.RepositoryRoot, "--debug:custom-hive", hive);
+            await RunAsync(work.FullName, TimeSpan.FromMinutes(2), "new", "install", Repository.Root, "--debug:custom-hive", hive);
             await RunAsync(work.FullName, TimeSpan.FromMinutes(2), "new", "mcp-aspire", "-n", "Contoso.Tools", "-o", instance, "--debug:custom-hive", hive);
 
             Assert.True(File.Exists(Path.Combine(instance, "Contoso.Tools.sln")));
@@ -31,11 +34,36 @@ public sealed class TemplateTests
             var output = await RunAsync(instance, TimeSpan.FromMinutes(8), "test", Path.Combine("tests", "Contoso.Tools.UnitTests"), "-nodeReuse:false", "-p:UseSharedCompilation=false");
 
             Assert.Contains("Passed!", output, StringComparison.Ordinal);
+            Assert.Contains("Projects.Contoso_Tools_McpCoordinator", await File.ReadAllTextAsync(Path.Combine(instance, "AppHost", "Hosting", "McpServiceBuilderExtensions.cs"), Cancel), StringComparison.Ordinal);
+
+            var port = AppHostRun.FreePort();
+            await using var appHost = AppHostRun.Start(instance, ["--nodes", "1", "--coordinator-port", port.ToString(CultureInfo.InvariantCulture)], path: null, launchProfile: true);
+            var mcpUrl = new Uri(await appHost.WaitForLineAsync(AppHostRun.McpUrlLine(), TimeSpan.FromMinutes(3)));
+            Assert.Equal($"http://127.0.0.1:{port}/mcp", mcpUrl.ToString());
+            Assert.Contains("hello from the scaffold", await EchoOnceANodeIsListedAsync(mcpUrl), StringComparison.Ordinal);
         }
         finally
         {
             work.Delete(recursive: true);
         }
+    }
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    /// <summary>Calls echo through the coordinator once its registry lists a node; returns the answer.</summary>
+    private static async Task<string> EchoOnceANodeIsListedAsync(Uri mcpUrl)
+    {
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(await http.GetStringAsync(new Uri(mcpUrl, "/api/nodes"), Cancel)).Contains("\"node-1\"", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the scaffold's coordinator listed no node within 60 s");
+            await Task.Delay(200, Cancel);
+        }
+
+        using var call = McpPost.To(mcpUrl, """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello from the scaffold"}}}""");
+        using var response = await http.SendAsync(call, Cancel);
+        return (await McpPost.LastMessageAsync(response)).ToJsonString();
     }
 
     private static async Task<string> RunAsync(string directory, TimeSpan timeout, params string[] arguments)

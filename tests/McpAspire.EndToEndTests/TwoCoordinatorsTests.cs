@@ -1,13 +1,14 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using McpAspire.AppHost.Hosting;
 
 namespace McpAspire.EndToEndTests;
 
 /// <summary>
-/// Two coordinator processes on one Redis, sharing a session key, in front of stateful nodes: any replica
-/// serves any client, and a session opened on one goes on through the other.
+/// Two coordinator processes on one Redis, sharing the AppHost's generated session key, in front of stateful
+/// nodes: any replica serves any client, and a session opened on one goes on through the other.
 /// </summary>
 public sealed class TwoCoordinatorsTests
 {
@@ -18,16 +19,20 @@ public sealed class TwoCoordinatorsTests
     [Fact]
     public async Task Two_replicas_list_the_same_tools_and_a_session_opened_on_one_continues_on_the_other()
     {
-        var sink = new TestLogSink();
-        var options = new ClusterOptions { Nodes = 2, CoordinatorPort = 0 };
-        options.Environment["Mcp__Stateless"] = "false";
-        options.Environment["Node__Packs"] = "core,data";
-        options.Environment["Coordinator__SessionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        await using var cluster = await McpCluster.StartAsync(options, sink, Cancel);
-        await using var second = await StartSecondCoordinatorAsync(cluster, options, sink);
+        await using var cluster = await TestCluster.StartAsync(
+            2,
+            [],
+            // A second replica, added to the application model as a user would: the same store and session key.
+            builder => builder.AddCoordinator(
+                "coordinator-2",
+                port: 0,
+                builder.CreateResourceBuilder<IResourceWithConnectionString>("redis"),
+                builder.CreateResourceBuilder<ParameterResource>("session-key")),
+            ("Mcp__Stateless", "false"),
+            ("Node__Packs", "core,data"));
         using var http = new HttpClient();
-        await ClusterApiProbe.WaitForNodesAsync(http, cluster, 2);
-        var secondMcp = new Uri(second.Url!);
+        var secondMcp = cluster.McpUrlOf("coordinator-2");
+        await WaitForNodesAsync(http, cluster.UrlOf("coordinator-2"), 2);
 
         var session = await OpenSessionAsync(http, cluster.CoordinatorMcpUrl);
         var toolsOnFirst = await ToolNamesAsync(http, cluster.CoordinatorMcpUrl, session);
@@ -49,37 +54,13 @@ public sealed class TwoCoordinatorsTests
 
     private const string ToolsList = """{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}""";
 
-    /// <summary>Starts another coordinator process exactly as the cluster's own, on a port of its own.</summary>
-    private static async Task<ResourceProcess> StartSecondCoordinatorAsync(McpCluster cluster, ClusterOptions options, TestLogSink sink)
+    /// <summary>Waits until the coordinator at <paramref name="coordinator"/> lists <paramref name="count"/> nodes.</summary>
+    private static async Task WaitForNodesAsync(HttpClient http, Uri coordinator, int count)
     {
-        var assembly = ServiceProjects.Assemblies["McpAspire.McpCoordinator"];
-        var baseUrl = new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}");
-        var environment = new Dictionary<string, string>(options.Environment)
-        {
-            ["ASPNETCORE_URLS"] = baseUrl.ToString().TrimEnd('/'),
-            ["ConnectionStrings__redis"] = cluster.StoreConnectionString,
-        };
-        var coordinator = ResourceProcess.Start("coordinator-2", "project", "dotnet", [assembly], environment, Path.GetDirectoryName(assembly)!, sink);
-        coordinator.Url = new Uri(baseUrl, "/mcp").ToString();
-        using var http = new HttpClient();
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+        while (JsonNode.Parse(await http.GetStringAsync(new Uri(coordinator, "/api/nodes"), Cancel))!["nodes"]!.AsArray().Count != count)
         {
-            try
-            {
-                var nodes = JsonNode.Parse(await http.GetStringAsync(new Uri(baseUrl, "/api/nodes"), Cancel))!["nodes"]!.AsArray();
-                if (nodes.Count == options.Nodes)
-                {
-                    return coordinator;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            Assert.False(coordinator.Exited.IsCompleted, $"the second coordinator exited: {string.Join('\n', coordinator.RecentOutput)}");
-            Assert.True(DateTime.UtcNow < deadline, "the second coordinator did not list the nodes within 60 s");
+            Assert.True(DateTime.UtcNow < deadline, $"{coordinator} did not list {count} nodes within 60 s");
             await Task.Delay(100, Cancel);
         }
     }

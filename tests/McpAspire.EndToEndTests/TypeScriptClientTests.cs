@@ -1,5 +1,3 @@
-using McpAspire.AppHost.Hosting;
-
 namespace McpAspire.EndToEndTests;
 
 /// <summary>A client nobody here wrote: the official TypeScript MCP SDK, against the coordinator of a real cluster.</summary>
@@ -8,11 +6,7 @@ public sealed class TypeScriptClientTests
     [Fact]
     public async Task The_typescript_sdk_lists_the_tools_gets_echos_text_and_reaches_every_node()
     {
-        await using var cluster = await McpCluster.StartAsync(new ClusterOptions { Nodes = 3, CoordinatorPort = 0 }, new TestLogSink(), TestContext.Current.CancellationToken);
-        using (var http = new HttpClient())
-        {
-            await ClusterApiProbe.WaitForNodesAsync(http, cluster, 3);
-        }
+        await using var cluster = await TestCluster.StartAsync(3);
 
         var (seen, _) = await InteropClientTests.RunTypeScriptAsync("list-and-echo.mjs", cluster.CoordinatorMcpUrl.ToString(), "200");
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Cryptography;
-using McpAspire.AppHost.Hosting;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpCoordinator;
 using McpAspire.McpCoordinator.Sessions;

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using McpAspire.AppHost.Hosting;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpCoordinator;
 using McpAspire.McpCoordinator.Registry;

@@ -61,13 +61,13 @@ public sealed class StoreServers : IAsyncLifetime
 /// <summary>One Redis-protocol server process on a free loopback port.</summary>
 public sealed class StoreServer : IAsyncDisposable
 {
-    private StoreServer(ResourceProcess process, int port)
+    private StoreServer(ServerProcess process, int port)
     {
         Process = process;
         Port = port;
     }
 
-    public ResourceProcess Process { get; }
+    public ServerProcess Process { get; }
 
     public int Port { get; }
 
@@ -83,18 +83,18 @@ public sealed class StoreServer : IAsyncDisposable
 
     public static async Task<StoreServer> StartGarnetAsync(int port = 0, Func<RedisConnectionOptions, RedisConnectionOptions>? ready = null, params string[] arguments)
     {
-        var garnet = await GarnetTool.LocateAsync(SilentSink.Instance, CancellationToken.None);
+        var garnet = GarnetTool.Locate(RepositoryRoot.Path);
         port = port == 0 ? PortAllocator.GetFreePort() : port;
-        var process = ResourceProcess.Start("garnet", "garnet", "dotnet", [garnet, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", .. arguments.Contains("--lua") ? arguments : ["--lua", .. arguments]],
-            new Dictionary<string, string>(), ServiceProjects.RepositoryRoot, SilentSink.Instance);
+        var process = ServerProcess.Start("garnet", "dotnet", [garnet, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", .. arguments.Contains("--lua") ? arguments : ["--lua", .. arguments]],
+            RepositoryRoot.Path);
         return await ReadyAsync(new StoreServer(process, port), ready);
     }
 
     public static async Task<StoreServer> StartRedisAsync(int port = 0, Func<RedisConnectionOptions, RedisConnectionOptions>? ready = null, params string[] arguments)
     {
         port = port == 0 ? PortAllocator.GetFreePort() : port;
-        var process = ResourceProcess.Start("redis", "redis-server", ExecutableSearch.Find("redis-server")!, ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", .. arguments],
-            new Dictionary<string, string>(), ServiceProjects.RepositoryRoot, SilentSink.Instance);
+        var process = ServerProcess.Start("redis-server", ExecutableSearch.Find("redis-server")!, ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", .. arguments],
+            RepositoryRoot.Path);
         return await ReadyAsync(new StoreServer(process, port), ready);
     }
 
@@ -113,14 +113,4 @@ public sealed class StoreServer : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await Process.DisposeAsync();
-}
-
-/// <summary>Discards the test servers' console output (it stays available in <see cref="ResourceProcess.RecentOutput"/>).</summary>
-public sealed class SilentSink : IResourceLogSink
-{
-    public static SilentSink Instance { get; } = new();
-
-    public void WriteLine(string resource, string line, bool isError)
-    {
-    }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using McpAspire.AppHost.Hosting;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.ServiceDefaults.Redis;
 using Microsoft.Extensions.Logging.Abstractions;

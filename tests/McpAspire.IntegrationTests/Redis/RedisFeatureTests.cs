@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
-using McpAspire.AppHost.Hosting;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.ServiceDefaults.Redis;
 using Microsoft.Extensions.Logging.Abstractions;

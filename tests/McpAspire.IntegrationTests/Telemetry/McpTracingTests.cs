@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpCoordinator;
 using McpAspire.McpNode;
+using McpAspire.ServiceDefaults.Redis;
 using McpAspire.ServiceDefaults.Telemetry;
 
 namespace McpAspire.IntegrationTests.Telemetry;
@@ -29,7 +30,7 @@ public sealed class McpTracingTests : IAsyncLifetime
     {
         _listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name is McpTelemetry.SourceName or SdkSource or "System.Net.Http" or "Microsoft.AspNetCore",
+            ShouldListenTo = source => source.Name is McpTelemetry.SourceName or SdkSource or "System.Net.Http" or "Microsoft.AspNetCore" or RedisTelemetry.SourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = _stopped.Enqueue,
         };
@@ -130,6 +131,21 @@ public sealed class McpTracingTests : IAsyncLifetime
 
         Assert.Contains(_measurements, m => m.Instrument == "mcp.server.operation.duration" && Equals(m.Tags.GetValueOrDefault(McpTelemetry.Attributes.ToolName), "echo"));
         Assert.Contains(_measurements, m => m.Instrument == "mcp.client.operation.duration" && Equals(m.Tags.GetValueOrDefault(McpTelemetry.Attributes.ToolName), "echo"));
+    }
+
+    [Fact]
+    public async Task Background_heartbeats_and_registry_reads_start_no_trace_of_their_own()
+    {
+        using var http = new HttpClient();
+        var readAt = new HashSet<string>();
+        // Every registry read is a new readAt; by the fifth, the node has heartbeated and the coordinator read several times.
+        await Eventually.UntilAsync(async () =>
+        {
+            readAt.Add(JsonNode.Parse(await http.GetStringAsync(new Uri(_coordinator.BaseUrl, "/api/nodes")))!["readAt"]!.GetValue<string>());
+            return readAt.Count >= 5;
+        });
+
+        Assert.DoesNotContain(_stopped, span => span.Source.Name == RedisTelemetry.SourceName && span.ParentSpanId == default);
     }
 
     [Fact]

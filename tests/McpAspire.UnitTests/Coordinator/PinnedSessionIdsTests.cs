@@ -112,7 +112,10 @@ public sealed class PinnedSessionIdsTests
     [InlineData("c2hvcnQ=", true, false)]
     [InlineData("not base64 at all", true, false)]
     [InlineData("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", false, true)]
-    public void The_key_is_required_for_sessions_and_must_be_32_bytes_when_set(string? key, bool stateless, bool valid)
+    [InlineData("k3Jq9ZxWv2LmTn8RpYc4HbFd7Gs1Ue6Ai0Oo5Kl2Xz9Qw", false, true)]
+    [InlineData("k3Jq9ZxWv2LmTn8RpYc4HbFd7Gs1Ue6Ai0Oo5Kl2Xz9", false, true)]
+    [InlineData("k3Jq9ZxWv2LmTn8RpYc4HbFd7Gs1Ue6Ai0Oo5Kl2Xz", false, false)]
+    public void The_key_is_required_for_sessions_and_must_be_32_bytes_or_43_characters_when_set(string? key, bool stateless, bool valid)
     {
         var validation = new SessionKeyValidation(Options.Create(new McpEndpointOptions { Stateless = stateless }));
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace McpAspire.AppHost.Hosting;
+namespace McpAspire.IntegrationTests.Infrastructure;
 
 /// <summary>Finds free TCP ports on 127.0.0.1.</summary>
 public static class PortAllocator

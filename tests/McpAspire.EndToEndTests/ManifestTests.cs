@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace McpAspire.EndToEndTests;
+
+/// <summary>
+/// What azd deploys: the manifest <c>dotnet run --project AppHost -- --publisher manifest</c> writes, and the
+/// <c>azure.yaml</c> that points azd at the AppHost.
+/// </summary>
+public sealed class ManifestTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_manifest_has_the_services_as_projects_a_password_protected_redis_container_and_their_probes()
+    {
+        var resources = await PublishAsync();
+
+        Assert.Equal("container.v0", resources["redis"]!["type"]!.GetValue<string>());
+        Assert.Contains("password={redis-password.value}", resources["redis"]!["connectionString"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("{redis-password.value}", resources["redis"]!["env"]!["REDIS_PASSWORD"]!.GetValue<string>());
+        string[] services = ["coordinator", "node-1", "node-2", "node-3"];
+        foreach (var service in services)
+        {
+            var resource = resources[service]!;
+            Assert.Equal("project.v0", resource["type"]!.GetValue<string>());
+            Assert.Equal("{redis.connectionString}", resource["env"]!["ConnectionStrings__redis"]!.GetValue<string>());
+            Assert.Equal(
+                ["readiness /health", "liveness /alive"],
+                resource["probes"]!.AsArray().Select(probe => $"{probe!["type"]} {probe["path"]}"));
+        }
+
+        Assert.True(resources["coordinator"]!["bindings"]!["http"]!["external"]!.GetValue<bool>());
+        Assert.All(services.Skip(1), node => Assert.Null(resources[node]!["bindings"]!["http"]!["external"]));
+        Assert.Equal("{node-2.bindings.http.url}/mcp", resources["node-2"]!["env"]!["Node__PublicUrl"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task No_secret_is_in_the_manifest_in_clear_the_session_key_is_generated_at_deploy_time()
+    {
+        const string connectionString = "cache.example:6380,password=never-in-the-manifest,ssl=true";
+        var text = (await PublishAsync("--store", connectionString)).ToJsonString();
+        var resources = JsonNode.Parse(text)!.AsObject();
+
+        Assert.DoesNotContain("never-in-the-manifest", text, StringComparison.Ordinal);
+        Assert.Equal("{session-key.value}", resources["coordinator"]!["env"]!["Coordinator__SessionKey"]!.GetValue<string>());
+        var sessionKey = resources["session-key"]!["inputs"]!["value"]!;
+        Assert.True(sessionKey["secret"]!.GetValue<bool>());
+        Assert.True(sessionKey["default"]!["generate"]!["minLength"]!.GetValue<int>() >= 43);
+        Assert.Equal("parameter.v0", resources["redis"]!["type"]!.GetValue<string>());
+        // Every secret input is asked for or generated at deploy time: none carries a value.
+        var secrets = resources.Where(resource => resource.Value!["inputs"] is JsonObject).SelectMany(resource => resource.Value!["inputs"]!.AsObject())
+            .Where(input => input.Value!["secret"]?.GetValue<bool>() == true).ToList();
+        Assert.Equal(2, secrets.Count);
+        Assert.All(secrets, input => Assert.Null(input.Value!["default"]?["value"]));
+    }
+
+    [Fact]
+    public void Azure_yaml_points_azd_at_the_apphost()
+    {
+        var yaml = File.ReadAllLines(Path.Combine(Repository.Root, "azure.yaml")).Select(line => line.Trim()).ToList();
+
+        Assert.Contains("project: ./AppHost/McpAspire.AppHost.csproj", yaml);
+        Assert.Contains("language: dotnet", yaml);
+        Assert.Contains("host: containerapp", yaml);
+        Assert.True(File.Exists(Path.Combine(Repository.Root, "AppHost", "McpAspire.AppHost.csproj")));
+    }
+
+    /// <summary>Runs the README's publish command and returns the manifest's resources.</summary>
+    private static async Task<JsonObject> PublishAsync(params string[] switches)
+    {
+        var output = Directory.CreateTempSubdirectory("mcp-aspire-manifest-");
+        try
+        {
+            var manifest = Path.Combine(output.FullName, "aspire-manifest.json");
+            var info = new ProcessStartInfo("dotnet")
+            {
+                ArgumentList = { "run", "--project", Path.Combine(Repository.Root, "AppHost"), "--no-build", "--", "--publisher", "manifest", "--output-path", manifest },
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var argument in switches)
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            using var publish = Process.Start(info)!;
+            var stdout = publish.StandardOutput.ReadToEndAsync(Cancel);
+            var stderr = publish.StandardError.ReadToEndAsync(Cancel);
+            await publish.WaitForExitAsync(Cancel).WaitAsync(TimeSpan.FromMinutes(2), Cancel);
+            Assert.True(publish.ExitCode == 0, $"publishing failed ({publish.ExitCode}): {await stdout}{await stderr}");
+            return JsonNode.Parse(await File.ReadAllTextAsync(manifest, Cancel))!["resources"]!.AsObject();
+        }
+        finally
+        {
+            output.Delete(recursive: true);
+        }
+    }
+}
