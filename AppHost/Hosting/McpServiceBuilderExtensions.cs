@@ -65,7 +65,10 @@ public static partial class McpServiceBuilderExtensions
         return coordinator;
     }
 
-    /// <summary>Adds <paramref name="count"/> nodes named <c>node-1</c>, <c>node-2</c>, ..., each heartbeating into <paramref name="store"/>.</summary>
+    /// <summary>
+    /// Adds <paramref name="count"/> nodes named <c>node-1</c>, <c>node-2</c>, ..., each heartbeating into
+    /// <paramref name="store"/>, with the dashboard's Drain and Resume commands.
+    /// </summary>
     public static IReadOnlyList<IResourceBuilder<ProjectResource>> AddNodes(
         this IDistributedApplicationBuilder builder, int count, IResourceBuilder<IResourceWithConnectionString> store)
     {
@@ -78,7 +81,8 @@ public static partial class McpServiceBuilderExtensions
                 .WithServiceEndpoint(port: 0)
                 .WithStore(store)
                 .WithEnvironment("Node__Id", name)
-                .WithHealthProbes();
+                .WithHealthProbes()
+                .WithDrainCommands(store);
             if (builder.ExecutionContext.IsPublishMode)
             {
                 // In a container the node listens on a wildcard address; the coordinator reaches it by its service name.

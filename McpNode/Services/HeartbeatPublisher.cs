@@ -10,8 +10,10 @@ namespace McpAspire.McpNode.Services;
 /// with a TTL, so a node that dies silently disappears from the registry by itself. On a clean stop,
 /// it publishes <c>draining</c> at once (the host's stopping phase, before any service stops), keeps
 /// publishing while Kestrel lets the calls in flight finish, and deregisters when everything has stopped.
-/// Each of these changes is also announced on <see cref="ClusterKeys.EventsChannel"/>, so coordinators see
-/// it at once rather than at their next refresh.
+/// Before each heartbeat it looks for the node's <see cref="ClusterKeys.DrainRequest"/>: while that key exists
+/// the node drains without stopping, and once it is gone the node takes calls again. Each of these changes is
+/// also announced on <see cref="ClusterKeys.EventsChannel"/>, so coordinators see it at once rather than at
+/// their next refresh.
 /// </summary>
 public sealed partial class HeartbeatPublisher(
     RedisClient redis,
@@ -66,6 +68,7 @@ public sealed partial class HeartbeatPublisher(
     {
         try
         {
+            var drainChange = await FollowDrainRequestAsync(cancellationToken);
             var heartbeat = JsonSerializer.SerializeToUtf8Bytes(Snapshot(), ClusterJson.Options);
             var key = ClusterKeys.Heartbeat(node.Id);
             // Set before sending: once the commands may have reached the server, stopping must deregister.
@@ -79,12 +82,39 @@ public sealed partial class HeartbeatPublisher(
                 LogRegistered(node.Id, node.McpUrl!, redis.Options.EndpointDisplay);
                 await AnnounceAsync(RegistryEvent.Joined, cancellationToken);
             }
+            else if (drainChange is not null)
+            {
+                await AnnounceAsync(drainChange, cancellationToken);
+            }
         }
         catch (RedisException ex)
         {
             // The next tick retries; meanwhile the node keeps serving and its TTL runs down.
             LogPublishFailed(node.Id, ex.Message);
         }
+    }
+
+    /// <summary>
+    /// Drains or resumes as the node's drain key says; returns the event to announce when that changed anything.
+    /// While the store cannot be read, the node keeps its current state.
+    /// </summary>
+    private async Task<string?> FollowDrainRequestAsync(CancellationToken cancellationToken)
+    {
+        var requested = await redis.GetAsync(ClusterKeys.DrainRequest(node.Id), cancellationToken) is not null;
+        if (requested == load.IsDrainRequested)
+        {
+            return null;
+        }
+
+        load.SetDrainRequested(requested);
+        if (requested)
+        {
+            LogDrainRequested(node.Id, load.Load);
+            return RegistryEvent.Draining;
+        }
+
+        LogResumed(node.Id);
+        return RegistryEvent.Resumed;
     }
 
     /// <inheritdoc/>
@@ -176,6 +206,12 @@ public sealed partial class HeartbeatPublisher(
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Node {NodeId} could not deregister ({Reason}); its heartbeat will expire instead")]
     private partial void LogDeregisterFailed(string nodeId, string reason);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "Node {NodeId} was asked to drain: {Calls} call(s) to finish, no new ones taken until the request is withdrawn")]
+    private partial void LogDrainRequested(string nodeId, int calls);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Information, Message = "Node {NodeId} takes calls again: its drain request was withdrawn")]
+    private partial void LogResumed(string nodeId);
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "The node's MCP URL is unknown (no server address and no Node:PublicUrl); it will not register")]
     private partial void LogNoUrl();

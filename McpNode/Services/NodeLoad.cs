@@ -7,7 +7,8 @@ namespace McpAspire.McpNode.Services;
 /// <summary>
 /// The node's admission control. At most <see cref="NodeOptions.MaxConcurrentCalls"/> tool calls run
 /// at once and <see cref="NodeOptions.MaxQueuedCalls"/> wait, oldest first; any call beyond that, and
-/// every call once the node is draining, is refused at once as overloaded. The heartbeat reports
+/// every call once the node is draining (it is stopping, or an operator asked it to drain), is refused at
+/// once as overloaded. The heartbeat reports
 /// <see cref="Load"/>, running plus waiting, for load-aware routing.
 /// </summary>
 public sealed class NodeLoad : IMcpCallAdmission, IDisposable
@@ -16,14 +17,15 @@ public sealed class NodeLoad : IMcpCallAdmission, IDisposable
     private static readonly TimeSpan DrainingRetryAfter = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrencyLimiter _limiter;
-    private volatile bool _draining;
+    private volatile bool _stopping;
+    private volatile bool _drainRequested;
 
     /// <summary>Creates the limiter from the node's options; the node starts draining when the host starts stopping.</summary>
     public NodeLoad(IOptions<NodeOptions> options, IHostApplicationLifetime lifetime)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(lifetime);
-        lifetime.ApplicationStopping.Register(BeginDraining);
+        lifetime.ApplicationStopping.Register(() => _stopping = true);
         MaxConcurrency = options.Value.MaxConcurrentCalls;
         MaxQueued = options.Value.MaxQueuedCalls;
         _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
@@ -50,17 +52,28 @@ public sealed class NodeLoad : IMcpCallAdmission, IDisposable
     public int Load => InFlight + Queued;
 
     /// <summary>Whether the node is draining: it finishes what it has and takes nothing new.</summary>
-    public bool IsDraining => _draining;
+    public bool IsDraining => _stopping || _drainRequested;
 
-    /// <summary>Stops admitting calls; those already admitted or queued still run.</summary>
-    public void BeginDraining() => _draining = true;
+    /// <summary>Whether an operator has asked the node to drain (<see cref="ServiceDefaults.Cluster.ClusterKeys.DrainRequest"/>).</summary>
+    public bool IsDrainRequested => _drainRequested;
+
+    /// <summary>
+    /// Drains on an operator's request, or takes calls again once it is withdrawn; calls already admitted or
+    /// queued run either way. A node that is stopping stays draining.
+    /// </summary>
+    public void SetDrainRequested(bool requested) => _drainRequested = requested;
 
     /// <inheritdoc/>
     public async ValueTask<McpAdmission> AdmitAsync(McpHttpRequest request, CancellationToken cancellationToken)
     {
-        if (_draining)
+        if (_stopping)
         {
             return McpAdmission.Refused("this node is draining before it stops.", DrainingRetryAfter);
+        }
+
+        if (_drainRequested)
+        {
+            return McpAdmission.Refused("this node is draining: an operator asked it to take no new calls.", DrainingRetryAfter);
         }
 
         var lease = await _limiter.AcquireAsync(1, cancellationToken);

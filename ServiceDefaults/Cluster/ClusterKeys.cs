@@ -11,4 +11,11 @@ public static class ClusterKeys
 
     /// <summary>The key of a node's heartbeat: a JSON <see cref="NodeHeartbeat"/> that expires with its TTL.</summary>
     public static string Heartbeat(string nodeId) => $"mcpaspire:node:{nodeId}";
+
+    /// <summary>
+    /// The key that asks a node to drain while it keeps running: while it exists, the node takes no new calls,
+    /// finishes those in flight and reports <c>draining</c>; once it is deleted, the node is ready again. The
+    /// AppHost's Drain and Resume commands set and delete it, and so can an operator with any Redis client.
+    /// </summary>
+    public static string DrainRequest(string nodeId) => $"mcpaspire:drain:{nodeId}";
 }

@@ -5,15 +5,18 @@ namespace McpAspire.ServiceDefaults.Cluster;
 /// coordinators re-read the registry at once instead of at their next refresh. Delivery is at most once:
 /// a coordinator that misses one still sees the change at its next periodic read.
 /// </summary>
-/// <param name="Event">One of <see cref="Joined"/>, <see cref="Draining"/> or <see cref="Left"/>.</param>
+/// <param name="Event">One of <see cref="Joined"/>, <see cref="Draining"/>, <see cref="Resumed"/> or <see cref="Left"/>.</param>
 /// <param name="NodeId">The node the event is about.</param>
 public sealed record RegistryEvent(string Event, string NodeId)
 {
     /// <summary>The node registered.</summary>
     public const string Joined = "join";
 
-    /// <summary>The node is stopping: it takes no new calls and finishes those in flight.</summary>
+    /// <summary>The node is stopping, or was asked to drain: it takes no new calls and finishes those in flight.</summary>
     public const string Draining = "drain";
+
+    /// <summary>The node was asked to drain, and that request was withdrawn: it takes calls again.</summary>
+    public const string Resumed = "resume";
 
     /// <summary>The node deregistered.</summary>
     public const string Left = "leave";

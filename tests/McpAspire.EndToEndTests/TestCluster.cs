@@ -63,6 +63,13 @@ public sealed class TestCluster : IAsyncDisposable
         model?.Invoke(builder);
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
+            // Aspire points every service at the dashboard's OTLP endpoint, but tests run without the dashboard:
+            // each service would retry its exports and hold up its shutdown flushing them to no one.
+            foreach (var otlp in project.Annotations.OfType<OtlpExporterAnnotation>().ToList())
+            {
+                project.Annotations.Remove(otlp);
+            }
+
             var service = builder.CreateResourceBuilder(project);
             foreach (var (key, value) in environment)
             {
@@ -73,6 +80,7 @@ public sealed class TestCluster : IAsyncDisposable
         var resources = builder.Resources.Where(resource => resource is ProjectResource or LocalStoreResource).ToList();
         var names = resources.Select(resource => resource.Name).ToList();
         var app = await builder.BuildAsync(Cancel);
+        TestContext.Current.TestOutputHelper?.WriteLine($"application model built in {clock.Elapsed.TotalSeconds:0.0} s");
         var lines = new ConcurrentQueue<(string, string)>();
         var stopWatching = new CancellationTokenSource();
         var cluster = new TestCluster(app, lines, stopWatching) { ResourceNames = names };
@@ -126,6 +134,10 @@ public sealed class TestCluster : IAsyncDisposable
         await kill.WaitForExitAsync(Cancel);
     }
 
+    /// <summary>The exit code of <paramref name="resource"/> if it has exited, else <see langword="null"/>.</summary>
+    public int? ExitCodeOrNull(string resource) =>
+        _app.ResourceNotifications.TryGetCurrentState(resource, out var current) ? current.Snapshot.ExitCode : null;
+
     /// <summary>The exit code of <paramref name="resource"/>, once it has exited.</summary>
     public async Task<int> ExitCodeAsync(string resource, TimeSpan timeout)
     {
@@ -133,6 +145,13 @@ public sealed class TestCluster : IAsyncDisposable
         deadline.CancelAfter(timeout);
         var exited = await _app.ResourceNotifications.WaitForResourceAsync(resource, e => e.Snapshot.ExitCode is not null, deadline.Token);
         return exited.Snapshot.ExitCode!.Value;
+    }
+
+    /// <summary>Runs the dashboard command <paramref name="command"/> on <paramref name="resource"/>, as a click in the dashboard does.</summary>
+    public async Task<ExecuteCommandResult> ExecuteCommandAsync(string resource, string command)
+    {
+        var model = _app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(candidate => candidate.Name == resource);
+        return await _app.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(model, command, Cancel);
     }
 
     /// <summary>The connection string <paramref name="resource"/> gives the services that reference it.</summary>
@@ -181,6 +200,7 @@ public sealed class TestCluster : IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        var clock = Stopwatch.StartNew();
         try
         {
             var services = new List<int>();
@@ -205,15 +225,16 @@ public sealed class TestCluster : IAsyncDisposable
                 await Task.Delay(100);
             }
 
-            var clock = Stopwatch.StartNew();
+            TestContext.Current.TestOutputHelper?.WriteLine($"services stopped in {clock.Elapsed.TotalSeconds:0.0} s");
             await _app.StopAsync();
-            TestContext.Current.TestOutputHelper?.WriteLine($"services stopped, then DCP in {clock.Elapsed.TotalSeconds:0.0} s");
+            TestContext.Current.TestOutputHelper?.WriteLine($"DCP stopped the rest by {clock.Elapsed.TotalSeconds:0.0} s");
         }
         finally
         {
             await _stopWatching.CancelAsync();
             await _app.DisposeAsync();
             _stopWatching.Dispose();
+            TestContext.Current.TestOutputHelper?.WriteLine($"cluster disposed by {clock.Elapsed.TotalSeconds:0.0} s");
         }
     }
 }

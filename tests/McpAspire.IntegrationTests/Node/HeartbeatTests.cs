@@ -5,7 +5,10 @@ using McpAspire.ServiceDefaults.Redis;
 
 namespace McpAspire.IntegrationTests.Node;
 
-/// <summary>A node registers itself in a real store, keeps its heartbeat alive with a TTL, and deregisters on a clean stop.</summary>
+/// <summary>
+/// A node registers itself in a real store, keeps its heartbeat alive with a TTL, deregisters on a clean stop,
+/// and drains while its drain key exists.
+/// </summary>
 public sealed class HeartbeatTests(StoreServers stores)
 {
     [Theory]
@@ -53,4 +56,39 @@ public sealed class HeartbeatTests(StoreServers stores)
 
         Assert.Contains("answers PING", body, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [MemberData(nameof(StoreServers.Kinds), MemberType = typeof(StoreServers))]
+    public async Task A_node_drains_while_its_drain_key_exists_and_takes_calls_again_once_it_is_gone(string store)
+    {
+        var redisConnection = stores.ConnectionString(store);
+        var nodeId = $"drain-{store}-{Guid.NewGuid():N}";
+        await using var redis = await Eventually.ConnectAsync(redisConnection);
+        await using var node = TestServices.StartNode(("ConnectionStrings:redis", redisConnection), ("Node:Id", nodeId), ("Node:HeartbeatInterval", "00:00:00.200"));
+        using var http = new HttpClient();
+        await Eventually.UntilAsync(async () => await StatusAsync(redis, nodeId) == NodeStatus.Ready);
+        var events = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var subscriber = RedisSubscriber.Create(redis.Options, Microsoft.Extensions.Logging.Abstractions.NullLogger<RedisSubscriber>.Instance);
+        await using var subscription = await subscriber.SubscribeAsync(ClusterKeys.EventsChannel, message => events.Enqueue(message.PayloadText), TestContext.Current.CancellationToken);
+
+        await redis.SetAsync(ClusterKeys.DrainRequest(nodeId), "maintenance", cancellationToken: TestContext.Current.CancellationToken);
+        await Eventually.UntilAsync(async () => await StatusAsync(redis, nodeId) == NodeStatus.Draining);
+        using (var refused = await http.SendAsync(RawMcp.Post(node.McpUrl, RawMcp.EchoCall), TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Contains("an operator asked it to take no new calls", RawMcp.ErrorMessage(await RawMcp.ReadMessageAsync(refused)), StringComparison.Ordinal);
+        }
+
+        await redis.DeleteAsync(ClusterKeys.DrainRequest(nodeId), TestContext.Current.CancellationToken);
+        await Eventually.UntilAsync(async () => await StatusAsync(redis, nodeId) == NodeStatus.Ready);
+
+        Assert.Equal("still serving", await RawMcp.EchoAsync(http, node.McpUrl));
+        await Eventually.UntilAsync(() => Task.FromResult(events.Any(e => e.Contains("\"resume\"", StringComparison.Ordinal))));
+        Assert.Contains(events, e => e.Contains("\"drain\"", StringComparison.Ordinal) && e.Contains(nodeId, StringComparison.Ordinal));
+    }
+
+    private static async Task<string?> StatusAsync(RedisClient redis, string nodeId) =>
+        await redis.GetAsync(ClusterKeys.Heartbeat(nodeId), TestContext.Current.CancellationToken) is { } json
+            ? JsonSerializer.Deserialize<NodeHeartbeat>(json, ClusterJson.Options)!.Status
+            : null;
 }
