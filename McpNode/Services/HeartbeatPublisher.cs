@@ -24,8 +24,14 @@ public sealed partial class HeartbeatPublisher(
     TimeProvider time,
     ILogger<HeartbeatPublisher> logger) : BackgroundService, IHostedLifecycleService
 {
+    private readonly Lock _registration = new();
+    // Never disposed: a host that is stopped twice may still be deregistering as it disposes its services,
+    // and a semaphore that never hands out its wait handle holds nothing to release.
+    private readonly SemaphoreSlim _deregistering = new(1, 1);
     private bool _published;
     private bool _announced;
+    private bool _stopped;
+    private bool _deregistered;
 
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -71,11 +77,24 @@ public sealed partial class HeartbeatPublisher(
             var drainChange = await FollowDrainRequestAsync(cancellationToken);
             var heartbeat = JsonSerializer.SerializeToUtf8Bytes(Snapshot(), ClusterJson.Options);
             var key = ClusterKeys.Heartbeat(node.Id);
-            // Set before sending: once the commands may have reached the server, stopping must deregister.
-            _published = true;
-            await Task.WhenAll(
-                redis.SetAsync(key, heartbeat, options.Value.HeartbeatTtl, cancellationToken),
-                redis.SetAddAsync(ClusterKeys.NodeSet, node.Id, cancellationToken));
+            Task sent;
+            lock (_registration)
+            {
+                // Once stopped, never register again: a heartbeat sent after the deregistration would keep a stopped
+                // node in the node set. Commands go out in order on one connection, so the check and the sending belong together.
+                if (_stopped)
+                {
+                    return;
+                }
+
+                // Set before sending: once the commands may have reached the server, stopping must deregister.
+                _published = true;
+                sent = Task.WhenAll(
+                    redis.SetAsync(key, heartbeat, options.Value.HeartbeatTtl, cancellationToken),
+                    redis.SetAddAsync(ClusterKeys.NodeSet, node.Id, cancellationToken));
+            }
+
+            await sent;
             if (!_announced)
             {
                 _announced = true;
@@ -140,26 +159,41 @@ public sealed partial class HeartbeatPublisher(
     /// <summary>Keeps heartbeats going while Kestrel drains; <see cref="StoppedAsync"/> ends them.</summary>
     public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Every service has stopped and the calls in flight are done: stop publishing and deregister.</summary>
+    /// <summary>
+    /// Every service has stopped and the calls in flight are done: stop publishing and deregister, once. The
+    /// host's token may already be cancelled here (its shutdown timeout ran out), so neither step uses it: the
+    /// loop ends at once when told to, and each command is bounded by the client's command timeout.
+    /// </summary>
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
-        await base.StopAsync(cancellationToken);
-        if (!_published)
+        await base.StopAsync(CancellationToken.None);
+        lock (_registration)
         {
-            return;
+            _stopped = true;
         }
 
+        // The host may be stopped more than once, even concurrently (a test host is, as it is disposed):
+        // deregister one at a time, and until it has succeeded once.
+        await _deregistering.WaitAsync(CancellationToken.None);
         try
         {
-            await redis.DeleteAsync(ClusterKeys.Heartbeat(node.Id), cancellationToken);
-            await redis.SetRemoveAsync(ClusterKeys.NodeSet, [node.Id], cancellationToken);
-            LogDeregistered(node.Id);
-            await AnnounceAsync(RegistryEvent.Left, cancellationToken);
+            if (_published && !_deregistered)
+            {
+                await redis.DeleteAsync(ClusterKeys.Heartbeat(node.Id), CancellationToken.None);
+                await redis.SetRemoveAsync(ClusterKeys.NodeSet, [node.Id], CancellationToken.None);
+                _deregistered = true;
+                LogDeregistered(node.Id);
+                await AnnounceAsync(RegistryEvent.Left, CancellationToken.None);
+            }
         }
         catch (Exception ex) when (ex is RedisException or OperationCanceledException)
         {
             // The heartbeat's TTL removes the node anyway.
             LogDeregisterFailed(node.Id, ex.Message);
+        }
+        finally
+        {
+            _deregistering.Release();
         }
     }
 
