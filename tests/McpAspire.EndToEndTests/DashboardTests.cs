@@ -51,12 +51,7 @@ public sealed class DashboardTests
     private static async Task<ActivityTraceId> CallEchoInATraceAsync(Uri mcpUrl)
     {
         using var http = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(await http.GetStringAsync(new Uri(mcpUrl, "/api/nodes"), Cancel)).Contains("\"node-", StringComparison.Ordinal))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the coordinator listed no node within 60 s");
-            await Task.Delay(200, Cancel);
-        }
+        await ClusterApiProbe.WaitForNodesAsync(http, mcpUrl, 1);
 
         var trace = ActivityTraceId.CreateRandom();
         using var call = McpPost.To(mcpUrl, """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"traced"}}}""");

@@ -80,8 +80,10 @@ public sealed class ServiceProcessTests
     [Fact]
     public async Task Json_console_logs_carry_the_trace_id_of_the_request()
     {
+        // Spelled as Aspire spells it when it sets the simple format for the dashboard, so this value replaces
+        // that one; a second spelling would be a second variable, and which one .NET reads would be left to chance.
         await using var cluster = await TestCluster.StartAsync(
-            1, ("Logging__Console__FormatterName", "json"), ("Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics", "Information"));
+            1, ("LOGGING__CONSOLE__FORMATTERNAME", "json"), ("Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics", "Information"));
         var trace = ActivityTraceId.CreateRandom().ToString();
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(cluster.UrlOf("node-1"), "/does-not-exist"));

@@ -54,12 +54,7 @@ public sealed class TemplateTests
     private static async Task<string> EchoOnceANodeIsListedAsync(Uri mcpUrl)
     {
         using var http = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(await http.GetStringAsync(new Uri(mcpUrl, "/api/nodes"), Cancel)).Contains("\"node-1\"", StringComparison.Ordinal))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the scaffold's coordinator listed no node within 60 s");
-            await Task.Delay(200, Cancel);
-        }
+        await ClusterApiProbe.WaitForNodesAsync(http, mcpUrl, 1);
 
         using var call = McpPost.To(mcpUrl, """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello from the scaffold"}}}""");
         using var response = await http.SendAsync(call, Cancel);

@@ -32,7 +32,7 @@ public sealed class TwoCoordinatorsTests
             ("Node__Packs", "core,data"));
         using var http = new HttpClient();
         var secondMcp = cluster.McpUrlOf("coordinator-2");
-        await WaitForNodesAsync(http, cluster.UrlOf("coordinator-2"), 2);
+        await ClusterApiProbe.WaitForNodesAsync(http, cluster.UrlOf("coordinator-2"), 2);
 
         var session = await OpenSessionAsync(http, cluster.CoordinatorMcpUrl);
         var toolsOnFirst = await ToolNamesAsync(http, cluster.CoordinatorMcpUrl, session);
@@ -53,17 +53,6 @@ public sealed class TwoCoordinatorsTests
     }
 
     private const string ToolsList = """{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}""";
-
-    /// <summary>Waits until the coordinator at <paramref name="coordinator"/> lists <paramref name="count"/> nodes.</summary>
-    private static async Task WaitForNodesAsync(HttpClient http, Uri coordinator, int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (JsonNode.Parse(await http.GetStringAsync(new Uri(coordinator, "/api/nodes"), Cancel))!["nodes"]!.AsArray().Count != count)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{coordinator} did not list {count} nodes within 60 s");
-            await Task.Delay(100, Cancel);
-        }
-    }
 
     /// <summary>Each node and its tools, as a replica's registry has them.</summary>
     private static async Task<string[]> RegistryToolsAsync(HttpClient http, Uri coordinator)
