@@ -20,6 +20,13 @@ internal sealed class Gateway(DistributedApplication app) : IAsyncDisposable
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.McpAspire_AppHost>(["--nodes", "1", "--coordinator-port", "0"]);
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
+            // No dashboard runs here: without this, each service would build and export every span to no one,
+            // and the benchmark would measure that.
+            foreach (var otlp in project.Annotations.OfType<OtlpExporterAnnotation>().ToList())
+            {
+                project.Annotations.Remove(otlp);
+            }
+
             builder.CreateResourceBuilder(project)
                 .WithEnvironment("Node__MaxConcurrentCalls", "1024")
                 .WithEnvironment("Logging__LogLevel__Default", "Warning");
