@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace McpAspire.AppHost.Hosting;
@@ -110,7 +109,7 @@ public static class StoreBuilderExtensions
         string? connectionString = null;
         store.ApplicationBuilder.Eventing.Subscribe<ConnectionStringAvailableEvent>(store.Resource, async (_, cancellationToken) =>
             connectionString = await store.Resource.GetConnectionStringAsync(cancellationToken).ConfigureAwait(false));
-        var key = string.Create(CultureInfo.InvariantCulture, $"{store.Resource.Name}_check");
+        var key = $"{store.Resource.Name}_check";
         store.ApplicationBuilder.Services.AddHealthChecks().AddRedis(
             _ => connectionString ?? throw new InvalidOperationException($"The connection string of '{store.Resource.Name}' is not known yet."),
             name: key);
