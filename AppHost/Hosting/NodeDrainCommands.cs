@@ -68,7 +68,7 @@ public static class NodeDrainCommands
 
             return CommandResults.Success();
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or RedisTimeoutException)
         {
             return CommandResults.Failure($"The store did not take the request: {ex.Message}");
         }

@@ -1,6 +1,7 @@
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
 using McpAspire.McpCoordinator.Sessions;
+using McpAspire.ServiceDefaults.Cluster;
 using McpAspire.ServiceDefaults.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,7 @@ public static class CoordinatorServiceExtensions
     public static WebApplicationBuilder AddMcpCoordinator(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        if (!builder.AddRedisClient())
+        if (!builder.AddClusterStore())
         {
             throw new InvalidConfigurationException(
                 "ConnectionStrings:redis is not set. The coordinator reads the node registry from Redis; set it (e.g. ConnectionStrings__redis=localhost:6379) or start the cluster with the AppHost.");

@@ -1,30 +1,42 @@
 using System.Text.Json;
 using System.Threading.Channels;
 using McpAspire.ServiceDefaults.Cluster;
-using McpAspire.ServiceDefaults.Redis;
 using Microsoft.Extensions.Options;
+using ModelContextProtocol.Protocol;
+using StackExchange.Redis;
 
 namespace McpAspire.McpCoordinator.Registry;
 
 /// <summary>
-/// Keeps the coordinator's view of the cluster: re-reads every node's heartbeat from Redis each
+/// Keeps the coordinator's view of the cluster: re-reads every node's heartbeat from the store each
 /// <see cref="CoordinatorOptions.RegistryRefreshInterval"/>, and at once when a node announces that it
-/// joined, is draining or left (<see cref="ClusterKeys.EventsChannel"/>). Drops nodes whose heartbeat
-/// expired (and sweeps them from the node set), and keeps the last view, marked stale, while Redis is
-/// unreachable.
+/// joined, is draining or left (<see cref="ClusterKeys.EventsChannel"/>) or the connection to the store is
+/// restored (announcements sent meanwhile were lost). Drops nodes whose heartbeat expired (and sweeps them from
+/// the node set). While the store cannot be read, it keeps the last view, marked stale, retries every
+/// <see cref="RetryInterval"/> at most, and takes no heartbeat's age for death: none can arrive. Once the store
+/// is back, a node of the last view that has not yet heartbeated again is kept for one heartbeat TTL, so
+/// routing does not wait for the nodes to re-register. A record that cannot be read is skipped and logged;
+/// nothing in one record can stop the loop.
 /// </summary>
 public sealed partial class NodeRegistry(
-    RedisClient redis,
-    RedisSubscriber subscriber,
+    IConnectionMultiplexer redis,
     RegistryChanges changes,
     IOptions<CoordinatorOptions> options,
     TimeProvider time,
     ILogger<NodeRegistry> logger) : BackgroundService
 {
+    /// <summary>The longest wait before the registry tries again to read a store it could not read.</summary>
+    public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+
     private RegistrySnapshot _current = RegistrySnapshot.Empty;
+
+    // The nodes of the last good read before the store became unreadable, and when it became readable again.
+    private IReadOnlyList<RegisteredNode> _beforeOutage = [];
+    private DateTimeOffset _recoveredAt = DateTimeOffset.MinValue;
 
     // A pending wake-up is enough: reads that were asked for while one runs fold into the next.
     private readonly Channel<bool> _refresh = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private ChannelMessageQueue? _events;
 
     /// <summary>The latest view of the cluster.</summary>
     public RegistrySnapshot Current => Volatile.Read(ref _current);
@@ -32,28 +44,55 @@ public sealed partial class NodeRegistry(
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Messages published while the subscriber had no connection are lost: re-read after each (re)connection.
-        subscriber.Resubscribed += OnResubscribed;
-        using var timer = new PeriodicTimer(options.Value.RegistryRefreshInterval, time);
+        redis.ConnectionRestored += OnConnectionRestored;
+        var interval = options.Value.RegistryRefreshInterval;
+        using var timer = new PeriodicTimer(interval, time);
         var ticking = TickAsync(timer, stoppingToken);
         try
         {
-            await using var events = await subscriber.SubscribeAsync(ClusterKeys.EventsChannel, _ => _refresh.Writer.TryWrite(true), stoppingToken);
             do
             {
+                await SubscribeAsync();
                 await RefreshAsync(stoppingToken);
+                if (Current.IsStale && interval > RetryInterval)
+                {
+                    _ = RetryLaterAsync(stoppingToken);
+                }
             }
             while (await _refresh.Reader.WaitToReadAsync(stoppingToken) && _refresh.Reader.TryRead(out _));
         }
         finally
         {
-            subscriber.Resubscribed -= OnResubscribed;
+            redis.ConnectionRestored -= OnConnectionRestored;
             timer.Dispose();
             await ticking;
+            if (_events is not null)
+            {
+                await _events.UnsubscribeAsync();
+            }
         }
     }
 
-    private void OnResubscribed(object? sender, EventArgs e) => _refresh.Writer.TryWrite(true);
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => _refresh.Writer.TryWrite(true);
+
+    /// <summary>Listens for the nodes' announcements once the store takes the subscription; until then the reads go on.</summary>
+    private async Task SubscribeAsync()
+    {
+        if (_events is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            _events = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(ClusterKeys.EventsChannel));
+            _events.OnMessage(_ => _refresh.Writer.TryWrite(true));
+        }
+        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex))
+        {
+            LogNotSubscribed(ex.Message);
+        }
+    }
 
     /// <summary>Asks for a read every refresh interval until the coordinator stops.</summary>
     private async Task TickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
@@ -71,23 +110,40 @@ public sealed partial class NodeRegistry(
         }
     }
 
-    /// <summary>Reads the registry from Redis once.</summary>
+    /// <summary>Asks for a read after <see cref="RetryInterval"/>, sooner than the refresh interval would.</summary>
+    private async Task RetryLaterAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(RetryInterval, time, stoppingToken);
+            _refresh.Writer.TryWrite(true);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    /// <summary>Reads the registry from the store once.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         try
         {
-            var ids = await redis.SetMembersAsync(ClusterKeys.NodeSet, cancellationToken);
-            var heartbeats = await redis.GetManyAsync(ids.Select(ClusterKeys.Heartbeat).ToArray(), cancellationToken);
+            var database = redis.GetDatabase();
+            var ids = (await database.SetMembersAsync(ClusterKeys.NodeSet).WaitAsync(cancellationToken))
+                .Select(member => member.ToString())
+                .ToArray();
+            var heartbeats = await database.StringGetAsync([.. ids.Select(id => (RedisKey)ClusterKeys.Heartbeat(id))]).WaitAsync(cancellationToken);
             var now = time.GetUtcNow();
-            var nodes = new List<RegisteredNode>(ids.Count);
+            var nodes = new List<RegisteredNode>(ids.Length);
             var gone = new List<string>();
-            for (var i = 0; i < ids.Count; i++)
+            for (var i = 0; i < ids.Length; i++)
             {
-                if (heartbeats[i] is not { } json)
+                if (heartbeats[i].IsNull)
                 {
                     gone.Add(ids[i]);
                 }
-                else if (Parse(ids[i], json) is { } node && node.IsLiveAt(now))
+                else if (Parse(ids[i], heartbeats[i].ToString()) is { } node && node.IsLiveAt(now))
                 {
                     nodes.Add(node);
                 }
@@ -96,23 +152,56 @@ public sealed partial class NodeRegistry(
             if (gone.Count > 0)
             {
                 // The heartbeat key expired: the node died without deregistering.
-                await redis.SetRemoveAsync(ClusterKeys.NodeSet, gone, cancellationToken);
+                await database.SetRemoveAsync(ClusterKeys.NodeSet, [.. gone.Select(id => (RedisValue)id)]).WaitAsync(cancellationToken);
                 LogSwept(gone);
             }
 
             var previous = Current;
+            if (previous.IsStale && previous.ReadAt != DateTimeOffset.MinValue)
+            {
+                _beforeOutage = previous.Nodes;
+                _recoveredAt = now;
+            }
+
+            AddNodesYetToHeartbeat(nodes, now);
             Volatile.Write(ref _current, new RegistrySnapshot(nodes.OrderBy(node => node.Id, StringComparer.Ordinal).ToArray(), now));
             ReportChanges(previous, Current);
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex))
         {
-            var previous = Current;
-            Volatile.Write(ref _current, previous.AsStale($"Redis is unreachable: {ex.Message}"));
-            if (!previous.IsStale)
+            MarkStale($"Redis is unreachable: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRefreshFailed(ex);
+            MarkStale($"The registry could not be read: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Adds each node of the view before the outage that has not heartbeated since, valid for one of its TTLs from
+    /// the store's return: time enough to register again.
+    /// </summary>
+    private void AddNodesYetToHeartbeat(List<RegisteredNode> nodes, DateTimeOffset now)
+    {
+        foreach (var node in _beforeOutage)
+        {
+            var until = _recoveredAt.AddMilliseconds(node.Heartbeat.TtlMilliseconds);
+            if (until > now && !nodes.Any(seen => seen.Id == node.Id))
             {
-                LogStale(ex.Message);
-                changes.Publish([new RegistryChange("stale", null, time.GetUtcNow(), ex.Message)]);
+                nodes.Add(node.ValidUntil(until));
             }
+        }
+    }
+
+    private void MarkStale(string reason)
+    {
+        var previous = Current;
+        Volatile.Write(ref _current, previous.AsStale(reason));
+        if (!previous.IsStale)
+        {
+            LogStale(reason);
+            changes.Publish([new RegistryChange("stale", null, time.GetUtcNow(), reason)]);
         }
     }
 
@@ -127,20 +216,25 @@ public sealed partial class NodeRegistry(
             if (heartbeat is { McpUrl.IsAbsoluteUri: true, Tools: not null, Packs: not null, TtlMilliseconds: > 0 and <= MaxTtlMilliseconds }
                 && heartbeat.Id == id
                 && heartbeat.SentAt > DateTimeOffset.UnixEpoch
-                && heartbeat.Tools.All(tool => tool?.Name is not null))
+                && heartbeat.Tools.All(IsWellFormed))
             {
                 return new RegisteredNode(heartbeat);
             }
 
-            LogUnreadable(id, "it lacks an id matching its key, an absolute MCP URL, named tools, a send time or a TTL of at most a day");
+            LogUnreadable(id, "it lacks an id matching its key, an absolute MCP URL, named tools with object schemas, a send time or a TTL of at most a day");
             return null;
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or ArgumentException or NotSupportedException or InvalidOperationException)
         {
             LogUnreadable(id, ex.Message);
             return null;
         }
     }
+
+    /// <summary>Whether a tool has a name and schemas that are JSON objects, as the registry compares them.</summary>
+    private static bool IsWellFormed(Tool? tool) =>
+        tool is { Name: not null, InputSchema.ValueKind: JsonValueKind.Object }
+        && tool.OutputSchema is null or { ValueKind: JsonValueKind.Object };
 
     private void ReportChanges(RegistrySnapshot previous, RegistrySnapshot current)
     {
@@ -211,4 +305,10 @@ public sealed partial class NodeRegistry(
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "The heartbeat of node {NodeId} is unreadable and is ignored: {Reason}")]
     private partial void LogUnreadable(string nodeId, string reason);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Cannot subscribe to the nodes' announcements yet ({Reason}); the periodic reads go on, and the subscription is tried again")]
+    private partial void LogNotSubscribed(string reason);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Error, Message = "Reading the registry failed; routing on the last known nodes")]
+    private partial void LogRefreshFailed(Exception error);
 }

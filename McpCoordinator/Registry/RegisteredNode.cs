@@ -6,11 +6,25 @@ namespace McpAspire.McpCoordinator.Registry;
 /// <summary>A node as the registry last saw it.</summary>
 public sealed class RegisteredNode
 {
-    /// <summary>Wraps a heartbeat.</summary>
+    /// <summary>Wraps a heartbeat, valid until its send time plus its TTL.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">That expiry is past the end of the calendar.</exception>
     public RegisteredNode(NodeHeartbeat heartbeat)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
         Heartbeat = heartbeat;
+        ExpiresAt = heartbeat.SentAt.AddMilliseconds(heartbeat.TtlMilliseconds);
+    }
+
+    /// <summary>
+    /// The same node, valid until <paramref name="expiresAt"/>: a node the registry lost sight of while it could not
+    /// read the store is kept that long for its next heartbeat to arrive.
+    /// </summary>
+    public RegisteredNode ValidUntil(DateTimeOffset expiresAt) => new(Heartbeat, expiresAt);
+
+    private RegisteredNode(NodeHeartbeat heartbeat, DateTimeOffset expiresAt)
+    {
+        Heartbeat = heartbeat;
+        ExpiresAt = expiresAt;
     }
 
     /// <summary>The node's id.</summary>
@@ -37,5 +51,5 @@ public sealed class RegisteredNode
     public bool IsLiveAt(DateTimeOffset now) => ExpiresAt > now;
 
     /// <summary>When the heartbeat stops being valid.</summary>
-    public DateTimeOffset ExpiresAt => Heartbeat.SentAt.AddMilliseconds(Heartbeat.TtlMilliseconds);
+    public DateTimeOffset ExpiresAt { get; }
 }

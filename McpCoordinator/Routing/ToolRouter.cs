@@ -6,18 +6,20 @@ namespace McpAspire.McpCoordinator.Routing;
 public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers, TimeProvider time)
 {
     /// <summary>
-    /// Picks a ready node that offers <paramref name="toolName"/>, whose heartbeat has not run out, whose circuit
+    /// Picks a ready node that offers <paramref name="toolName"/>, whose heartbeat has not run out (unless the
+    /// registry is stale), whose circuit
     /// breaker admits calls, and that is not in <paramref name="excluded"/>.
     /// </summary>
     public RouteDecision Select(string toolName, IReadOnlySet<string> excluded)
     {
-        var offering = registry.Current.NodesOffering(toolName);
+        var snapshot = registry.Current;
+        var offering = snapshot.NodesOffering(toolName);
         if (offering.Count == 0)
         {
             return RouteDecision.Unknown;
         }
 
-        return Choose(offering, excluded) is { } chosen
+        return Choose(snapshot, offering, excluded) is { } chosen
             ? RouteDecision.To(chosen)
             : RouteDecision.Unavailable(offering.Count);
     }
@@ -26,14 +28,21 @@ public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls, No
     /// Picks a node to open a session on: any ready node whose heartbeat has not run out, whose circuit breaker
     /// admits calls, and that is not in <paramref name="excluded"/>; <see langword="null"/> when there is none.
     /// </summary>
-    public RegisteredNode? SelectForSession(IReadOnlySet<string> excluded) => Choose(registry.Current.Nodes, excluded);
+    public RegisteredNode? SelectForSession(IReadOnlySet<string> excluded)
+    {
+        var snapshot = registry.Current;
+        return Choose(snapshot, snapshot.Nodes, excluded);
+    }
 
-    private RegisteredNode? Choose(IReadOnlyList<RegisteredNode> nodes, IReadOnlySet<string> excluded)
+    private RegisteredNode? Choose(RegistrySnapshot snapshot, IReadOnlyList<RegisteredNode> nodes, IReadOnlySet<string> excluded)
     {
         ArgumentNullException.ThrowIfNull(excluded);
 
-        // Between registry reads a heartbeat may run out: such a node is no candidate.
+        // Between registry reads a heartbeat may run out: such a node is no candidate. While the store cannot be
+        // read, though, no heartbeat can arrive, and an old one says nothing about the node: failover and the
+        // breakers find the nodes that really died.
         var now = time.GetUtcNow();
+        var expiryCounts = !snapshot.IsStale;
 
         // The common case, every node a candidate, needs no filtered copy.
         var candidates = nodes.All(IsCandidate)
@@ -41,7 +50,7 @@ public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls, No
             : [.. nodes.Where(IsCandidate)];
         return LeastLoadedSelector.Select(candidates, calls.InFlight, Random.Shared);
 
-        bool IsCandidate(RegisteredNode node) => node.IsReady && node.IsLiveAt(now) && !excluded.Contains(node.Id) && breakers.Admits(node);
+        bool IsCandidate(RegisteredNode node) => node.IsReady && (!expiryCounts || node.IsLiveAt(now)) && !excluded.Contains(node.Id) && breakers.Admits(node);
     }
 }
 

@@ -3,9 +3,10 @@ using McpAspire.McpNode.Packs.Files;
 using McpAspire.McpNode.Packs.Http;
 using McpAspire.McpNode.Packs.Transactions;
 using McpAspire.McpNode.Services;
+using McpAspire.ServiceDefaults.Cluster;
 using McpAspire.ServiceDefaults.Mcp;
-using McpAspire.ServiceDefaults.Redis;
 using ModelContextProtocol.Protocol;
+using StackExchange.Redis;
 
 namespace McpAspire.McpNode;
 
@@ -70,11 +71,11 @@ public static partial class NodeServiceExtensions
             .BindConfiguration(TransactionOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        if (builder.AddRedisClient())
+        if (builder.AddClusterStore())
         {
             builder.Services.AddHostedService<HeartbeatPublisher>();
             builder.Services.AddSingleton<IIdempotencyStore, RedisIdempotencyStore>();
-            builder.Services.AddSingleton(services => new TransactionLedger(services.GetRequiredService<RedisClient>()));
+            builder.Services.AddSingleton(services => new TransactionLedger(services.GetRequiredService<IConnectionMultiplexer>()));
         }
         else
         {

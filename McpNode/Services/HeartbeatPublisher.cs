@@ -1,7 +1,7 @@
 using System.Text.Json;
 using McpAspire.ServiceDefaults.Cluster;
-using McpAspire.ServiceDefaults.Redis;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace McpAspire.McpNode.Services;
 
@@ -16,7 +16,7 @@ namespace McpAspire.McpNode.Services;
 /// their next refresh.
 /// </summary>
 public sealed partial class HeartbeatPublisher(
-    RedisClient redis,
+    IConnectionMultiplexer redis,
     NodeDescriptor node,
     NodeLoad load,
     IOptions<NodeOptions> options,
@@ -24,6 +24,7 @@ public sealed partial class HeartbeatPublisher(
     TimeProvider time,
     ILogger<HeartbeatPublisher> logger) : BackgroundService, IHostedLifecycleService
 {
+    private readonly string _store = ClusterStore.Describe(redis);
     private readonly Lock _registration = new();
     // Never disposed: a host that is stopped twice may still be deregistering as it disposes its services,
     // and a semaphore that never hands out its wait handle holds nothing to release.
@@ -89,16 +90,17 @@ public sealed partial class HeartbeatPublisher(
 
                 // Set before sending: once the commands may have reached the server, stopping must deregister.
                 _published = true;
+                var database = redis.GetDatabase();
                 sent = Task.WhenAll(
-                    redis.SetAsync(key, heartbeat, options.Value.HeartbeatTtl, cancellationToken),
-                    redis.SetAddAsync(ClusterKeys.NodeSet, node.Id, cancellationToken));
+                    database.StringSetAsync(key, heartbeat, options.Value.HeartbeatTtl),
+                    database.SetAddAsync(ClusterKeys.NodeSet, node.Id));
             }
 
-            await sent;
+            await sent.WaitAsync(cancellationToken);
             if (!_announced)
             {
                 _announced = true;
-                LogRegistered(node.Id, node.McpUrl!, redis.Options.EndpointDisplay);
+                LogRegistered(node.Id, node.McpUrl!, _store);
                 await AnnounceAsync(RegistryEvent.Joined, cancellationToken);
             }
             else if (drainChange is not null)
@@ -106,7 +108,7 @@ public sealed partial class HeartbeatPublisher(
                 await AnnounceAsync(drainChange, cancellationToken);
             }
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex))
         {
             // The next tick retries; meanwhile the node keeps serving and its TTL runs down.
             LogPublishFailed(node.Id, ex.Message);
@@ -119,7 +121,7 @@ public sealed partial class HeartbeatPublisher(
     /// </summary>
     private async Task<string?> FollowDrainRequestAsync(CancellationToken cancellationToken)
     {
-        var requested = await redis.GetAsync(ClusterKeys.DrainRequest(node.Id), cancellationToken) is not null;
+        var requested = await redis.GetDatabase().KeyExistsAsync(ClusterKeys.DrainRequest(node.Id)).WaitAsync(cancellationToken);
         if (requested == load.IsDrainRequested)
         {
             return null;
@@ -162,7 +164,7 @@ public sealed partial class HeartbeatPublisher(
     /// <summary>
     /// Every service has stopped and the calls in flight are done: stop publishing and deregister, once. The
     /// host's token may already be cancelled here (its shutdown timeout ran out), so neither step uses it: the
-    /// loop ends at once when told to, and each command is bounded by the client's command timeout.
+    /// loop ends at once when told to, and each command is bounded by the client's timeout.
     /// </summary>
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
@@ -179,14 +181,15 @@ public sealed partial class HeartbeatPublisher(
         {
             if (_published && !_deregistered)
             {
-                await redis.DeleteAsync(ClusterKeys.Heartbeat(node.Id), CancellationToken.None);
-                await redis.SetRemoveAsync(ClusterKeys.NodeSet, [node.Id], CancellationToken.None);
+                var database = redis.GetDatabase();
+                await database.KeyDeleteAsync(ClusterKeys.Heartbeat(node.Id));
+                await database.SetRemoveAsync(ClusterKeys.NodeSet, node.Id);
                 _deregistered = true;
                 LogDeregistered(node.Id);
                 await AnnounceAsync(RegistryEvent.Left, CancellationToken.None);
             }
         }
-        catch (Exception ex) when (ex is RedisException or OperationCanceledException)
+        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex))
         {
             // The heartbeat's TTL removes the node anyway.
             LogDeregisterFailed(node.Id, ex.Message);
@@ -202,9 +205,11 @@ public sealed partial class HeartbeatPublisher(
     {
         try
         {
-            await redis.PublishAsync(ClusterKeys.EventsChannel, JsonSerializer.SerializeToUtf8Bytes(new RegistryEvent(change, node.Id), ClusterJson.Options), cancellationToken);
+            await redis.GetSubscriber()
+                .PublishAsync(RedisChannel.Literal(ClusterKeys.EventsChannel), JsonSerializer.SerializeToUtf8Bytes(new RegistryEvent(change, node.Id), ClusterJson.Options))
+                .WaitAsync(cancellationToken);
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex))
         {
             LogAnnounceFailed(node.Id, change, ex.Message);
         }

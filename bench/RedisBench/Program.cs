@@ -2,12 +2,15 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using McpAspire.ServiceDefaults.Redis;
-using Microsoft.Extensions.Logging.Abstractions;
+using System.Text.Json;
+using McpAspire.ServiceDefaults.Cluster;
+using StackExchange.Redis;
 
-// Pipelined GET/SET from 50 concurrent callers through RedisClient, as a ratio to redis-benchmark -c 50
-// against the same server in the same run. Rounds alternate between the two so that machine noise
-// hits both alike; the medians are compared.
+// The registry's own operations (a heartbeat's SET with its TTL, the node set's SADD and SMEMBERS, and the MGET
+// of three heartbeats that a registry read makes) from 50 concurrent callers through StackExchange.Redis, set up as
+// the services set it up, as a ratio to redis-benchmark -c 50 sending the same commands with the same payloads to the
+// same server in the same run. Rounds alternate between the two so that machine noise hits both alike; the medians
+// are compared.
 var settings = BenchSettings.Parse(args);
 var redisBenchmark = Which("redis-benchmark") ?? throw new InvalidOperationException("redis-benchmark is not on PATH (apt-get install redis-tools).");
 Process? ownServer = null;
@@ -24,37 +27,56 @@ if (port == 0)
 
 try
 {
-    await using var client = RedisClient.Create(RedisConnectionOptions.Parse($"127.0.0.1:{port}"), NullLogger<RedisClient>.Instance);
-    await client.WaitForConnectionAsync().WaitAsync(TimeSpan.FromSeconds(30));
-    Console.WriteLine($"server 127.0.0.1:{port}, {settings.Requests} requests per test, {settings.Clients} concurrent callers, {settings.Rounds} rounds");
+    var options = ClusterStore.Configure(ConfigurationOptions.Parse($"127.0.0.1:{port}"));
+    options.AbortOnConnectFail = true;
+    options.ConnectRetry = 30;
+    await using var redis = await ConnectionMultiplexer.ConnectAsync(options);
+    var database = redis.GetDatabase();
+    var heartbeat = JsonSerializer.Serialize(SampleHeartbeat(), ClusterJson.Options);
+    string[] readKeys = [ClusterKeys.Heartbeat("bench-1"), ClusterKeys.Heartbeat("bench-2"), ClusterKeys.Heartbeat("bench-3")];
+    foreach (var key in readKeys)
+    {
+        await database.StringSetAsync(key, heartbeat);
+        await database.SetAddAsync("mcpaspire:bench:nodes", key);
+    }
+
+    var tests = new (string Name, string[] Command, Func<int, Task> Ours)[]
+    {
+        ("heartbeat SET PX", ["SET", "mcpaspire:node:__rand_int__", heartbeat, "PX", "6000"],
+            i => database.StringSetAsync($"mcpaspire:node:{i % 1000}", heartbeat, TimeSpan.FromMilliseconds(6000))),
+        ("node set SADD", ["SADD", "mcpaspire:bench:set", "__rand_int__"],
+            i => database.SetAddAsync("mcpaspire:bench:set", (i % 1000).ToString(CultureInfo.InvariantCulture))),
+        ("registry SMEMBERS", ["SMEMBERS", "mcpaspire:bench:nodes"],
+            _ => database.SetMembersAsync("mcpaspire:bench:nodes")),
+        ("registry MGET x3", ["MGET", .. readKeys],
+            _ => database.StringGetAsync([.. readKeys.Select(key => (RedisKey)key)])),
+    };
+    Console.WriteLine($"server 127.0.0.1:{port}, {settings.Requests} requests per test, {settings.Clients} concurrent callers, {settings.Rounds} rounds, heartbeat {heartbeat.Length} bytes");
 
     // Warm up the JIT, the thread pool and the connection.
-    await RunOursAsync(client, "SET", settings.Requests / 10, settings.Clients);
-    await RunOursAsync(client, "GET", settings.Requests / 10, settings.Clients);
-
-    var results = new Dictionary<string, (List<double> Reference, List<double> Ours)>
+    foreach (var test in tests)
     {
-        ["SET"] = ([], []),
-        ["GET"] = ([], []),
-    };
+        await RunOursAsync(test.Ours, settings.Requests / 10, settings.Clients);
+    }
+
+    var results = tests.ToDictionary(test => test.Name, _ => (Reference: new List<double>(), Ours: new List<double>()));
     for (var round = 1; round <= settings.Rounds; round++)
     {
-        var reference = await RunReferenceAsync(redisBenchmark, port, settings);
-        foreach (var test in results.Keys)
+        foreach (var test in tests)
         {
-            results[test].Reference.Add(reference[test]);
-            results[test].Ours.Add(await RunOursAsync(client, test, settings.Requests, settings.Clients));
+            results[test.Name].Reference.Add(await RunReferenceAsync(redisBenchmark, port, settings, test.Command));
+            results[test.Name].Ours.Add(await RunOursAsync(test.Ours, settings.Requests, settings.Clients));
         }
 
         Console.WriteLine($"round {round}: " + string.Join("  ", results.Select(r =>
-            $"{r.Key} redis-benchmark {r.Value.Reference[^1]:N0}/s RedisClient {r.Value.Ours[^1]:N0}/s")));
+            $"{r.Key}: redis-benchmark {r.Value.Reference[^1]:N0}/s StackExchange.Redis {r.Value.Ours[^1]:N0}/s")));
     }
 
     Console.WriteLine();
-    Console.WriteLine("test  redis-benchmark (median)  RedisClient (median)  ratio");
+    Console.WriteLine("operation          redis-benchmark (median)  StackExchange.Redis (median)  ratio");
     foreach (var (test, (reference, ours)) in results)
     {
-        Console.WriteLine($"{test,-4}  {Median(reference),20:N0}/s  {Median(ours),18:N0}/s  {Median(ours) / Median(reference),5:0.00}");
+        Console.WriteLine($"{test,-18} {Median(reference),22:N0}/s  {Median(ours),26:N0}/s  {Median(ours) / Median(reference),5:0.00}");
     }
 }
 finally
@@ -67,51 +89,62 @@ finally
     }
 }
 
-static async Task<double> RunOursAsync(RedisClient client, string test, int requests, int clients)
+static NodeHeartbeat SampleHeartbeat() => new()
 {
-    // The same key and 3-byte value redis-benchmark uses by default.
-    RedisArgument key = "key:__rand_int__";
-    RedisArgument value = "xxx";
+    Id = "bench-node",
+    McpUrl = new Uri("http://127.0.0.1:5100/mcp"),
+    Status = NodeStatus.Ready,
+    MaxConcurrency = 64,
+    Version = "0.1.0",
+    Packs = ["core", "data"],
+    Tools =
+    [
+        .. Enumerable.Range(1, 4).Select(i => new ModelContextProtocol.Protocol.Tool
+        {
+            Name = $"tool_{i}",
+            Description = $"A sample tool number {i}, described in one sentence as tools are.",
+            InputSchema = JsonDocument.Parse("""{"type":"object","properties":{"message":{"type":"string"}},"required":["message"]}""").RootElement,
+        }),
+    ],
+    SentAt = DateTimeOffset.UtcNow,
+    TtlMilliseconds = 6000,
+};
+
+static async Task<double> RunOursAsync(Func<int, Task> operation, int requests, int clients)
+{
     var perCaller = requests / clients;
     var clock = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(caller => Task.Run(async () =>
     {
         for (var i = 0; i < perCaller; i++)
         {
-            if (test == "SET")
-            {
-                await client.ExecuteAsync(["SET", key, value]);
-            }
-            else
-            {
-                await client.ExecuteAsync(["GET", key]);
-            }
+            await operation((caller * perCaller) + i);
         }
     })));
     return perCaller * clients / clock.Elapsed.TotalSeconds;
 }
 
-static async Task<Dictionary<string, double>> RunReferenceAsync(string redisBenchmark, int port, BenchSettings settings)
+static async Task<double> RunReferenceAsync(string redisBenchmark, int port, BenchSettings settings, string[] command)
 {
     using var process = Process.Start(new ProcessStartInfo(redisBenchmark,
         ["-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-c", settings.Clients.ToString(CultureInfo.InvariantCulture),
-         "-n", settings.Requests.ToString(CultureInfo.InvariantCulture), "-t", "set,get", "--csv"])
+         "-n", settings.Requests.ToString(CultureInfo.InvariantCulture), "-r", "1000", "--csv", .. command])
     {
         RedirectStandardOutput = true,
     })!;
     var output = await process.StandardOutput.ReadToEndAsync();
     await process.WaitForExitAsync();
-    var rates = new Dictionary<string, double>(StringComparer.Ordinal);
     foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
     {
-        var fields = line.Split(',').Select(field => field.Trim('"')).ToArray();
-        if (fields.Length >= 2 && fields[0] is "SET" or "GET" && double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var rate))
+        // "test","rps","avg_latency_ms",... and six latency columns; the test's name is the command, which may hold quotes.
+        var fields = line.Split("\",\"").Select(field => field.Trim('"')).ToArray();
+        if (fields.Length >= 8 && double.TryParse(fields[^7], NumberStyles.Float, CultureInfo.InvariantCulture, out var rate))
         {
-            rates[fields[0]] = rate;
+            return rate;
         }
     }
 
-    return rates.Count == 2 ? rates : throw new InvalidOperationException($"Could not read redis-benchmark's output:\n{output}");
+    throw new InvalidOperationException($"Could not read redis-benchmark's output:\n{output}");
 }
 
 static double Median(List<double> values)
@@ -137,7 +170,7 @@ internal sealed record BenchSettings(int Port, int Requests, int Clients, int Ro
 {
     public static BenchSettings Parse(string[] args)
     {
-        var settings = new BenchSettings(0, 200_000, 50, 3);
+        var settings = new BenchSettings(0, 100_000, 50, 3);
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             var number = int.Parse(args[i + 1], CultureInfo.InvariantCulture);

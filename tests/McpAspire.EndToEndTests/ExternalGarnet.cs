@@ -24,12 +24,12 @@ internal sealed class ExternalGarnet : IAsyncDisposable
     /// <summary>Its connection string, in StackExchange.Redis form.</summary>
     public string ConnectionString { get; }
 
-    /// <summary>Starts Garnet requiring <paramref name="password"/> and waits until it accepts connections.</summary>
-    public static async Task<ExternalGarnet> StartAsync(string password)
+    /// <summary>Starts Garnet requiring <paramref name="password"/> on <paramref name="port"/> (0: a free one), and waits until it accepts connections.</summary>
+    public static async Task<ExternalGarnet> StartAsync(string password, int port = 0)
     {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        if (port == 0)
         {
+            using var probe = new TcpListener(IPAddress.Loopback, 0);
             probe.Start();
             port = ((IPEndPoint)probe.LocalEndpoint).Port;
         }

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
 using System.Text.Json.Nodes;
 
 namespace McpAspire.EndToEndTests;
@@ -24,7 +22,7 @@ public sealed class FailoverTests
         using var http = new HttpClient();
         var watch = WatchAsync(http, cluster, "node-2");
 
-        var load = await RunEchoLoadAsync(cluster.CoordinatorMcpUrl, clients: 16, LoadDuration, atHalfTime: () => cluster.SignalAsync("node-2", "KILL"));
+        var load = await CallLoad.RunAsync(cluster.CoordinatorMcpUrl, clients: 16, CallLoad.Echo, CallLoad.AtHalfTime(LoadDuration, () => cluster.SignalAsync("node-2", "KILL")));
         var samples = await watch.StopAsync();
 
         Assert.Empty(load.Failures);
@@ -42,7 +40,7 @@ public sealed class FailoverTests
     {
         await using var cluster = await TestCluster.StartAsync(3);
 
-        var load = await RunEchoLoadAsync(cluster.CoordinatorMcpUrl, clients: 16, LoadDuration, atHalfTime: () => cluster.SignalAsync("node-2", "TERM"));
+        var load = await CallLoad.RunAsync(cluster.CoordinatorMcpUrl, clients: 16, CallLoad.Echo, CallLoad.AtHalfTime(LoadDuration, () => cluster.SignalAsync("node-2", "TERM")));
 
         Assert.Empty(load.Failures);
         Assert.True(load.Succeeded > 100, $"only {load.Succeeded} calls completed");
@@ -55,8 +53,8 @@ public sealed class FailoverTests
         // Three nodes of two slots each and no queue: four clients always fit, but often not on the node chosen first.
         await using var cluster = await TestCluster.StartAsync(3, ("Node__Packs", "core,data"), ("Node__MaxConcurrentCalls", "2"), ("Node__MaxQueuedCalls", "0"));
 
-        var load = await RunLoadAsync(cluster.CoordinatorMcpUrl, clients: 4, TimeSpan.FromSeconds(10), static (client, call) =>
-            (ToolCall(call, "process_dataset", """{"count":4,"delayMs":25}"""), "\"count\":4"));
+        var load = await CallLoad.RunAsync(cluster.CoordinatorMcpUrl, clients: 4, static (client, call) =>
+            (CallLoad.ToolCall(call, "process_dataset", """{"count":4,"delayMs":25}"""), "\"count\":4"), () => Task.Delay(TimeSpan.FromSeconds(10), Cancel));
 
         Assert.Empty(load.Failures);
         Assert.True(load.Succeeded > 20, $"only {load.Succeeded} calls completed");
@@ -70,7 +68,7 @@ public sealed class FailoverTests
         await using var cluster = await TestCluster.StartAsync(3, ("Node__Packs", "core,transactions"), ("Transactions__SettlementDelay", "00:00:30"));
         using var http = new HttpClient();
         using var request = McpPost.To(
-            cluster.CoordinatorMcpUrl, ToolCall(7, "submit_transaction", """{"transaction":{"from":"acct-1","to":"acct-2","amount":10,"currency":"EUR"}}"""));
+            cluster.CoordinatorMcpUrl, CallLoad.ToolCall(7, "submit_transaction", """{"transaction":{"from":"acct-1","to":"acct-2","amount":10,"currency":"EUR"}}"""));
 
         var call = http.SendAsync(request, Cancel);
         var runningOn = await InFlightNodeAsync(http, cluster);
@@ -104,67 +102,6 @@ public sealed class FailoverTests
             await Task.Delay(50, Cancel);
         }
     }
-
-    private static Task<LoadResult> RunEchoLoadAsync(Uri url, int clients, TimeSpan duration, Func<Task> atHalfTime) =>
-        RunLoadAsync(url, clients, duration, static (client, call) =>
-        {
-            var message = $"client {client} call {call}";
-            return (ToolCall(call, "echo", $$"""{"message":"{{message}}"}"""), $"\"text\":\"{message}\"");
-        }, atHalfTime);
-
-    /// <summary>
-    /// Runs <paramref name="clients"/> callers for <paramref name="duration"/>, each sending its next call as soon
-    /// as the last is answered. A call fails unless it gets HTTP 200 with a result containing the expected text.
-    /// </summary>
-    private static async Task<LoadResult> RunLoadAsync(Uri url, int clients, TimeSpan duration, Func<int, int, (string Body, string Expected)> call, Func<Task>? atHalfTime = null)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        var failures = new ConcurrentQueue<string>();
-        var succeeded = 0;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-        stop.CancelAfter(duration);
-
-        async Task CallerAsync(int client)
-        {
-            for (var n = 1; !stop.IsCancellationRequested; n++)
-            {
-                var (body, expected) = call(client, n);
-                using var request = McpPost.To(url, body);
-                try
-                {
-                    using var response = await http.SendAsync(request, Cancel);
-                    var text = await response.Content.ReadAsStringAsync(Cancel);
-                    if (response.StatusCode == HttpStatusCode.OK && text.Contains(expected, StringComparison.Ordinal) && !text.Contains("\"isError\":true", StringComparison.Ordinal))
-                    {
-                        Interlocked.Increment(ref succeeded);
-                    }
-                    else
-                    {
-                        failures.Enqueue($"client {client} call {n}: HTTP {(int)response.StatusCode} {text}");
-                    }
-                }
-                catch (HttpRequestException ex)
-                {
-                    failures.Enqueue($"client {client} call {n}: {ex.Message}");
-                }
-            }
-        }
-
-        var callers = Enumerable.Range(1, clients).Select(client => Task.Run(() => CallerAsync(client), Cancel)).ToArray();
-        if (atHalfTime is not null)
-        {
-            await Task.Delay(duration / 2, Cancel);
-            await atHalfTime();
-        }
-
-        await Task.WhenAll(callers);
-        return new LoadResult(succeeded, [.. failures]);
-    }
-
-    private static string ToolCall(int id, string tool, string arguments) =>
-        $$$"""{"jsonrpc":"2.0","id":{{{id}}},"method":"tools/call","params":{"name":"{{{tool}}}","arguments":{{{arguments}}}}}""";
-
-    private sealed record LoadResult(int Succeeded, IReadOnlyList<string> Failures);
 
     private sealed record Sample(bool Present, string? Breaker, long Routed);
 

@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
-using McpAspire.ServiceDefaults.Redis;
+using McpAspire.ServiceDefaults.Cluster;
+using StackExchange.Redis;
 
 namespace McpAspire.McpNode.Packs.Transactions;
 
@@ -64,7 +65,7 @@ public sealed class IdempotencyConflictException : Exception
 /// taken over commits nothing and returns the new owner's result, so no effect is ever committed twice.
 /// Others poll until the result appears, or the claim vanishes and they may claim it themselves.
 /// </summary>
-public sealed class RedisIdempotencyStore(RedisClient redis, TimeProvider time) : IIdempotencyStore
+public sealed class RedisIdempotencyStore(IConnectionMultiplexer redis, TimeProvider time) : IIdempotencyStore
 {
     /// <summary>How long a claim holds before another caller may take over a run that never finished.</summary>
     public static readonly TimeSpan ClaimTtl = TimeSpan.FromMinutes(2);
@@ -87,6 +88,8 @@ public sealed class RedisIdempotencyStore(RedisClient redis, TimeProvider time) 
 
     private volatile bool _scriptsWork;
 
+    private IDatabase Database => redis.GetDatabase();
+
     /// <inheritdoc/>
     public bool IsShared => true;
 
@@ -101,7 +104,7 @@ public sealed class RedisIdempotencyStore(RedisClient redis, TimeProvider time) 
             var claim = JsonSerializer.Serialize(new StoredRecord(fingerprint, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)), null));
             // Not cancellable: a claim the server took but the caller never heard of would block retries for ClaimTtl.
             cancellationToken.ThrowIfCancellationRequested();
-            if (await redis.SetIfAbsentAsync(redisKey, claim, ClaimTtl, CancellationToken.None))
+            if (await Database.StringSetAsync(redisKey, claim, ClaimTtl, When.NotExists))
             {
                 var committed = await PrepareAndCommitAsync(redisKey, claim, fingerprint, prepare, retention, cancellationToken);
                 if (committed is not null)
@@ -112,7 +115,7 @@ public sealed class RedisIdempotencyStore(RedisClient redis, TimeProvider time) 
                 // The claim expired while this run prepared, and another caller took the key over: its run counts.
             }
 
-            while (await redis.GetAsync(redisKey, cancellationToken) is { } stored)
+            while ((await Database.StringGetAsync(redisKey).WaitAsync(cancellationToken)).ToString() is { } stored)
             {
                 var record = JsonSerializer.Deserialize<StoredRecord>(stored)!;
                 if (record.Fingerprint != fingerprint)
@@ -140,8 +143,8 @@ public sealed class RedisIdempotencyStore(RedisClient redis, TimeProvider time) 
             var milliseconds = Math.Max(1, (long)Math.Ceiling(retention.TotalMilliseconds));
 
             // Once prepared, the commit goes ahead even if this caller has gone: duplicates are waiting for it.
-            var reply = await redis.EvalAsync(CommitScript, [redisKey, TransactionLedger.Key], [claim, work.LedgerEntry, finished, milliseconds], CancellationToken.None);
-            return reply.Number == 1 ? work.Result : null;
+            var reply = await Database.ScriptEvaluateAsync(CommitScript, [redisKey, TransactionLedger.Key], [claim, work.LedgerEntry, finished, milliseconds]);
+            return (long)reply == 1 ? work.Result : null;
         }
         catch
         {
@@ -161,13 +164,13 @@ public sealed class RedisIdempotencyStore(RedisClient redis, TimeProvider time) 
 
         try
         {
-            await redis.EvalAsync("return 1", [], [], cancellationToken);
+            await Database.ScriptEvaluateAsync("return 1").WaitAsync(cancellationToken);
             _scriptsWork = true;
         }
         catch (RedisServerException ex)
         {
             throw new RedisServerException(
-                $"The store does not run Lua scripts ({ex.Message}), and idempotent transfers commit with one. Start Garnet with --lua, or allow EVAL on Redis.", ex);
+                $"The store does not run Lua scripts ({ex.Message}), and idempotent transfers commit with one. Start Garnet with --lua, or allow EVAL on Redis.");
         }
     }
 
@@ -175,9 +178,9 @@ public sealed class RedisIdempotencyStore(RedisClient redis, TimeProvider time) 
     {
         try
         {
-            await redis.EvalAsync(ReleaseScript, [redisKey], [claim], CancellationToken.None);
+            await Database.ScriptEvaluateAsync(ReleaseScript, [redisKey], [claim]);
         }
-        catch (RedisException)
+        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex))
         {
             // The claim expires on its own after ClaimTtl; until then duplicates wait for it.
         }

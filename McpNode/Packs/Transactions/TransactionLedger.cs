@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using McpAspire.ServiceDefaults.Redis;
+using StackExchange.Redis;
 
 namespace McpAspire.McpNode.Packs.Transactions;
 
@@ -9,7 +9,7 @@ namespace McpAspire.McpNode.Packs.Transactions;
 /// (<c>mcpaspire:ledger</c>) when the node has one, so the entries of every node can be counted;
 /// otherwise in this process.
 /// </summary>
-public sealed class TransactionLedger(RedisClient? redis)
+public sealed class TransactionLedger(IConnectionMultiplexer? redis)
 {
     /// <summary>The Redis list that holds the ledger.</summary>
     public const string Key = "mcpaspire:ledger";
@@ -32,7 +32,7 @@ public sealed class TransactionLedger(RedisClient? redis)
             return;
         }
 
-        await redis.ListPushAsync(Key, entry, cancellationToken);
+        await redis.GetDatabase().ListRightPushAsync(Key, entry).WaitAsync(cancellationToken);
     }
 
     /// <summary>Appends an entry to the in-process ledger; the in-memory idempotency store commits with it.</summary>
@@ -40,5 +40,5 @@ public sealed class TransactionLedger(RedisClient? redis)
 
     /// <summary>Every entry, oldest first.</summary>
     public async Task<IReadOnlyList<string>> EntriesAsync(CancellationToken cancellationToken) =>
-        redis is null ? [.. _local] : await redis.ListAllAsync(Key, cancellationToken);
+        redis is null ? [.. _local] : [.. (await redis.GetDatabase().ListRangeAsync(Key).WaitAsync(cancellationToken)).Select(entry => entry.ToString())];
 }

@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using McpAspire.McpNode.Services;
-using McpAspire.ServiceDefaults.Redis;
+using McpAspire.ServiceDefaults.Cluster;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol;
 using ModelContextProtocol.Server;
@@ -65,7 +65,7 @@ public sealed class TransactionTools(IIdempotencyStore store, TransactionLedger 
         {
             throw new McpException($"{ex.Message} Use a new key for a new transfer.", ex);
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex))
         {
             throw new McpException($"The transfer could not be committed: {ex.Message} Retry with the same idempotency_key: the transfer happens once at most.", ex);
         }

@@ -7,7 +7,6 @@ using McpAspire.McpCoordinator;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.ServiceDefaults.Cluster;
 using McpAspire.ServiceDefaults.Mcp;
-using McpAspire.ServiceDefaults.Redis;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -774,6 +773,8 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     [InlineData("""{"id":"someone-else","mcpUrl":"http://127.0.0.1:1/mcp","status":"ready","tools":[]}""")]
     [InlineData("""{"id":"bad-record","mcpUrl":"http://127.0.0.1:1/mcp","status":"ready","tools":[null]}""")]
     [InlineData("""{"id":"bad-record","mcpUrl":"http://127.0.0.1:1/mcp","status":"ready","tools":[],"sentAt":"2026-01-01T00:00:00Z","ttlMs":9223372036854775807}""")]
+    [InlineData("""{"id":"bad-record","mcpUrl":"http://127.0.0.1:1/mcp","status":"ready","tools":[],"packs":[],"sentAt":"9999-12-31T23:59:59Z","ttlMs":60000}""")]
+    [InlineData("""{"id":"bad-record","mcpUrl":"http://127.0.0.1:1/mcp","status":"ready","tools":[{"name":"x","inputSchema":[1,2]}],"packs":[],"sentAt":"2026-01-01T00:00:00Z","ttlMs":60000}""")]
     public async Task A_corrupt_registry_record_is_ignored_not_swept_and_the_coordinator_keeps_routing(string record)
     {
         await using var redis = await Eventually.ConnectAsync(cluster.Store.ConnectionString);

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpAspire.McpCoordinator;
 using McpAspire.ServiceDefaults.Cluster;
-using McpAspire.ServiceDefaults.Redis;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.IntegrationTests.Infrastructure;

@@ -1,5 +1,5 @@
-using McpAspire.ServiceDefaults.Redis;
-using Microsoft.Extensions.Logging.Abstractions;
+using McpAspire.ServiceDefaults.Cluster;
+using StackExchange.Redis;
 
 namespace McpAspire.IntegrationTests.Infrastructure;
 
@@ -27,11 +27,36 @@ public static class Eventually
     public static Task UntilAsync(Func<Task<bool>> condition) =>
         WaitForAsync(async () => await condition() ? string.Empty : null);
 
-    /// <summary>A client connected to the store at <paramref name="connectionString"/>.</summary>
-    public static async Task<RedisClient> ConnectAsync(string connectionString)
+    /// <summary>A connection to the store at <paramref name="connectionString"/>, set up as the services set theirs up, once it answers.</summary>
+    public static async Task<ConnectionMultiplexer> ConnectAsync(string connectionString, Action<ConfigurationOptions>? configure = null)
     {
-        var client = RedisClient.Create(RedisConnectionOptions.Parse(connectionString), NullLogger<RedisClient>.Instance);
-        await client.WaitForConnectionAsync(TestContext.Current.CancellationToken);
-        return client;
+        var options = ClusterStore.Configure(ConfigurationOptions.Parse(connectionString));
+        configure?.Invoke(options);
+        var redis = await ConnectionMultiplexer.ConnectAsync(options);
+        try
+        {
+            await UntilAsync(async () => await AnswersAsync(redis));
+            return redis;
+        }
+        catch
+        {
+            await redis.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Whether the store answers a PING on both of <paramref name="redis"/>'s connections (commands and pub/sub) now.</summary>
+    public static async Task<bool> AnswersAsync(IConnectionMultiplexer redis)
+    {
+        try
+        {
+            await redis.GetDatabase().PingAsync();
+            await redis.GetSubscriber().PingAsync();
+            return true;
+        }
+        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex))
+        {
+            return false;
+        }
     }
 }

@@ -74,6 +74,14 @@ public sealed class ServerProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Sends <paramref name="signal"/> (<c>STOP</c>, <c>CONT</c>, ...) to the process.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
     /// <summary>Sends SIGTERM (a graceful stop), waits up to <paramref name="timeout"/>, then kills the process tree.</summary>
     public async Task StopAsync(TimeSpan timeout)
     {

@@ -1,6 +1,6 @@
 using McpAspire.AppHost.Hosting;
-using McpAspire.ServiceDefaults.Redis;
-using Microsoft.Extensions.Logging.Abstractions;
+using McpAspire.ServiceDefaults.Cluster;
+using StackExchange.Redis;
 
 [assembly: AssemblyFixture(typeof(McpAspire.IntegrationTests.Infrastructure.StoreServers))]
 
@@ -78,10 +78,10 @@ public sealed class StoreServer : IAsyncDisposable
     /// <param name="port">The port, or 0 for a free one.</param>
     /// <param name="ready">Adjusts the options of the client that waits for the server (its password or TLS, say).</param>
     /// <param name="arguments">Extra command-line arguments.</param>
-    public static Task<StoreServer> StartAsync(string kind, int port = 0, Func<RedisConnectionOptions, RedisConnectionOptions>? ready = null, params string[] arguments) =>
+    public static Task<StoreServer> StartAsync(string kind, int port = 0, Action<ConfigurationOptions>? ready = null, params string[] arguments) =>
         kind == StoreServers.Redis ? StartRedisAsync(port, ready, arguments) : StartGarnetAsync(port, ready, arguments);
 
-    public static async Task<StoreServer> StartGarnetAsync(int port = 0, Func<RedisConnectionOptions, RedisConnectionOptions>? ready = null, params string[] arguments)
+    public static async Task<StoreServer> StartGarnetAsync(int port = 0, Action<ConfigurationOptions>? ready = null, params string[] arguments)
     {
         var garnet = GarnetTool.Locate(RepositoryRoot.Path);
         port = port == 0 ? PortAllocator.GetFreePort() : port;
@@ -90,7 +90,7 @@ public sealed class StoreServer : IAsyncDisposable
         return await ReadyAsync(new StoreServer(process, port), ready);
     }
 
-    public static async Task<StoreServer> StartRedisAsync(int port = 0, Func<RedisConnectionOptions, RedisConnectionOptions>? ready = null, params string[] arguments)
+    public static async Task<StoreServer> StartRedisAsync(int port = 0, Action<ConfigurationOptions>? ready = null, params string[] arguments)
     {
         port = port == 0 ? PortAllocator.GetFreePort() : port;
         var process = ServerProcess.Start("redis-server", ExecutableSearch.Find("redis-server")!, ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", .. arguments],
@@ -98,15 +98,21 @@ public sealed class StoreServer : IAsyncDisposable
         return await ReadyAsync(new StoreServer(process, port), ready);
     }
 
-    private static async Task<StoreServer> ReadyAsync(StoreServer server, Func<RedisConnectionOptions, RedisConnectionOptions>? ready)
+    private static async Task<StoreServer> ReadyAsync(StoreServer server, Action<ConfigurationOptions>? ready)
     {
-        var options = RedisConnectionOptions.Parse(server.ConnectionString);
-        await using var client = RedisClient.Create(ready?.Invoke(options) ?? options, NullLogger<RedisClient>.Instance);
-        var connected = client.WaitForConnectionAsync();
-        if (await Task.WhenAny(connected, server.Process.Exited, Task.Delay(TimeSpan.FromSeconds(60))) != connected)
+        var options = ClusterStore.Configure(ConfigurationOptions.Parse(server.ConnectionString));
+        ready?.Invoke(options);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(options);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await Eventually.AnswersAsync(redis))
         {
-            await server.DisposeAsync();
-            throw new InvalidOperationException($"{server.Process.Name} did not start: {string.Join(Environment.NewLine, server.Process.RecentOutput)}");
+            if (server.Process.Exited.IsCompleted || DateTime.UtcNow > deadline)
+            {
+                await server.DisposeAsync();
+                throw new InvalidOperationException($"{server.Process.Name} did not start: {string.Join(Environment.NewLine, server.Process.RecentOutput)}");
+            }
+
+            await Task.Delay(50);
         }
 
         return server;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.ServiceDefaults.Cluster;
-using McpAspire.ServiceDefaults.Redis;
+using StackExchange.Redis;
 
 namespace McpAspire.IntegrationTests.Node;
 
@@ -22,7 +22,7 @@ public sealed class HeartbeatTests(StoreServers stores)
 
         var heartbeat = await Eventually.WaitForAsync(async () => await redis.GetAsync(ClusterKeys.Heartbeat(nodeId), TestContext.Current.CancellationToken));
         var published = JsonSerializer.Deserialize<NodeHeartbeat>(heartbeat, ClusterJson.Options)!;
-        var ttl = (await redis.ExecuteAsync(["PTTL", ClusterKeys.Heartbeat(nodeId)], TestContext.Current.CancellationToken)).Number;
+        var ttl = await redis.TimeToLiveMillisecondsAsync(ClusterKeys.Heartbeat(nodeId), TestContext.Current.CancellationToken);
         var members = await redis.SetMembersAsync(ClusterKeys.NodeSet, TestContext.Current.CancellationToken);
 
         Assert.Equal(nodeId, published.Id);
@@ -54,7 +54,22 @@ public sealed class HeartbeatTests(StoreServers stores)
             return text.Contains("\"redis\":{\"status\":\"Healthy\"", StringComparison.Ordinal) ? text : null;
         });
 
-        Assert.Contains("answers PING", body, StringComparison.Ordinal);
+        Assert.Contains("\"status\":\"Healthy\"", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_node_whose_store_is_down_reports_it_degraded_and_stays_ready()
+    {
+        await using var node = TestServices.StartNode(("ConnectionStrings:redis", $"127.0.0.1:{PortAllocator.GetFreePort()},connectTimeout=500"), ("Node:Id", $"health-{Guid.NewGuid():N}"));
+        using var http = new HttpClient();
+
+        using var response = await http.GetAsync(new Uri(node.BaseUrl, "/health"), TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        // Degraded, not Unhealthy: the node serves calls without its store, so it must stay in rotation.
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"redis\":{\"status\":\"Degraded\"", body, StringComparison.Ordinal);
+        Assert.Equal("still serving", await RawMcp.EchoAsync(http, node.McpUrl));
     }
 
     [Theory]
@@ -68,8 +83,7 @@ public sealed class HeartbeatTests(StoreServers stores)
         using var http = new HttpClient();
         await Eventually.UntilAsync(async () => await StatusAsync(redis, nodeId) == NodeStatus.Ready);
         var events = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        await using var subscriber = RedisSubscriber.Create(redis.Options, Microsoft.Extensions.Logging.Abstractions.NullLogger<RedisSubscriber>.Instance);
-        await using var subscription = await subscriber.SubscribeAsync(ClusterKeys.EventsChannel, message => events.Enqueue(message.PayloadText), TestContext.Current.CancellationToken);
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(ClusterKeys.EventsChannel), (_, message) => events.Enqueue(message.ToString()));
 
         await redis.SetAsync(ClusterKeys.DrainRequest(nodeId), "maintenance", cancellationToken: TestContext.Current.CancellationToken);
         await Eventually.UntilAsync(async () => await StatusAsync(redis, nodeId) == NodeStatus.Draining);
@@ -87,7 +101,7 @@ public sealed class HeartbeatTests(StoreServers stores)
         Assert.Contains(events, e => e.Contains("\"drain\"", StringComparison.Ordinal) && e.Contains(nodeId, StringComparison.Ordinal));
     }
 
-    private static async Task<string?> StatusAsync(RedisClient redis, string nodeId) =>
+    private static async Task<string?> StatusAsync(IConnectionMultiplexer redis, string nodeId) =>
         await redis.GetAsync(ClusterKeys.Heartbeat(nodeId), TestContext.Current.CancellationToken) is { } json
             ? JsonSerializer.Deserialize<NodeHeartbeat>(json, ClusterJson.Options)!.Status
             : null;

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpNode;
 using McpAspire.McpNode.Packs.Transactions;
-using McpAspire.ServiceDefaults.Redis;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.IntegrationTests.Node;

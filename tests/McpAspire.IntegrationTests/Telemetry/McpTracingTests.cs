@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpCoordinator;
 using McpAspire.McpNode;
-using McpAspire.ServiceDefaults.Redis;
 using McpAspire.ServiceDefaults.Telemetry;
 
 namespace McpAspire.IntegrationTests.Telemetry;
@@ -26,11 +25,14 @@ public sealed class McpTracingTests : IAsyncLifetime
     private ServiceHost<NodeOptions> _node = null!;
     private ServiceHost<CoordinatorOptions> _coordinator = null!;
 
+    /// <summary>The source of the spans that Aspire's StackExchange.Redis integration records.</summary>
+    private const string RedisSource = "OpenTelemetry.Instrumentation.StackExchangeRedis";
+
     public McpTracingTests()
     {
         _listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name is McpTelemetry.SourceName or SdkSource or "System.Net.Http" or "Microsoft.AspNetCore" or RedisTelemetry.SourceName,
+            ShouldListenTo = source => source.Name is McpTelemetry.SourceName or SdkSource or "System.Net.Http" or "Microsoft.AspNetCore" or RedisSource,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = _stopped.Enqueue,
         };
@@ -145,7 +147,7 @@ public sealed class McpTracingTests : IAsyncLifetime
             return readAt.Count >= 5;
         });
 
-        Assert.DoesNotContain(_stopped, span => span.Source.Name == RedisTelemetry.SourceName && span.ParentSpanId == default);
+        Assert.DoesNotContain(_stopped, span => span.Source.Name == RedisSource && span.ParentSpanId == default);
     }
 
     [Fact]

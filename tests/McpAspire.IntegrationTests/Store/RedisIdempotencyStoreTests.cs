@@ -1,8 +1,8 @@
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpNode.Packs.Transactions;
-using McpAspire.ServiceDefaults.Redis;
+using StackExchange.Redis;
 
-namespace McpAspire.IntegrationTests.Redis;
+namespace McpAspire.IntegrationTests.Store;
 
 /// <summary>
 /// The Redis idempotency store on both servers: one run per key, shared results, nothing kept for a failed
@@ -104,6 +104,6 @@ public sealed class RedisIdempotencyStoreTests(StoreServers stores)
     private static Func<CancellationToken, Task<IdempotentCommit>> Commit(string result, string key) =>
         _ => Task.FromResult(new IdempotentCommit(result, $"entry-{key}-{result}"));
 
-    private static async Task<int> LedgerEntriesAsync(RedisClient redis, string key) =>
+    private static async Task<int> LedgerEntriesAsync(IConnectionMultiplexer redis, string key) =>
         (await redis.ListAllAsync(TransactionLedger.Key, Cancel)).Count(entry => entry.Contains(key, StringComparison.Ordinal));
 }
