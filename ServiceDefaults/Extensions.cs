@@ -8,6 +8,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -52,25 +56,63 @@ public static class Extensions
             http.AddServiceDiscovery();
         });
         // The OTLP exporters retry on their own and bound each export; the pipeline would add its retries
-        // and 30 s timeout on top and stall the export thread, should they take their clients from the factory.
-        foreach (var exporterClient in OpenTelemetrySetup.ExporterHttpClients)
+        // and 30 s timeout on top and stall the export thread, as they take their clients from the factory.
+        foreach (var exporterClient in (string[])["OtlpTraceExporter", "OtlpMetricExporter", "OtlpLogExporter"])
         {
             builder.Services.AddHttpClient(exporterClient).RemoveAllResilienceHandlers();
         }
+
         return builder;
     }
 
     /// <summary>
-    /// Exports traces, metrics and logs over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, from
-    /// .NET's built-in sources for ASP.NET Core, HttpClient and the runtime plus the project's own.
+    /// OpenTelemetry for logs, metrics and traces: ASP.NET Core, HttpClient and the runtime from their instrumentation,
+    /// the MCP spans and metrics from the project's own sources and the MCP SDK's, and Redis commands from the
+    /// StackExchange.Redis integration. Probe requests and background Redis commands start no trace. Everything is
+    /// exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
     /// </summary>
+    /// <exception cref="InvalidConfigurationException">An <c>OTEL_EXPORTER_OTLP_*</c> value is invalid; the message names the key.</exception>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        OpenTelemetrySetup.Configure(builder);
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource =>
+            {
+                // OTEL_SERVICE_NAME, as Aspire sets it, names the service; without it, the application does.
+                if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_SERVICE_NAME"]))
+                {
+                    resource.AddService(builder.Environment.ApplicationName);
+                }
+            })
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter("McpAspire.*", McpSdkSource))
+            .WithTracing(tracing => tracing
+                .SetSampler(new ParentBasedSampler(new BackgroundRedisSampler()))
+                .AddSource("McpAspire.*", McpSdkSource)
+                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context =>
+                    !context.Request.Path.StartsWithSegments(HealthPath, StringComparison.OrdinalIgnoreCase)
+                    && !context.Request.Path.StartsWithSegments(AlivePath, StringComparison.OrdinalIgnoreCase))
+                .AddHttpClientInstrumentation());
+        if (OtlpConfiguration.IsExportOn(builder.Configuration))
+        {
+            telemetry.UseOtlpExporter();
+        }
+
         return builder;
     }
+
+    /// <summary>The MCP SDK's source and meter: the node's MCP server spans and <c>mcp.server.operation.duration</c>.</summary>
+    public const string McpSdkSource = "Experimental.ModelContextProtocol";
 
     /// <summary>
     /// Gives every log record the trace and span ids of the activity it was written in (as a scope), and
@@ -102,12 +144,11 @@ public static class Extensions
 
     /// <summary>
     /// Maps <c>/health</c> (every check, JSON body, 503 when unhealthy) and <c>/alive</c> (checks tagged
-    /// <c>live</c>) in every environment. Neither is traced.
+    /// <c>live</c>) in every environment. Neither is traced (see <see cref="ConfigureOpenTelemetry"/>).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.Use(UntracedPaths.Middleware(AlivePath, HealthPath));
         app.MapHealthChecks(HealthPath, new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync });
         app.MapHealthChecks(AlivePath, new HealthCheckOptions
         {

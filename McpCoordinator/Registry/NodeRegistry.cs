@@ -167,7 +167,7 @@ public sealed partial class NodeRegistry(
             Volatile.Write(ref _current, new RegistrySnapshot(nodes.OrderBy(node => node.Id, StringComparer.Ordinal).ToArray(), now));
             ReportChanges(previous, Current);
         }
-        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex))
+        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex, cancellationToken))
         {
             MarkStale($"Redis is unreachable: {ex.Message}");
         }

@@ -108,7 +108,7 @@ public sealed partial class HeartbeatPublisher(
                 await AnnounceAsync(drainChange, cancellationToken);
             }
         }
-        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex))
+        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex, cancellationToken))
         {
             // The next tick retries; meanwhile the node keeps serving and its TTL runs down.
             LogPublishFailed(node.Id, ex.Message);
@@ -189,7 +189,7 @@ public sealed partial class HeartbeatPublisher(
                 await AnnounceAsync(RegistryEvent.Left, CancellationToken.None);
             }
         }
-        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex))
+        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex, CancellationToken.None))
         {
             // The heartbeat's TTL removes the node anyway.
             LogDeregisterFailed(node.Id, ex.Message);
@@ -209,7 +209,7 @@ public sealed partial class HeartbeatPublisher(
                 .PublishAsync(RedisChannel.Literal(ClusterKeys.EventsChannel), JsonSerializer.SerializeToUtf8Bytes(new RegistryEvent(change, node.Id), ClusterJson.Options))
                 .WaitAsync(cancellationToken);
         }
-        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex))
+        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex, cancellationToken))
         {
             LogAnnounceFailed(node.Id, change, ex.Message);
         }

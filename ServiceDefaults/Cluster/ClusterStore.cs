@@ -42,16 +42,9 @@ public static class ClusterStore
         Validate(connectionString);
 
         // The integration's own check reports Unhealthy, which would take a service out of rotation while the store
-        // is down although it serves calls without it: ours reports Degraded. Its tracing records every background
-        // heartbeat as a trace of its own; it stays off until the services' tracing can leave those out.
-        builder.AddRedisClient(
-            ConnectionName,
-            settings =>
-            {
-                settings.DisableHealthChecks = true;
-                settings.DisableTracing = true;
-            },
-            options => Configure(options));
+        // is down although it serves calls without it: ours reports Degraded. Its tracing stays on: the service
+        // defaults' sampler keeps commands made outside a trace from starting traces of their own.
+        builder.AddRedisClient(ConnectionName, settings => settings.DisableHealthChecks = true, options => Configure(options));
         builder.Services.AddHealthChecks()
             .AddRedis(services => services.GetRequiredService<IConnectionMultiplexer>(), HealthCheckName, HealthStatus.Degraded, ["ready"], TimeSpan.FromSeconds(2));
         return true;
@@ -109,6 +102,12 @@ public static class ClusterStore
         }));
     }
 
-    /// <summary>Whether <paramref name="error"/> says that the store failed (unreachable, timed out, or refused a command).</summary>
-    public static bool IsStoreFailure(Exception error) => error is RedisException or RedisTimeoutException;
+    /// <summary>
+    /// Whether <paramref name="error"/> says that the store failed: unreachable, timed out, refused a command, or lost
+    /// its connection with the command in flight (which StackExchange.Redis reports as a cancelled task, although
+    /// <paramref name="cancellationToken"/>, the caller's, was not cancelled).
+    /// </summary>
+    public static bool IsStoreFailure(Exception error, CancellationToken cancellationToken = default) =>
+        error is RedisException or RedisTimeoutException
+        || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 }

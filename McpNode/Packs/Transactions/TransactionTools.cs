@@ -65,7 +65,7 @@ public sealed class TransactionTools(IIdempotencyStore store, TransactionLedger 
         {
             throw new McpException($"{ex.Message} Use a new key for a new transfer.", ex);
         }
-        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex))
+        catch (Exception ex) when (ClusterStore.IsStoreFailure(ex, cancellationToken))
         {
             throw new McpException($"The transfer could not be committed: {ex.Message} Retry with the same idempotency_key: the transfer happens once at most.", ex);
         }

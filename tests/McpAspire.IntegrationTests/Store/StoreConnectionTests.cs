@@ -132,7 +132,7 @@ public sealed class StoreConnectionTests(StoreServers stores)
         {
             // A command that hangs past 10 s ends in a plain TimeoutException from WaitAsync, which is no store failure.
             var error = await Record.ExceptionAsync(() => database.StringGetAsync("frozen").WaitAsync(TimeSpan.FromSeconds(10), Cancel));
-            Assert.True(error is not null && ClusterStore.IsStoreFailure(error), $"Expected the store's timeout, got {error}");
+            Assert.True(error is not null && ClusterStore.IsStoreFailure(error, Cancel), $"Expected the store's timeout, got {error}");
         }
         finally
         {

@@ -77,7 +77,7 @@ public sealed class OtlpExportTests
         {
             await Eventually.UntilAsync(async () => (await http.GetStringAsync(new Uri(coordinator.BaseUrl, "/api/nodes"))).Contains("otlp-node", StringComparison.Ordinal));
             using var call = RawMcp.Post(coordinator.McpUrl, RawMcp.EchoCall);
-            call.Headers.TryAddWithoutValidation("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
+            using var inTrace = TestTrace.Start(trace);
             using var response = await http.SendAsync(call, TestContext.Current.CancellationToken);
             Assert.Equal("still serving", (await RawMcp.ReadMessageAsync(response))["result"]!["content"]![0]!["text"]!.GetValue<string>());
         }

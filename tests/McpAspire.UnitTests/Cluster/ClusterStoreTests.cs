@@ -65,6 +65,20 @@ public sealed class ClusterStoreTests
         Assert.False(options.ReconnectRetryPolicy.ShouldRetry(20, 999));
     }
 
+    [Fact]
+    public void A_store_failure_is_any_redis_error_or_a_cancellation_the_caller_did_not_ask_for()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.True(ClusterStore.IsStoreFailure(new RedisConnectionException(ConnectionFailureType.SocketFailure, "gone"), TestContext.Current.CancellationToken));
+        Assert.True(ClusterStore.IsStoreFailure(new RedisTimeoutException("slow", CommandStatus.Sent), TestContext.Current.CancellationToken));
+        Assert.True(ClusterStore.IsStoreFailure(new RedisServerException("ERR no"), TestContext.Current.CancellationToken));
+        Assert.True(ClusterStore.IsStoreFailure(new TaskCanceledException(), CancellationToken.None));
+        Assert.False(ClusterStore.IsStoreFailure(new TaskCanceledException(), cancelled.Token));
+        Assert.False(ClusterStore.IsStoreFailure(new InvalidOperationException("a bug"), TestContext.Current.CancellationToken));
+    }
+
     private static HostApplicationBuilder Builder(string? connectionString)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
