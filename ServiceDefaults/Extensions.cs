@@ -1,10 +1,13 @@
 using McpAspire.ServiceDefaults.Health;
 using McpAspire.ServiceDefaults.Hosting;
+using McpAspire.ServiceDefaults.Http;
 using McpAspire.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
@@ -49,17 +52,23 @@ public static class Extensions
             .ValidateOnStart();
         builder.Services.AddOptions<HostOptions>()
             .Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = shutdown.Value.Timeout);
+        builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
             // Resilience first, so each retry resolves the service again and may reach another endpoint.
-            http.AddStandardResilienceHandler();
+            // Bound here, not with the handler's Configure(section), which refuses a section that is not there.
+            http.AddStandardResilienceHandler(options => builder.Configuration.GetSection(ResilienceOptionsKeys.SectionName).Bind(options));
             http.AddServiceDiscovery();
         });
+        builder.Services.AddSingleton<IValidateOptions<HttpStandardResilienceOptions>, ResilienceOptionsKeys>();
+
         // The OTLP exporters retry on their own and bound each export; the pipeline would add its retries
         // and 30 s timeout on top and stall the export thread, as they take their clients from the factory.
         foreach (var exporterClient in (string[])["OtlpTraceExporter", "OtlpMetricExporter", "OtlpLogExporter"])
         {
+#pragma warning disable EXTEXP0001 // Experimental in Microsoft.Extensions.Http.Resilience 10.11, and the documented way to opt a client out.
             builder.Services.AddHttpClient(exporterClient).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         }
 
         return builder;

@@ -1,11 +1,11 @@
 using System.Net;
 using McpAspire.IntegrationTests.Infrastructure;
-using McpAspire.ServiceDefaults.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
+using Polly.RateLimiting;
 using Polly.Timeout;
 
 namespace McpAspire.IntegrationTests.Http;
@@ -174,13 +174,13 @@ public sealed class ResilienceTests
             await release.Task;
             await MisbehavingServer.Status(context, HttpStatusCode.OK);
         });
-        await using var http = ResilientClient.Create(server.Address, options => options.RateLimiter.PermitLimit = 1);
+        await using var http = ResilientClient.Create(server.Address, options => options.RateLimiter.DefaultRateLimiterOptions.PermitLimit = 1);
 
         var first = http.Client.GetAsync("/work", Cancellation);
         await Eventually.UntilAsync(() => Task.FromResult(server.Requests == 1));
 
-        var error = await Assert.ThrowsAsync<ConcurrencyLimitRejectedException>(() => http.Client.GetAsync("/work", Cancellation));
-        Assert.Contains("concurrency limit", error.Message, StringComparison.Ordinal);
+        var error = await Assert.ThrowsAsync<RateLimiterRejectedException>(() => http.Client.GetAsync("/work", Cancellation));
+        Assert.Contains("rate limiter", error.Message, StringComparison.Ordinal);
         release.SetResult();
         using var response = await first;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -191,13 +191,16 @@ public sealed class ResilienceTests
     public async Task Options_bind_from_the_HttpResilience_section()
     {
         await using var server = await MisbehavingServer.StartAsync((_, context) => MisbehavingServer.Status(context, HttpStatusCode.ServiceUnavailable));
-        await using var http = ResilientClient.Create(server.Address, _ => { }, new Dictionary<string, string?>
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["HttpResilience:Retry:MaxRetryAttempts"] = "1",
             ["HttpResilience:Retry:Delay"] = "00:00:00.001",
         });
+        builder.AddServiceDefaults();
+        using var host = builder.Build();
 
-        using var response = await http.Client.GetAsync("/work", Cancellation);
+        using var response = await host.Services.GetRequiredService<IHttpClientFactory>().CreateClient().GetAsync(new Uri(server.Address, "/work"), Cancellation);
 
         Assert.Equal(2, server.Requests);
     }
@@ -207,7 +210,7 @@ public sealed class ResilienceTests
     [InlineData("HttpResilience:CircuitBreaker:SamplingDuration", "00:00:15")]
     [InlineData("HttpResilience:Retry:MaxRetryAttempts", "0")]
     [InlineData("HttpResilience:CircuitBreaker:FailureRatio", "1.5")]
-    [InlineData("HttpResilience:RateLimiter:PermitLimit", "0")]
+    [InlineData("HttpResilience:RateLimiter:DefaultRateLimiterOptions:PermitLimit", "0")]
     [InlineData("HttpResilience:TotalRequestTimeout:Timeout", "00:00:00.001")]
     public async Task An_invalid_setting_stops_the_host_and_names_its_key(string key, string value)
     {
@@ -228,7 +231,9 @@ public sealed class ResilienceTests
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["HttpResilience:Retry:Delay"] = "00:00:00.001" });
         builder.AddServiceDefaults();
+#pragma warning disable EXTEXP0001 // The package's own way to opt a client out, still marked experimental.
         builder.Services.AddHttpClient("forwarder").RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         using var host = builder.Build();
         var factory = host.Services.GetRequiredService<IHttpClientFactory>();
 

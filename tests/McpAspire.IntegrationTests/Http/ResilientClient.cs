@@ -1,6 +1,6 @@
-using McpAspire.ServiceDefaults.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 
 namespace McpAspire.IntegrationTests.Http;

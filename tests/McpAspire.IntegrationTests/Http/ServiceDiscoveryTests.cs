@@ -88,15 +88,4 @@ public sealed class ServiceDiscoveryTests
 
         Assert.Equal("direct/y", await GetPathAsync(host, new Uri(server.Address, "/y").ToString()));
     }
-
-    [Fact]
-    public async Task A_service_that_needs_discovery_but_is_not_configured_fails_with_the_key_to_set()
-    {
-        using var host = BuildHost([]);
-
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => GetPathAsync(host, "https+http://billing/"));
-
-        Assert.Contains("services:billing:https", error.Message, StringComparison.Ordinal);
-        Assert.Contains("services__billing__https__0", error.Message, StringComparison.Ordinal);
-    }
 }

@@ -1,39 +1,52 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 
 namespace McpAspire.ServiceDefaults.Http;
 
 /// <summary>
-/// Validates <see cref="HttpStandardResilienceOptions"/> with the rules of Microsoft's standard handler:
-/// each strategy's own ranges (Polly's annotations), an attempt timeout no longer than the total
-/// timeout, and a circuit-breaker sampling window at least twice the attempt timeout. Each error names
-/// its configuration key.
+/// Checks the standard resilience handler's options (bound from <see cref="SectionName"/>) by the handler's own rules,
+/// and says which configuration key is wrong. The handler validates them too, at start-up, but its messages name
+/// members (<c>AttemptTimeout.Timeout</c>) rather than keys, and it does not check the concurrency limiter's permits
+/// until the first request.
 /// </summary>
-internal sealed class HttpStandardResilienceOptionsValidator : IValidateOptions<HttpStandardResilienceOptions>
+internal sealed class ResilienceOptionsKeys : IValidateOptions<HttpStandardResilienceOptions>
 {
-    private const string Section = HttpStandardResilienceOptions.SectionName;
+    /// <summary>The configuration section the service defaults bind the handler's options from.</summary>
+    public const string SectionName = "HttpResilience";
 
     public ValidateOptionsResult Validate(string? name, HttpStandardResilienceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
-        Annotated(errors, nameof(options.RateLimiter), options.RateLimiter);
         Annotated(errors, nameof(options.TotalRequestTimeout), options.TotalRequestTimeout);
         Annotated(errors, nameof(options.Retry), options.Retry);
         Annotated(errors, nameof(options.CircuitBreaker), options.CircuitBreaker);
         Annotated(errors, nameof(options.AttemptTimeout), options.AttemptTimeout);
+        if (options.RateLimiter?.DefaultRateLimiterOptions is { } limiter)
+        {
+            if (limiter.PermitLimit < 1)
+            {
+                errors.Add($"{SectionName}:RateLimiter:DefaultRateLimiterOptions:PermitLimit ({limiter.PermitLimit}) must be at least 1.");
+            }
+
+            if (limiter.QueueLimit < 0)
+            {
+                errors.Add($"{SectionName}:RateLimiter:DefaultRateLimiterOptions:QueueLimit ({limiter.QueueLimit}) must not be negative.");
+            }
+        }
 
         var total = options.TotalRequestTimeout?.Timeout;
         var attempt = options.AttemptTimeout?.Timeout;
         if (attempt > total)
         {
-            errors.Add($"{Section}:AttemptTimeout:Timeout ({Seconds(attempt)}) must not exceed {Section}:TotalRequestTimeout:Timeout ({Seconds(total)}).");
+            errors.Add($"{SectionName}:AttemptTimeout:Timeout ({Seconds(attempt)}) must not exceed {SectionName}:TotalRequestTimeout:Timeout ({Seconds(total)}).");
         }
 
         if (options.CircuitBreaker?.SamplingDuration is { } sampling && attempt is { } perAttempt && sampling < perAttempt * 2)
         {
-            errors.Add($"{Section}:CircuitBreaker:SamplingDuration ({Seconds(sampling)}) must be at least twice {Section}:AttemptTimeout:Timeout ({Seconds(perAttempt)}), or the breaker cannot see a timed-out attempt.");
+            errors.Add($"{SectionName}:CircuitBreaker:SamplingDuration ({Seconds(sampling)}) must be at least twice {SectionName}:AttemptTimeout:Timeout ({Seconds(perAttempt)}), or the breaker cannot see a timed-out attempt.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
@@ -43,7 +56,7 @@ internal sealed class HttpStandardResilienceOptionsValidator : IValidateOptions<
     {
         if (options is null)
         {
-            errors.Add($"{Section}:{strategy} is required.");
+            errors.Add($"{SectionName}:{strategy} is required.");
             return;
         }
 
@@ -56,7 +69,7 @@ internal sealed class HttpStandardResilienceOptionsValidator : IValidateOptions<
         foreach (var result in results)
         {
             var member = result.MemberNames.FirstOrDefault() ?? "?";
-            errors.Add($"{Section}:{strategy}:{member}: {result.ErrorMessage}");
+            errors.Add($"{SectionName}:{strategy}:{member}: {result.ErrorMessage}");
         }
     }
 
