@@ -8,6 +8,6 @@ builder.AddMcpNode();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapMcp();
+app.MapMcpEndpoint();
 
 app.Run();

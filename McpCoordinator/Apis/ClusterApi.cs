@@ -1,7 +1,7 @@
 using System.Text.Json;
+using McpAspire.Mcp;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
-using McpAspire.ServiceDefaults.Mcp;
 
 namespace McpAspire.McpCoordinator.Apis;
 

@@ -1,7 +1,7 @@
+using McpAspire.Cluster;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
 using McpAspire.McpCoordinator.Sessions;
-using McpAspire.ServiceDefaults.Cluster;
 using McpAspire.ServiceDefaults.Hosting;
 using Microsoft.Extensions.Options;
 

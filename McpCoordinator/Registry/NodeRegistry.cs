@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Threading.Channels;
-using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.Cluster;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
 using StackExchange.Redis;

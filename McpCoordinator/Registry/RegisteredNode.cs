@@ -1,4 +1,4 @@
-using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.Cluster;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.McpCoordinator.Registry;

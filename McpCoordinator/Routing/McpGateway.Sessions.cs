@@ -1,7 +1,7 @@
+using McpAspire.Mcp;
+using McpAspire.Mcp.Telemetry;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Sessions;
-using McpAspire.ServiceDefaults.Mcp;
-using McpAspire.ServiceDefaults.Telemetry;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.McpCoordinator.Routing;

@@ -1,10 +1,10 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using McpAspire.Mcp;
+using McpAspire.Mcp.Telemetry;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Sessions;
-using McpAspire.ServiceDefaults.Mcp;
-using McpAspire.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;

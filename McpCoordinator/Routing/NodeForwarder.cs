@@ -3,9 +3,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using McpAspire.Mcp;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Sessions;
-using McpAspire.ServiceDefaults.Mcp;
 using Microsoft.Extensions.Options;
 
 namespace McpAspire.McpCoordinator.Routing;

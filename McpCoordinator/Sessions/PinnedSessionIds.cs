@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
-using McpAspire.ServiceDefaults.Mcp;
+using McpAspire.Mcp;
 using Microsoft.Extensions.Options;
 
 namespace McpAspire.McpCoordinator.Sessions;

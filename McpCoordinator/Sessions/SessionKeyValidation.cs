@@ -1,4 +1,4 @@
-using McpAspire.ServiceDefaults.Mcp;
+using McpAspire.Mcp;
 using Microsoft.Extensions.Options;
 
 namespace McpAspire.McpCoordinator.Sessions;

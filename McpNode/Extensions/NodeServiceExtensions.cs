@@ -1,10 +1,10 @@
+using McpAspire.Cluster;
+using McpAspire.Mcp;
 using McpAspire.McpNode.Packs;
 using McpAspire.McpNode.Packs.Files;
 using McpAspire.McpNode.Packs.Http;
 using McpAspire.McpNode.Packs.Transactions;
 using McpAspire.McpNode.Services;
-using McpAspire.ServiceDefaults.Cluster;
-using McpAspire.ServiceDefaults.Mcp;
 using ModelContextProtocol.Protocol;
 using StackExchange.Redis;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.Cluster;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

@@ -1,5 +1,5 @@
 using System.Threading.RateLimiting;
-using McpAspire.ServiceDefaults.Mcp;
+using McpAspire.Mcp;
 using Microsoft.Extensions.Options;
 
 namespace McpAspire.McpNode.Services;
@@ -54,7 +54,7 @@ public sealed class NodeLoad : IMcpCallAdmission, IDisposable
     /// <summary>Whether the node is draining: it finishes what it has and takes nothing new.</summary>
     public bool IsDraining => _stopping || _drainRequested;
 
-    /// <summary>Whether an operator has asked the node to drain (<see cref="ServiceDefaults.Cluster.ClusterKeys.DrainRequest"/>).</summary>
+    /// <summary>Whether an operator has asked the node to drain (<see cref="McpAspire.Cluster.ClusterKeys.DrainRequest"/>).</summary>
     public bool IsDrainRequested => _drainRequested;
 
     /// <summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.Cluster;
 using StackExchange.Redis;
 
 // The registry's own operations (a heartbeat's SET with its TTL, the node set's SADD and SMEMBERS, and the MGET

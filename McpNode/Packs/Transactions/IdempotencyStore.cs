@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
-using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.Cluster;
 using StackExchange.Redis;
 
 namespace McpAspire.McpNode.Packs.Transactions;

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Security.Cryptography;
+using McpAspire.Cluster;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpCoordinator;
 using McpAspire.McpCoordinator.Sessions;
-using McpAspire.ServiceDefaults.Cluster;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Client;

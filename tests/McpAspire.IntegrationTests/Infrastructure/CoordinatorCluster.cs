@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using McpAspire.Cluster;
 using McpAspire.McpCoordinator;
-using McpAspire.ServiceDefaults.Cluster;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.IntegrationTests.Infrastructure;

@@ -1,4 +1,4 @@
-using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.Cluster;
 using StackExchange.Redis;
 
 namespace McpAspire.IntegrationTests.Infrastructure;

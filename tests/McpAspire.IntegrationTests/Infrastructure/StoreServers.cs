@@ -1,5 +1,5 @@
 using McpAspire.AppHost.Hosting;
-using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.Cluster;
 using StackExchange.Redis;
 
 [assembly: AssemblyFixture(typeof(McpAspire.IntegrationTests.Infrastructure.StoreServers))]

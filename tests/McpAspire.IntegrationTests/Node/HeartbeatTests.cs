@@ -1,6 +1,6 @@
 using System.Text.Json;
+using McpAspire.Cluster;
 using McpAspire.IntegrationTests.Infrastructure;
-using McpAspire.ServiceDefaults.Cluster;
 using StackExchange.Redis;
 
 namespace McpAspire.IntegrationTests.Node;

@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
+using McpAspire.Cluster;
 using McpAspire.IntegrationTests.Infrastructure;
-using McpAspire.ServiceDefaults.Cluster;
 using StackExchange.Redis;
 
 namespace McpAspire.IntegrationTests.Store;

@@ -3,9 +3,9 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using McpAspire.IntegrationTests.Infrastructure;
+using McpAspire.Mcp.Telemetry;
 using McpAspire.McpCoordinator;
 using McpAspire.McpNode;
-using McpAspire.ServiceDefaults.Telemetry;
 
 namespace McpAspire.IntegrationTests.Telemetry;
 

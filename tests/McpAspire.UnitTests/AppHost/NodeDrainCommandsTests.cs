@@ -1,5 +1,5 @@
 using McpAspire.AppHost.Hosting;
-using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.Cluster;
 
 namespace McpAspire.UnitTests.AppHost;
 

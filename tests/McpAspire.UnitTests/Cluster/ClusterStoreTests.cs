@@ -1,4 +1,4 @@
-using McpAspire.ServiceDefaults.Cluster;
+using McpAspire.Cluster;
 using McpAspire.ServiceDefaults.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,8 +1,8 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
+using McpAspire.Mcp;
 using McpAspire.McpCoordinator;
 using McpAspire.McpCoordinator.Sessions;
-using McpAspire.ServiceDefaults.Mcp;
 using Microsoft.Extensions.Options;
 
 namespace McpAspire.UnitTests.Coordinator;

@@ -1,5 +1,5 @@
+using McpAspire.Cluster;
 using McpAspire.McpCoordinator.Registry;
-using McpAspire.ServiceDefaults.Cluster;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.UnitTests.Coordinator;

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using McpAspire.Cluster;
 using McpAspire.McpCoordinator.Registry;
-using McpAspire.ServiceDefaults.Cluster;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.UnitTests.Coordinator;

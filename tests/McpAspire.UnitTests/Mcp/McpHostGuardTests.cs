@@ -1,4 +1,4 @@
-using McpAspire.ServiceDefaults.Mcp;
+using McpAspire.Mcp;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;

@@ -1,4 +1,4 @@
-using McpAspire.ServiceDefaults.Mcp;
+using McpAspire.Mcp;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

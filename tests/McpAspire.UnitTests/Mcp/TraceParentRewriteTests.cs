@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text;
-using McpAspire.ServiceDefaults.Mcp;
+using McpAspire.Mcp;
 
 namespace McpAspire.UnitTests.Mcp;
 

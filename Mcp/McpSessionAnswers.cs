@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using ModelContextProtocol.Protocol;
 
-namespace McpAspire.ServiceDefaults.Mcp;
+namespace McpAspire.Mcp;
 
 /// <summary>
 /// The answers about sessions that every stateful <c>/mcp</c> endpoint gives the same way, whether it keeps

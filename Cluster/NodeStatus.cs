@@ -1,4 +1,4 @@
-namespace McpAspire.ServiceDefaults.Cluster;
+namespace McpAspire.Cluster;
 
 /// <summary>The values of <see cref="NodeHeartbeat.Status"/>.</summary>
 public static class NodeStatus

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
-namespace McpAspire.ServiceDefaults.Mcp;
+namespace McpAspire.Mcp;
 
 /// <summary>
 /// Where the SDK's transport writes the answer to one POST. Holding, it keeps the answer until it is

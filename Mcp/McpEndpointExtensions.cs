@@ -1,4 +1,4 @@
-using McpAspire.ServiceDefaults.Mcp;
+using McpAspire.Mcp;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +10,7 @@ namespace Microsoft.Extensions.Hosting;
 public static class McpEndpointExtensions
 {
     /// <summary>
-    /// Adds the services behind <see cref="MapMcp"/> and binds <see cref="McpEndpointOptions"/> from the
+    /// Adds the services behind <see cref="MapMcpEndpoint"/> and binds <see cref="McpEndpointOptions"/> from the
     /// <c>Mcp</c> section, validated at start-up. Register tools with the SDK's <c>AddMcpServer()</c>.
     /// </summary>
     public static TBuilder AddMcpEndpoint<TBuilder>(this TBuilder builder)
@@ -36,7 +36,7 @@ public static class McpEndpointExtensions
     }
 
     /// <summary>Maps POST, GET and DELETE on <paramref name="pattern"/> (default <c>/mcp</c>) to the SDK-backed MCP server.</summary>
-    public static IEndpointConventionBuilder MapMcp(this IEndpointRouteBuilder endpoints, string pattern = "/mcp")
+    public static IEndpointConventionBuilder MapMcpEndpoint(this IEndpointRouteBuilder endpoints, string pattern = "/mcp")
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var endpoint = endpoints.ServiceProvider.GetRequiredService<McpServerEndpoint>();

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using ModelContextProtocol;
 
-namespace McpAspire.ServiceDefaults.Cluster;
+namespace McpAspire.Cluster;
 
 /// <summary>The serializer settings for registry records: the SDK's, so tool definitions keep their MCP shape.</summary>
 public static class ClusterJson

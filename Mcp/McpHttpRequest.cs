@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using ModelContextProtocol.Protocol;
 
-namespace McpAspire.ServiceDefaults.Mcp;
+namespace McpAspire.Mcp;
 
 /// <summary>
 /// A POST to <c>/mcp</c> that passed validation: its parsed JSON-RPC message, the raw body (so a

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
-namespace McpAspire.ServiceDefaults.Mcp;
+namespace McpAspire.Mcp;
 
 /// <summary>
 /// Serves <c>/mcp</c> with the SDK's <see cref="McpServer"/> over its Streamable HTTP transport.

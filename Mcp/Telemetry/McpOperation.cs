@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using McpAspire.ServiceDefaults.Mcp;
 using ModelContextProtocol.Protocol;
 
-namespace McpAspire.ServiceDefaults.Telemetry;
+namespace McpAspire.Mcp.Telemetry;
 
 /// <summary>
 /// One MCP request as seen by one side: a span (server or client kind) and, when it ends, one

@@ -1,6 +1,6 @@
 using ModelContextProtocol.Protocol;
 
-namespace McpAspire.ServiceDefaults.Mcp;
+namespace McpAspire.Mcp;
 
 /// <summary>
 /// Decides whether a <c>tools/call</c> may run now. Register one in DI and the <c>/mcp</c> endpoint asks

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using ModelContextProtocol.Protocol;
 
-namespace McpAspire.ServiceDefaults.Mcp;
+namespace McpAspire.Mcp;
 
 /// <summary>
 /// The headers that repeat parts of the body, so proxies and gateways can route without parsing it:

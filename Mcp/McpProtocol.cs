@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace McpAspire.ServiceDefaults.Mcp;
+namespace McpAspire.Mcp;
 
 /// <summary>Protocol constants for the Streamable HTTP transport. The SDK keeps its own list internal.</summary>
 public static class McpProtocol

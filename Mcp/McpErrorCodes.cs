@@ -1,4 +1,4 @@
-namespace McpAspire.ServiceDefaults.Mcp;
+namespace McpAspire.Mcp;
 
 /// <summary>JSON-RPC error codes this project answers with.</summary>
 public static class McpErrorCodes

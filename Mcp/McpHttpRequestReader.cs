@@ -7,7 +7,7 @@ using Microsoft.Net.Http.Headers;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
-namespace McpAspire.ServiceDefaults.Mcp;
+namespace McpAspire.Mcp;
 
 /// <summary>
 /// Validates and reads a POST to <c>/mcp</c>: the <c>Accept</c>, <c>Content-Type</c> and

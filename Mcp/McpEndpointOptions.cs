@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace McpAspire.ServiceDefaults.Mcp;
+namespace McpAspire.Mcp;
 
 /// <summary>Settings of the <c>/mcp</c> endpoint, bound from the <c>Mcp</c> configuration section.</summary>
 public sealed class McpEndpointOptions

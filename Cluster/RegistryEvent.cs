@@ -1,4 +1,4 @@
-namespace McpAspire.ServiceDefaults.Cluster;
+namespace McpAspire.Cluster;
 
 /// <summary>
 /// What a node announces on <see cref="ClusterKeys.EventsChannel"/> when its registration changes, so

@@ -1,4 +1,4 @@
-namespace McpAspire.ServiceDefaults.Cluster;
+namespace McpAspire.Cluster;
 
 /// <summary>The Redis keys of the node registry.</summary>
 public static class ClusterKeys

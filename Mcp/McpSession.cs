@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Server;
 
-namespace McpAspire.ServiceDefaults.Mcp;
+namespace McpAspire.Mcp;
 
 /// <summary>One stateful MCP session: the SDK's transport and server, running until the session ends.</summary>
 internal sealed partial class McpSession : IAsyncDisposable

@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using ModelContextProtocol.Protocol;
 
-namespace McpAspire.ServiceDefaults.Cluster;
+namespace McpAspire.Cluster;
 
 /// <summary>
 /// What a node publishes about itself on every heartbeat. The coordinator reads it to route calls;

@@ -1,12 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using McpAspire.ServiceDefaults.Telemetry;
+using McpAspire.Mcp.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
-namespace McpAspire.ServiceDefaults.Mcp;
+namespace McpAspire.Mcp;
 
 /// <summary>Writes the HTTP side of MCP answers: JSON-RPC errors and the headers of SSE streams.</summary>
 public static class McpHttpResponses
