@@ -47,7 +47,8 @@ internal sealed partial class AppHostRun : IAsyncDisposable
     /// <param name="arguments">The AppHost's switches.</param>
     /// <param name="path">A PATH of its own, or <see langword="null"/> for the test's.</param>
     /// <param name="launchProfile">Whether to run with the AppHost's default (<c>http</c>) launch profile.</param>
-    public static AppHostRun Start(string root, string[] arguments, string? path, bool launchProfile)
+    /// <param name="environment">Variables for the AppHost, which the services it starts inherit.</param>
+    public static AppHostRun Start(string root, string[] arguments, string? path, bool launchProfile, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("setsid")
         {
@@ -82,6 +83,11 @@ internal sealed partial class AppHostRun : IAsyncDisposable
         if (path is not null)
         {
             info.Environment["PATH"] = path;
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
 
         var run = new AppHostRun(Process.Start(info)!, dashboardPort);

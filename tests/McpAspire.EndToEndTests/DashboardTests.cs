@@ -6,7 +6,8 @@ namespace McpAspire.EndToEndTests;
 
 /// <summary>
 /// The Aspire dashboard as a user sees it, in Debian's Chromium driven by Playwright: every resource running
-/// and healthy, and one tool call's trace with spans from both the coordinator and the node that ran it.
+/// and healthy, and one tool call's trace with spans from both the coordinator and the node that ran it, from the
+/// real instrumentation: ASP.NET Core, HttpClient, MCP, and the Redis commands of the transfer's idempotency.
 /// Screenshots are kept under the test output (<c>TestResults/dashboard-*.png</c>).
 /// </summary>
 public sealed class DashboardTests
@@ -19,10 +20,15 @@ public sealed class DashboardTests
     public async Task The_dashboard_shows_every_resource_healthy_and_a_tool_calls_trace_across_coordinator_and_node()
     {
         ProcessProbe.RequireProgram("chromium", "apt-get install chromium");
-        await using var appHost = AppHostRun.Start("--nodes", "2", "--coordinator-port", AppHostRun.FreePort().ToString(CultureInfo.InvariantCulture));
+        await using var appHost = AppHostRun.Start(
+            Repository.Root,
+            ["--nodes", "2", "--coordinator-port", AppHostRun.FreePort().ToString(CultureInfo.InvariantCulture)],
+            path: null,
+            launchProfile: false,
+            new Dictionary<string, string> { ["Node__Packs"] = "core,transactions" });
         var mcpUrl = new Uri(await appHost.WaitForLineAsync(AppHostRun.McpUrlLine(), TimeSpan.FromMinutes(3)));
         var login = await appHost.WaitForLineAsync(AppHostRun.DashboardLoginLine(), TimeSpan.FromSeconds(30));
-        var trace = await CallEchoInATraceAsync(mcpUrl);
+        var trace = await TransferInATraceAsync(mcpUrl);
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new()
@@ -42,22 +48,33 @@ public sealed class DashboardTests
         await page.ScreenshotAsync(new() { Path = Artifact("dashboard-resources.png"), FullPage = true });
 
         await page.GotoAsync(new Uri(new Uri(login), $"/traces/detail/{trace}").ToString());
-        await WaitForTextAsync(page, text => text.Contains("coordinator", StringComparison.Ordinal) && text.Contains("tools/call echo", StringComparison.Ordinal)
-            && (text.Contains("node-1", StringComparison.Ordinal) || text.Contains("node-2", StringComparison.Ordinal)));
+        // Span names: the MCP spans, ASP.NET Core's "POST /mcp" on both services, HttpClient's "POST" from the
+        // coordinator, and the Redis commands (SET for the claim, EVALSHA or EVAL for the commit), which the
+        // instrumentation reports up to 10 s later.
+        await WaitForTextAsync(page, text => text.Contains("coordinator", StringComparison.Ordinal) && text.Contains("tools/call submit_transaction", StringComparison.Ordinal)
+            && (text.Contains("node-1", StringComparison.Ordinal) || text.Contains("node-2", StringComparison.Ordinal))
+            && text.Contains("POST /mcp", StringComparison.Ordinal)
+            && Count(text, "POST") > Count(text, "POST /mcp")
+            && text.Contains("SET", StringComparison.Ordinal) && text.Contains("EVAL", StringComparison.Ordinal));
         await page.ScreenshotAsync(new() { Path = Artifact("dashboard-trace.png"), FullPage = true });
     }
 
-    /// <summary>Calls echo through the coordinator under a trace of the test's own, once a node is listed; returns the trace id.</summary>
-    private static async Task<ActivityTraceId> CallEchoInATraceAsync(Uri mcpUrl)
+    /// <summary>
+    /// Submits a transfer with an idempotency key through the coordinator under a trace of the test's own, once a node
+    /// is listed; returns the trace id.
+    /// </summary>
+    private static async Task<ActivityTraceId> TransferInATraceAsync(Uri mcpUrl)
     {
         using var http = new HttpClient();
         await ClusterApiProbe.WaitForNodesAsync(http, mcpUrl, 1);
 
         var trace = ActivityTraceId.CreateRandom();
-        using var call = McpPost.To(mcpUrl, """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"traced"}}}""");
+        using var call = McpPost.To(
+            mcpUrl,
+            """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"submit_transaction","arguments":{"transaction":{"from":"acct-1","to":"acct-2","amount":5,"currency":"EUR"},"idempotency_key":"dashboard-trace"}}}""");
         call.Headers.TryAddWithoutValidation("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
         using var response = await http.SendAsync(call, Cancel);
-        Assert.Contains("traced", (await McpPost.LastMessageAsync(response)).ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains("transactionId", (await McpPost.LastMessageAsync(response)).ToJsonString(), StringComparison.Ordinal);
         return trace;
     }
 
