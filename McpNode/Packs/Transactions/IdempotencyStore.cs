@@ -115,7 +115,7 @@ public sealed class RedisIdempotencyStore(IConnectionMultiplexer redis, TimeProv
                 // The claim expired while this run prepared, and another caller took the key over: its run counts.
             }
 
-            while ((await Database.StringGetAsync(redisKey).WaitAsync(cancellationToken)).ToString() is { } stored)
+            while ((string?)await Database.StringGetAsync(redisKey).WaitAsync(cancellationToken) is { } stored)
             {
                 var record = JsonSerializer.Deserialize<StoredRecord>(stored)!;
                 if (record.Fingerprint != fingerprint)

@@ -60,6 +60,31 @@ public sealed class RedisIdempotencyStoreTests(StoreServers stores)
 
     [Theory]
     [MemberData(nameof(StoreServers.Kinds), MemberType = typeof(StoreServers))]
+    public async Task A_duplicate_waiting_on_a_run_that_fails_claims_the_key_and_runs_it_itself(string store)
+    {
+        await using var redis = await Eventually.ConnectAsync(stores.ConnectionString(store));
+        var idempotency = new RedisIdempotencyStore(redis, TimeProvider.System);
+        var key = Guid.NewGuid().ToString("N");
+        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var firstMayFail = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var first = idempotency.RunOnceAsync(key, "f", async _ =>
+        {
+            firstStarted.SetResult();
+            await firstMayFail.Task;
+            throw new InvalidOperationException("boom");
+        }, Day, Cancel);
+        await firstStarted.Task.WaitAsync(Cancel);
+        var duplicate = idempotency.RunOnceAsync(key, "f", Commit("duplicate", key), Day, Cancel);
+        firstMayFail.SetResult();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => first);
+        Assert.Equal(new IdempotentResult("duplicate", Replayed: false), await duplicate);
+        Assert.Equal(1, await LedgerEntriesAsync(redis, key));
+    }
+
+    [Theory]
+    [MemberData(nameof(StoreServers.Kinds), MemberType = typeof(StoreServers))]
     public async Task A_runner_whose_claim_was_taken_over_commits_nothing_and_returns_the_new_owners_result(string store)
     {
         await using var redis = await Eventually.ConnectAsync(stores.ConnectionString(store));
