@@ -53,8 +53,8 @@ public static class ClusterStore
     private static void Validate(string connectionString)
     {
         var key = $"ConnectionStrings:{ConnectionName}";
-        if (connectionString.TrimStart().StartsWith("redis://", StringComparison.OrdinalIgnoreCase)
-            || connectionString.TrimStart().StartsWith("rediss://", StringComparison.OrdinalIgnoreCase))
+        var trimmed = connectionString.TrimStart();
+        if (trimmed.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || trimmed.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidConfigurationException(
                 $"{key} is a redis:// URI, which StackExchange.Redis does not read. Write it as host:port,password=...,user=...,ssl=true,defaultDatabase=0.");

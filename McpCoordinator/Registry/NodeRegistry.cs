@@ -45,8 +45,7 @@ public sealed partial class NodeRegistry(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         redis.ConnectionRestored += OnConnectionRestored;
-        var interval = options.Value.RegistryRefreshInterval;
-        using var timer = new PeriodicTimer(interval, time);
+        using var timer = new PeriodicTimer(options.Value.RegistryRefreshInterval, time);
         var ticking = TickAsync(timer, stoppingToken);
         try
         {
@@ -54,12 +53,8 @@ public sealed partial class NodeRegistry(
             {
                 await SubscribeAsync();
                 await RefreshAsync(stoppingToken);
-                if (Current.IsStale && interval > RetryInterval)
-                {
-                    _ = RetryLaterAsync(stoppingToken);
-                }
             }
-            while (await _refresh.Reader.WaitToReadAsync(stoppingToken) && _refresh.Reader.TryRead(out _));
+            while (await NextReadAsync(stoppingToken));
         }
         finally
         {
@@ -110,18 +105,25 @@ public sealed partial class NodeRegistry(
         }
     }
 
-    /// <summary>Asks for a read after <see cref="RetryInterval"/>, sooner than the refresh interval would.</summary>
-    private async Task RetryLaterAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Waits until a read is asked for, or, while the view is stale, for <see cref="RetryInterval"/> at most, sooner than
+    /// a long refresh interval would ask; <see langword="false"/> once the coordinator stops.
+    /// </summary>
+    private async Task<bool> NextReadAsync(CancellationToken stoppingToken)
     {
+        using var retry = Current.IsStale ? new CancellationTokenSource(RetryInterval, time) : new CancellationTokenSource();
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, retry.Token);
         try
         {
-            await Task.Delay(RetryInterval, time, stoppingToken);
-            _refresh.Writer.TryWrite(true);
+            await _refresh.Reader.WaitToReadAsync(wait.Token);
+            _refresh.Reader.TryRead(out _);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
-            // Stopping.
+            // Time to try the store again.
         }
+
+        return !stoppingToken.IsCancellationRequested;
     }
 
     /// <summary>Reads the registry from the store once.</summary>
