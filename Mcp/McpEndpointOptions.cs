@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using ModelContextProtocol.AspNetCore;
 
 namespace McpAspire.Mcp;
 
@@ -14,6 +15,17 @@ public sealed class McpEndpointOptions
     /// streams and server-to-client requests (sampling, elicitation) but pins a client to this process.
     /// </summary>
     public bool Stateless { get; set; } = true;
+
+    /// <summary>
+    /// How the node keeps state, when set; it overrides <see cref="Stateless"/>. <c>Stateless</c> and
+    /// <c>Stateful</c> are the two modes <see cref="Stateless"/> selects. <c>StatefulForInitializeClients</c>
+    /// (nodes only) gives clients that send <c>initialize</c> (2025-11-25 and earlier) a session, and serves
+    /// 2026-07-28 clients per request on the same endpoint.
+    /// </summary>
+    public HttpServerSessionMode? SessionMode { get; set; }
+
+    /// <summary>The mode in force: <see cref="SessionMode"/> when set, else the one <see cref="Stateless"/> selects.</summary>
+    public HttpServerSessionMode Mode => SessionMode ?? (Stateless ? HttpServerSessionMode.Stateless : HttpServerSessionMode.Stateful);
 
     /// <summary>The largest request body accepted, in bytes; larger bodies get 413. Default 1 MiB.</summary>
     [Range(1024, 256L * 1024 * 1024, ErrorMessage = "Mcp:MaxRequestBodyBytes must be between 1024 (1 KiB) and 268435456 (256 MiB).")]

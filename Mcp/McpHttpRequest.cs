@@ -22,11 +22,11 @@ public sealed class McpHttpRequest : IDisposable
     private (int Start, int Length)? _traceParent;
     private bool _traceParentScanned;
 
-    internal McpHttpRequest(byte[] buffer, int length, string protocolVersion)
+    internal McpHttpRequest(byte[] buffer, int length, string? declaredVersion)
     {
         _buffer = buffer;
         BodyLength = length;
-        ProtocolVersion = protocolVersion;
+        DeclaredVersion = declaredVersion;
     }
 
     /// <summary>The parsed message.</summary>
@@ -38,7 +38,10 @@ public sealed class McpHttpRequest : IDisposable
     public bool IsParsed => _message is not null;
 
     /// <summary>The protocol version from the header, or <see cref="McpProtocol.DefaultVersion"/>.</summary>
-    public string ProtocolVersion { get; }
+    public string ProtocolVersion => DeclaredVersion ?? McpProtocol.DefaultVersion;
+
+    /// <summary>The version the <c>MCP-Protocol-Version</c> header names, or <see langword="null"/> when it is absent.</summary>
+    public string? DeclaredVersion { get; }
 
     /// <summary>The body's length in bytes.</summary>
     public int BodyLength { get; }

@@ -26,12 +26,14 @@ public static class McpHttpRequestReader
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Reads the request, or answers it with an error and returns <see langword="null"/>.
+    /// Reads the request, or answers it with an error and returns <see langword="null"/>. Without
+    /// <paramref name="checkHeaders"/>, the standard headers are not compared with the body: for a server
+    /// whose SDK compares them itself.
     /// </summary>
-    public static async Task<McpHttpRequest?> ReadAsync(HttpContext context, McpEndpointOptions options)
+    public static async Task<McpHttpRequest?> ReadAsync(HttpContext context, McpEndpointOptions options, bool checkHeaders = true)
     {
         var request = await ReadUnparsedAsync(context, options);
-        if (request is not null && !await ParseAsync(context, request))
+        if (request is not null && !await ParseAsync(context, request, checkHeaders))
         {
             request.Dispose();
             return null;
@@ -94,7 +96,7 @@ public static class McpHttpRequestReader
             return null;
         }
 
-        return new McpHttpRequest(buffer, length, declared ?? McpProtocol.DefaultVersion);
+        return new McpHttpRequest(buffer, length, declared);
     }
 
     /// <summary>
@@ -102,11 +104,11 @@ public static class McpHttpRequestReader
     /// shape of its params, and its agreement with the standard headers. Answers a failure with its error and
     /// returns <see langword="false"/>.
     /// </summary>
-    public static async Task<bool> ParseAsync(HttpContext context, McpHttpRequest request)
+    public static async Task<bool> ParseAsync(HttpContext context, McpHttpRequest request, bool checkHeaders = true)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(request);
-        if (Parse(context.Request, request) is not { } failure)
+        if (Parse(context.Request, request, checkHeaders) is not { } failure)
         {
             return true;
         }
@@ -120,11 +122,11 @@ public static class McpHttpRequestReader
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(request);
-        return Parse(http, request) is null;
+        return Parse(http, request, checkHeaders: true) is null;
     }
 
     /// <summary>Parses and checks the body; the error to answer, or <see langword="null"/> once the request holds the message.</summary>
-    private static ParseFailure? Parse(HttpRequest http, McpHttpRequest request)
+    private static ParseFailure? Parse(HttpRequest http, McpHttpRequest request, bool checkHeaders)
     {
         if (request.IsParsed)
         {
@@ -153,7 +155,7 @@ public static class McpHttpRequestReader
                 "Invalid Request: the body is not a JSON-RPC 2.0 request, notification or response (check 'jsonrpc', 'method', 'id').", default);
         }
 
-        if (Disagreement(http, message) is { } disagreement)
+        if (Disagreement(http, message, checkHeaders) is { } disagreement)
         {
             return disagreement;
         }
@@ -207,7 +209,7 @@ public static class McpHttpRequestReader
     }
 
     /// <summary>The error for a message whose params have the wrong shape, or whose standard headers disagree with it.</summary>
-    private static ParseFailure? Disagreement(HttpRequest http, JsonRpcMessage message)
+    private static ParseFailure? Disagreement(HttpRequest http, JsonRpcMessage message, bool checkHeaders)
     {
         var id = McpParams.IdOf(message);
         string? invalid;
@@ -226,6 +228,16 @@ public static class McpHttpRequestReader
             // A request gets its answer as a JSON-RPC error; a notification has none, so the status says it.
             var status = message is JsonRpcRequest ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest;
             return new ParseFailure(status, McpErrorCodes.InvalidParams, $"Invalid params: {invalid}.", id);
+        }
+
+        if (!checkHeaders)
+        {
+            return null;
+        }
+
+        if (McpRequestHeaders.MissingMetaVersion(message, DeclaredVersion(http)) is { } missing)
+        {
+            return new ParseFailure(StatusCodes.Status400BadRequest, McpErrorCodes.InvalidParams, $"Invalid params: {missing}.", id);
         }
 
         return McpRequestHeaders.Check(http.Headers, message, DeclaredVersion(http)) is { } mismatch

@@ -29,7 +29,7 @@ internal static class McpRequestHeaders
         var perRequest = version is not null && McpProtocol.IsPerRequest(version);
         var (method, parameters) = McpParams.Of(message);
 
-        if (message is JsonRpcRequest && VersionProblem(parameters, version, perRequest) is { } versionProblem)
+        if (message is JsonRpcRequest && VersionProblem(parameters, version) is { } versionProblem)
         {
             return versionProblem;
         }
@@ -53,12 +53,21 @@ internal static class McpRequestHeaders
         return NameProblem(headers[McpProtocol.NameHeader], method, parameters, perRequest);
     }
 
-    private static string? VersionProblem(JsonNode? parameters, string? version, bool perRequest)
+    /// <summary>
+    /// What is missing when a request in a per-request version (2026-07-28) does not carry that version in
+    /// <c>params._meta</c>; <see langword="null"/> otherwise. It is an invalid-params error, not a mismatch.
+    /// </summary>
+    public static string? MissingMetaVersion(JsonRpcMessage message, string? version) =>
+        message is JsonRpcRequest request && version is not null && McpProtocol.IsPerRequest(version)
+            && !McpParams.TryGetString(request.Params, out _, "_meta", McpProtocol.ProtocolVersionMetaKey)
+            ? $"a {version} request must carry its version in params '_meta/{McpProtocol.ProtocolVersionMetaKey}'"
+            : null;
+
+    private static string? VersionProblem(JsonNode? parameters, string? version)
     {
-        var inMeta = McpParams.TryGetString(parameters, out var metaVersion, "_meta", McpProtocol.ProtocolVersionMetaKey) ? metaVersion : null;
-        if (inMeta is null)
+        if (!McpParams.TryGetString(parameters, out var inMeta, "_meta", McpProtocol.ProtocolVersionMetaKey))
         {
-            return perRequest ? $"a {version} request must carry its version in params._meta '{McpProtocol.ProtocolVersionMetaKey}'" : null;
+            return null;
         }
 
         return string.Equals(inMeta, version, StringComparison.Ordinal)
@@ -93,7 +102,7 @@ internal static class McpRequestHeaders
 
         if (!TryDecode(nameHeader[0]!, out var name))
         {
-            return $"the {McpProtocol.NameHeader} header's {EncodedPrefix}...{EncodedSuffix} value is not base64 of UTF-8 text";
+            return $"the {McpProtocol.NameHeader} header's {EncodedPrefix}...{EncodedSuffix} value is not valid Base64 of UTF-8 text";
         }
 
         return string.Equals(name, expected, StringComparison.Ordinal)

@@ -79,7 +79,7 @@ public static class McpSessionAnswers
         }
 
         await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status403Forbidden, McpErrorCodes.ServerError,
-            "Forbidden: this session was opened by another user; send initialize to start your own.", id);
+            "Forbidden: the signed-in user does not match the user who initiated the session; send initialize to start your own.", id);
         return false;
     }
 }

@@ -8,6 +8,6 @@ builder.AddMcpNode();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapMcpEndpoint();
+app.MapMcp("/mcp").WithRequestGate();
 
 app.Run();

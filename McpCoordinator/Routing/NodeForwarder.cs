@@ -368,7 +368,7 @@ public sealed record NodeRequest
     public static NodeRequest Post(McpHttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return new NodeRequest { Method = HttpMethod.Post, Body = request.Body, ProtocolVersion = request.ProtocolVersion };
+        return new NodeRequest { Method = HttpMethod.Post, Body = request.Body, ProtocolVersion = request.DeclaredVersion };
     }
 }
 

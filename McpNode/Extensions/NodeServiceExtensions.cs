@@ -5,6 +5,7 @@ using McpAspire.McpNode.Packs.Files;
 using McpAspire.McpNode.Packs.Http;
 using McpAspire.McpNode.Packs.Transactions;
 using McpAspire.McpNode.Services;
+using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
 using StackExchange.Redis;
 
@@ -34,13 +35,14 @@ public static partial class NodeServiceExtensions
         var sessionPacks = packs.Where(pack => pack.NeedsSession).Select(pack => pack.Name).ToArray();
         builder.Services.AddOptions<McpEndpointOptions>()
             .Validate(
-                endpoint => sessionPacks.Length == 0 || !endpoint.Stateless,
-                $"Node:Packs includes '{string.Join("', '", sessionPacks)}', which needs sessions: set Mcp:Stateless=false.");
+                endpoint => sessionPacks.Length == 0 || endpoint.Mode != HttpServerSessionMode.Stateless,
+                $"Node:Packs includes '{string.Join("', '", sessionPacks)}', which needs sessions: set Mcp:Stateless=false (or Mcp:SessionMode).");
         var mcpServer = builder.Services
             .AddMcpServer(server =>
             {
                 server.ServerInfo = new Implementation { Name = "McpAspire.McpNode", Version = typeof(NodeOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0" };
             })
+            .WithHttpTransport()
             .WithTools(packs.Select(pack => pack.ToolType))
             .WithRequestFilters(filters => filters.AddCallToolFilter(next => (context, cancellationToken) =>
                 context.Services!.GetRequiredService<CallLimits>().RunAsync(context, next, cancellationToken)));

@@ -11,7 +11,7 @@ namespace McpAspire.McpNode.Services;
 /// says what went wrong. The call's admission lease is held here until the tool has really finished,
 /// so the node's concurrency limit counts tools, not HTTP requests.
 /// </summary>
-public sealed partial class CallLimits(IOptions<NodeOptions> options, TimeProvider time, ILogger<CallLimits> logger)
+public sealed partial class CallLimits(IOptions<NodeOptions> options, TimeProvider time, IHttpContextAccessor http, ILogger<CallLimits> logger)
 {
     /// <summary>
     /// How long a cancelled tool gets to stop before the caller stops waiting for it. A tool that ignores
@@ -40,7 +40,7 @@ public sealed partial class CallLimits(IOptions<NodeOptions> options, TimeProvid
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        var lease = McpAdmission.TakeLease(context.JsonRpcRequest);
+        var lease = McpAdmission.TakeLease(http.HttpContext);
         Task<CallToolResult>? run = null;
         try
         {

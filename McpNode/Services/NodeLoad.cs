@@ -64,7 +64,7 @@ public sealed class NodeLoad : IMcpCallAdmission, IDisposable
     public void SetDrainRequested(bool requested) => _drainRequested = requested;
 
     /// <inheritdoc/>
-    public async ValueTask<McpAdmission> AdmitAsync(McpHttpRequest request, CancellationToken cancellationToken)
+    public async ValueTask<McpAdmission> AdmitAsync(CancellationToken cancellationToken)
     {
         if (_stopping)
         {

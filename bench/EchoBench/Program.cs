@@ -339,7 +339,7 @@ internal sealed class Servers(WebApplication app, Uri url) : IAsyncDisposable
         builder.AddMcpNode();
         var app = builder.Build();
         app.MapDefaultEndpoints();
-        app.MapMcpEndpoint();
+        app.MapMcp("/mcp").WithRequestGate();
         return await StartAsync(app, "/mcp");
     }
 

@@ -533,7 +533,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         Assert.Equal(HttpStatusCode.BadRequest, mismatch.StatusCode);
         var refused = await RawMcp.ReadMessageAsync(mismatch);
         Assert.Equal(McpErrorCodes.HeaderMismatch, RawMcp.ErrorCode(refused));
-        Assert.Contains("does not match params.name 'get_capabilities'", RawMcp.ErrorMessage(refused), StringComparison.Ordinal);
+        Assert.Contains("does not match body value 'get_capabilities'", RawMcp.ErrorMessage(refused), StringComparison.Ordinal);
     }
 
     [Fact]

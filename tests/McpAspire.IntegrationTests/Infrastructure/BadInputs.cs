@@ -4,8 +4,12 @@ using System.Text;
 
 namespace McpAspire.IntegrationTests.Infrastructure;
 
-/// <summary>One malformed, oversized, missing or hostile request and the answer the spec names for it.</summary>
-public sealed record BadInput(string Name, Func<Uri, HttpRequestMessage> Build, HttpStatusCode Status, int Code, string MessageFragment);
+/// <summary>
+/// One malformed, oversized, missing or hostile request and the answer the spec names for it. A
+/// <see cref="GatewayOnly"/> input breaks a rule only the coordinator adds (the standard headers checked in
+/// every version, because it may route on them); a node serves it as the body says.
+/// </summary>
+public sealed record BadInput(string Name, Func<Uri, HttpRequestMessage> Build, HttpStatusCode Status, int Code, string MessageFragment, bool GatewayOnly = false);
 
 /// <summary>The bad requests every <c>/mcp</c> endpoint (node and coordinator) must answer clearly and survive.</summary>
 public static class BadInputs
@@ -63,16 +67,19 @@ public static class BadInputs
         new("huge_method_name", url => RawMcp.Post(url, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" + new string('m', 500_000) + "\"}"), HttpStatusCode.OK, -32601, "mmmmmmmm"),
 
         // Standard headers that disagree with the body.
-        new("mcp_method_missing_2026", url => WithoutHeader(Per2026(url, "tools/list", null, "{}"), "Mcp-Method"), HttpStatusCode.BadRequest, -32020, "Mcp-Method header is required"),
-        new("mcp_method_mismatch", url => WithHeader(RawMcp.Post(url, RawMcp.EchoCall), "Mcp-Method", "tools/list"), HttpStatusCode.BadRequest, -32020, "does not match the body's method 'tools/call'"),
-        new("mcp_name_missing_2026", url => WithoutHeader(Per2026(url, "tools/call", "echo", """{"name":"echo","arguments":{"message":"hi"}}"""), "Mcp-Name"), HttpStatusCode.BadRequest, -32020, "Mcp-Name header is required"),
-        new("mcp_name_mismatch_2026", url => Per2026(url, "tools/call", "get_capabilities", """{"name":"echo","arguments":{"message":"hi"}}"""), HttpStatusCode.BadRequest, -32020, "does not match params.name 'echo'"),
-        new("mcp_name_bad_base64", url => Per2026(url, "tools/call", "=?base64?not*base64?=", """{"name":"echo","arguments":{"message":"hi"}}"""), HttpStatusCode.BadRequest, -32020, "is not base64 of UTF-8 text"),
-        new("meta_version_without_header", url => RawMcp.Post(url, """{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"""), HttpStatusCode.BadRequest, -32020, "the MCP-Protocol-Version header is missing"),
-        new("version_2026_without_meta", url => WithHeader(WithHeader(RawMcp.Post(url, """{"jsonrpc":"2.0","id":1,"method":"tools/list"}"""), "MCP-Protocol-Version", "2026-07-28"), "Mcp-Method", "tools/list"), HttpStatusCode.BadRequest, -32020, "must carry its version in params._meta"),
+        new("mcp_method_missing_2026", url => WithoutHeader(Per2026(url, "tools/list", null, "{}"), "Mcp-Method"), HttpStatusCode.BadRequest, -32020, "Mcp-Method header"),
+        new("mcp_method_mismatch", url => WithHeader(RawMcp.Post(url, RawMcp.EchoCall), "Mcp-Method", "tools/list"), HttpStatusCode.BadRequest, -32020, "does not match the body's method 'tools/call'", GatewayOnly: true),
+        new("mcp_name_missing_2026", url => WithoutHeader(Per2026(url, "tools/call", "echo", """{"name":"echo","arguments":{"message":"hi"}}"""), "Mcp-Name"), HttpStatusCode.BadRequest, -32020, "Mcp-Name header"),
+        new("mcp_name_mismatch_2026", url => Per2026(url, "tools/call", "get_capabilities", """{"name":"echo","arguments":{"message":"hi"}}"""), HttpStatusCode.BadRequest, -32020, "'get_capabilities' does not match"),
+        new("mcp_name_bad_base64", url => Per2026(url, "tools/call", "=?base64?not*base64?=", """{"name":"echo","arguments":{"message":"hi"}}"""), HttpStatusCode.BadRequest, -32020, "Base64"),
+        new("meta_version_without_header", url => RawMcp.Post(url, """{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"""), HttpStatusCode.BadRequest, -32020, "the MCP-Protocol-Version header is missing", GatewayOnly: true),
+        new("version_2026_without_meta", url => WithHeader(WithHeader(RawMcp.Post(url, """{"jsonrpc":"2.0","id":1,"method":"tools/list"}"""), "MCP-Protocol-Version", "2026-07-28"), "Mcp-Method", "tools/list"), HttpStatusCode.BadRequest, -32602, "_meta/io.modelcontextprotocol/protocolVersion"),
     ];
 
     public static TheoryData<string> Names => [.. All.Select(input => input.Name)];
+
+    /// <summary>The inputs every server refuses, gateway or not.</summary>
+    public static TheoryData<string> ServerNames => [.. All.Where(input => !input.GatewayOnly).Select(input => input.Name)];
 
     public static BadInput Named(string name) => All.Single(input => input.Name == name);
 

@@ -62,7 +62,7 @@ public sealed class EndpointMemoryTests : IDisposable
     {
         for (var round = 0; round < rounds; round++)
         {
-            foreach (var input in BadInputs.All)
+            foreach (var input in BadInputs.All.Where(input => !input.GatewayOnly))
             {
                 using var request = input.Build(url);
                 if (request.Content?.Headers.ContentLength is not < 64 * 1024)
@@ -78,15 +78,11 @@ public sealed class EndpointMemoryTests : IDisposable
 
     private async Task OpenAsync(Uri url, string[] sessions, int from, int to)
     {
-        // Eight clients at a time, in order, so "oldest" is well defined at the ends of the range.
-        for (var start = from; start < to; start += 8)
+        // One at a time. With several initializes at once, the SDK 2.4.0 can let the idle count pass its cap,
+        // and its next pruning then ends recent sessions before older ones (docs/protocol.md, deviations).
+        for (var i = from; i < to; i++)
         {
-            var batch = Enumerable.Range(start, Math.Min(8, to - start)).ToArray();
-            var opened = await Task.WhenAll(batch.Select(_ => RawMcp.StartSessionAsync(_http, url)));
-            for (var i = 0; i < batch.Length; i++)
-            {
-                sessions[batch[i]] = opened[i];
-            }
+            sessions[i] = await RawMcp.StartSessionAsync(_http, url);
         }
     }
 

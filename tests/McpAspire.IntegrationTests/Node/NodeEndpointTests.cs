@@ -53,7 +53,7 @@ public sealed class NodeEndpointTests : IClassFixture<NodeEndpointTests.Standalo
     }
 
     [Theory]
-    [MemberData(nameof(BadInputs.Names), MemberType = typeof(BadInputs))]
+    [MemberData(nameof(BadInputs.ServerNames), MemberType = typeof(BadInputs))]
     public async Task Bad_input_gets_a_clear_error_and_the_node_keeps_serving(string input)
     {
         await BadInputs.AssertRejectedAsync(_http, _node.McpUrl, input);

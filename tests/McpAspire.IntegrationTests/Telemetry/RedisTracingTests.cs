@@ -48,7 +48,8 @@ public sealed class RedisTracingTests
                 """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"submit_transaction","arguments":{"transaction":{"from":"acct-1","to":"acct-2","amount":5,"currency":"EUR"},"idempotency_key":"traced-transfer"}}}""");
             using var inTrace = TestTrace.Start(trace);
             using var response = await http.SendAsync(call, Cancel);
-            Assert.Null((await RawMcp.ReadMessageAsync(response))["error"]);
+            var answer = await RawMcp.ReadMessageAsync(response);
+            Assert.Null(answer["error"]);
         }
 
         // The instrumentation turns the commands it profiled into spans every 10 s, and once more as the services stop.
@@ -57,7 +58,7 @@ public sealed class RedisTracingTests
 
         var redisSpans = fromNode.Concat(fromCoordinator).Where(span => span.Source.Name == RedisSource).ToArray();
         // The idempotency claim (SET NX) and the commit script, at least; every exported command belongs to the call.
-        Assert.True(redisSpans.Length >= 2, $"{redisSpans.Length} Redis span(s) exported");
+        Assert.True(redisSpans.Length >= 2, $"{redisSpans.Length} Redis span(s) exported" + string.Join("\n", fromNode.Select(a => $"{a.Source.Name} {a.DisplayName} {a.TraceId} {a.ParentSpanId} {a.Recorded}")));
         Assert.All(redisSpans, span => Assert.Equal(trace, span.TraceId));
         Assert.All(redisSpans, span => Assert.NotEqual(default, span.ParentSpanId));
         Assert.All(redisSpans, span => Assert.Equal(ActivityKind.Client, span.Kind));
