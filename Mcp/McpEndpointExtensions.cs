@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Server;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -24,6 +26,9 @@ public static class McpEndpointExtensions
         builder.Services.AddMcpEndpointOptions();
         builder.Services.TryAddSingleton<McpLiveSessions>();
         builder.Services.TryAddSingleton<McpRequestGate>();
+        builder.Services.AddSingleton<IOptionsFactory<McpServerOptions>>(services => new StatelessServerOptions(
+            ActivatorUtilities.CreateInstance<OptionsFactory<McpServerOptions>>(services),
+            services.GetRequiredService<IOptions<HttpServerTransportOptions>>()));
 
         // MapMcp reads these while the endpoints are mapped, before the host validates McpEndpointOptions;
         // read leniently here, so a bad value is reported by that validation, together with every other.

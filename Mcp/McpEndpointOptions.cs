@@ -27,6 +27,9 @@ public sealed class McpEndpointOptions
     /// <summary>The mode in force: <see cref="SessionMode"/> when set, else the one <see cref="Stateless"/> selects.</summary>
     public HttpServerSessionMode Mode => SessionMode ?? (Stateless ? HttpServerSessionMode.Stateless : HttpServerSessionMode.Stateful);
 
+    /// <summary>Whether <see cref="Mode"/> serves every request on its own, with no sessions at all.</summary>
+    public bool IsStateless => Mode == HttpServerSessionMode.Stateless;
+
     /// <summary>The largest request body accepted, in bytes; larger bodies get 413. Default 1 MiB.</summary>
     [Range(1024, 256L * 1024 * 1024, ErrorMessage = "Mcp:MaxRequestBodyBytes must be between 1024 (1 KiB) and 268435456 (256 MiB).")]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;

@@ -1,9 +1,11 @@
 using McpAspire.Cluster;
+using McpAspire.Mcp;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
 using McpAspire.McpCoordinator.Sessions;
 using McpAspire.ServiceDefaults.Hosting;
 using Microsoft.Extensions.Options;
+using ModelContextProtocol.AspNetCore;
 
 namespace McpAspire.McpCoordinator;
 
@@ -26,7 +28,11 @@ public static class CoordinatorServiceExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<CoordinatorOptions>, SessionKeyValidation>();
-        builder.Services.AddMcpEndpointOptions();
+        builder.Services.AddMcpEndpointOptions()
+            .AddOptions<McpEndpointOptions>()
+            .Validate(
+                endpoint => endpoint.Mode != HttpServerSessionMode.StatefulForInitializeClients,
+                "Mcp:SessionMode=StatefulForInitializeClients is for nodes; a coordinator is Stateless or Stateful (Mcp:Stateless or Mcp:SessionMode).");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RegistryChanges>();
         builder.Services.AddSingleton<NodeRegistry>();

@@ -25,7 +25,7 @@ public sealed partial class McpGateway
     private async Task HandleSessionRequestAsync(HttpContext context, HttpMethod method, string what)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (await guard.RefuseAsync(context) || await McpSessionAnswers.RefuseWithoutSessionsAsync(context, endpointOptions.Value.Stateless, what))
+        if (await guard.RefuseAsync(context) || await McpSessionAnswers.RefuseWithoutSessionsAsync(context, endpointOptions.Value.IsStateless, what))
         {
             return;
         }

@@ -58,7 +58,7 @@ public sealed partial class McpGateway(
             return;
         }
 
-        if (endpointOptions.Value.Stateless && !context.Request.Headers.ContainsKey(McpProtocol.SessionIdHeader)
+        if (endpointOptions.Value.IsStateless && !context.Request.Headers.ContainsKey(McpProtocol.SessionIdHeader)
             && McpHttpRequestReader.ToolNamedByHeaders(context.Request, request) is { } routed)
         {
             // A 2026-07-28 call names its tool in Mcp-Name: it is routed on that, and its body goes to the node
@@ -75,7 +75,7 @@ public sealed partial class McpGateway(
             return;
         }
 
-        if (!endpointOptions.Value.Stateless)
+        if (!endpointOptions.Value.IsStateless)
         {
             await HandleSessionPostAsync(context, request);
             return;

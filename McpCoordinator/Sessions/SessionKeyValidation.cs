@@ -15,7 +15,7 @@ public sealed class SessionKeyValidation(IOptions<McpEndpointOptions> endpoint) 
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(options.SessionKey))
         {
-            return endpoint.Value.Stateless
+            return endpoint.Value.IsStateless
                 ? ValidateOptionsResult.Success
                 : ValidateOptionsResult.Fail(
                     "Coordinator:SessionKey is required when Mcp:Stateless is false: it seals the session ids the coordinator gives out, " +

@@ -26,6 +26,7 @@ public sealed class ConfigurationErrorTests
         { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;Coordinator__MaxAttempts=0", "Coordinator:MaxAttempts" },
         { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;Mcp__Stateless=false", "Coordinator:SessionKey,Mcp:Stateless" },
         { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;Coordinator__SessionKey=c2hvcnQ=", "Coordinator:SessionKey" },
+        { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;Mcp__SessionMode=StatefulForInitializeClients", "Mcp:SessionMode" },
     };
 
     [Theory]
