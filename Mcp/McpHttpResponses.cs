@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using McpAspire.Mcp.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using ModelContextProtocol;
@@ -23,7 +22,7 @@ public static class McpHttpResponses
     public static Task WriteErrorAsync(HttpContext context, int statusCode, int code, string message, RequestId id = default, JsonNode? data = null)
     {
         ArgumentNullException.ThrowIfNull(context);
-        context.Features.Get<McpOperation>()?.FailWithCode(code);
+        context.Features.Get<IMcpErrorFeature>()?.FailWithCode(code);
         var error = new JsonRpcError { Id = id, Error = new JsonRpcErrorDetail { Code = code, Message = message, Data = data } };
         return WriteJsonAsync(context, statusCode, error);
     }

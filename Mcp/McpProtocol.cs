@@ -31,7 +31,7 @@ public static class McpProtocol
         ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
 
     /// <summary>The <c>error.data</c> of an unsupported-version answer (-32022): what is supported and what was asked for.</summary>
-    internal static JsonObject UnsupportedVersionData(IEnumerable<string> supported, string requested) => new()
+    public static JsonObject UnsupportedVersionData(IEnumerable<string> supported, string requested) => new()
     {
         ["supported"] = new JsonArray([.. supported.Select(version => JsonValue.Create(version))]),
         ["requested"] = requested,

@@ -1,7 +1,7 @@
 using McpAspire.Mcp;
-using McpAspire.Mcp.Telemetry;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Sessions;
+using McpAspire.McpCoordinator.Telemetry;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.McpCoordinator.Routing;
@@ -25,7 +25,7 @@ public sealed partial class McpGateway
     private async Task HandleSessionRequestAsync(HttpContext context, HttpMethod method, string what)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (await guard.RefuseAsync(context) || await McpSessionAnswers.RefuseWithoutSessionsAsync(context, endpointOptions.Value.IsStateless, what))
+        if (await guard.RefuseAsync(context) || await GatewaySessionAnswers.RefuseWithoutSessionsAsync(context, endpointOptions.Value.IsStateless, what))
         {
             return;
         }
@@ -68,7 +68,7 @@ public sealed partial class McpGateway
         if (McpProtocol.IsPerRequest(request.ProtocolVersion))
         {
             // The nodes behind a stateful coordinator are stateful too, and refuse it the same way.
-            await McpSessionAnswers.WriteSessionsOnlyAsync(context, request);
+            await GatewaySessionAnswers.WriteSessionsOnlyAsync(context, request);
             return;
         }
 
@@ -95,7 +95,7 @@ public sealed partial class McpGateway
         using var operation = rpc is null ? null : McpOperation.StartServer(rpc, toolName, request.ProtocolVersion);
         if (operation is not null)
         {
-            context.Features.Set(operation);
+            context.Features.Set<IMcpErrorFeature>(operation);
         }
 
         var outcome = await ForwardTracedAsync(context, request, rpc?.Method, toolName, node,
@@ -116,7 +116,7 @@ public sealed partial class McpGateway
     private async Task OpenSessionAsync(HttpContext context, McpHttpRequest request, JsonRpcRequest initialize)
     {
         using var operation = McpOperation.StartServer(initialize, toolName: null, request.ProtocolVersion);
-        context.Features.Set(operation);
+        context.Features.Set<IMcpErrorFeature>(operation);
         var owner = McpSessionOwner.Of(context.User);
         var tried = new HashSet<string>(StringComparer.Ordinal);
         string? lastFailure = null;
@@ -161,7 +161,7 @@ public sealed partial class McpGateway
             return null;
         }
 
-        if (!await McpSessionAnswers.IsOwnerAsync(context, session!.Owner, id))
+        if (!await GatewaySessionAnswers.IsOwnerAsync(context, session!.Owner, id))
         {
             return null;
         }

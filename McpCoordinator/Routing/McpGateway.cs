@@ -2,9 +2,9 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpAspire.Mcp;
-using McpAspire.Mcp.Telemetry;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Sessions;
+using McpAspire.McpCoordinator.Telemetry;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -65,7 +65,7 @@ public sealed partial class McpGateway(
             // unparsed. The node checks the body and its agreement with the headers, and refuses a mismatch, so
             // nothing runs but what the headers name.
             using var routedOperation = McpOperation.StartServer(RequestMethods.ToolsCall, routed, request.ProtocolVersion, request.MetaTraceParent);
-            context.Features.Set(routedOperation);
+            context.Features.Set<IMcpErrorFeature>(routedOperation);
             await CallToolAsync(context, request, routed, routedOperation);
             return;
         }
@@ -98,7 +98,7 @@ public sealed partial class McpGateway(
         var toolName = rpc.Method == RequestMethods.ToolsCall ? ToolNameOf(rpc) : null;
         using var operation = McpOperation.StartServer(rpc, toolName, request.ProtocolVersion);
         // Error answers written anywhere below mark the operation failed (see McpHttpResponses.WriteErrorAsync).
-        context.Features.Set(operation);
+        context.Features.Set<IMcpErrorFeature>(operation);
         var perRequest = McpProtocol.IsPerRequest(request.ProtocolVersion);
         switch (rpc.Method)
         {

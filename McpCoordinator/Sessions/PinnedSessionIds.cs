@@ -1,7 +1,6 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
-using McpAspire.Mcp;
 using Microsoft.Extensions.Options;
 
 namespace McpAspire.McpCoordinator.Sessions;

@@ -3,8 +3,8 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using McpAspire.IntegrationTests.Infrastructure;
-using McpAspire.Mcp.Telemetry;
 using McpAspire.McpCoordinator;
+using McpAspire.McpCoordinator.Telemetry;
 using McpAspire.McpNode;
 
 namespace McpAspire.IntegrationTests.Telemetry;

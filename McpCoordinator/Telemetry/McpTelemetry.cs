@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using ModelContextProtocol.Protocol;
 
-namespace McpAspire.Mcp.Telemetry;
+namespace McpAspire.McpCoordinator.Telemetry;
 
 /// <summary>
 /// MCP spans and metrics after OpenTelemetry's MCP semantic conventions, for the parts of the system

@@ -1,15 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
+using McpAspire.Mcp;
 using ModelContextProtocol.Protocol;
 
-namespace McpAspire.Mcp.Telemetry;
+namespace McpAspire.McpCoordinator.Telemetry;
 
 /// <summary>
 /// One MCP request as seen by one side: a span (server or client kind) and, when it ends, one
 /// measurement of <c>mcp.server.operation.duration</c> or <c>mcp.client.operation.duration</c> with the
 /// same low-cardinality attributes. Dispose it when the answer has been sent or received.
 /// </summary>
-public sealed class McpOperation : IDisposable
+public sealed class McpOperation : IMcpErrorFeature, IDisposable
 {
     private readonly bool _server;
     private readonly long _started;
@@ -63,7 +64,7 @@ public sealed class McpOperation : IDisposable
         return Start(server: false, method, id, toolName, protocolVersion, ActivityKind.Client, default, server);
     }
 
-    /// <summary>Records a JSON-RPC error answer.</summary>
+    /// <inheritdoc/>
     public void FailWithCode(int code)
     {
         var text = code.ToString(CultureInfo.InvariantCulture);

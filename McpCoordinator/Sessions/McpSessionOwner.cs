@@ -1,6 +1,6 @@
 using System.Security.Claims;
 
-namespace McpAspire.Mcp;
+namespace McpAspire.McpCoordinator.Sessions;
 
 /// <summary>
 /// The authenticated user a session was opened by: one identifying claim and its issuer. A session id
