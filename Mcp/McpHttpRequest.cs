@@ -34,6 +34,12 @@ public sealed class McpHttpRequest : IDisposable
     public JsonRpcMessage Message => _message
         ?? throw new InvalidOperationException("The request has not been parsed; call McpHttpRequestReader.ParseAsync first.");
 
+    /// <summary>
+    /// What the checks read from the body (method, id, progress token) without deserializing it; set once the
+    /// body has passed them.
+    /// </summary>
+    public JsonRpcSummary Summary { get; private set; }
+
     /// <summary>Whether the body has been parsed and validated, so <see cref="Message"/> is there.</summary>
     public bool IsParsed => _message is not null;
 
@@ -104,6 +110,9 @@ public sealed class McpHttpRequest : IDisposable
 
     /// <summary>Takes the message the reader parsed and validated.</summary>
     internal void Parsed(JsonRpcMessage message) => _message = message;
+
+    /// <summary>Takes what the reader's checks read from the body.</summary>
+    internal void Checked(JsonRpcSummary summary) => Summary = summary;
 
     /// <summary>
     /// Where the unescaped string value of <c>params._meta.traceparent</c> sits in the body. A body that is not

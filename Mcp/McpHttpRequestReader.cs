@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
@@ -16,9 +15,6 @@ namespace McpAspire.Mcp;
 /// </summary>
 public static class McpHttpRequestReader
 {
-    /// <summary>The most members a request's params object may have.</summary>
-    private const int MaxParamsMembers = 1024;
-
     /// <summary>How much of an oversized body is read and discarded, at least, before the 413 is sent.</summary>
     private const long MinimumDrainBudget = 1024 * 1024;
 
@@ -26,14 +22,12 @@ public static class McpHttpRequestReader
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Reads the request, or answers it with an error and returns <see langword="null"/>. Without
-    /// <paramref name="checkHeaders"/>, the standard headers are not compared with the body: for a server
-    /// whose SDK compares them itself.
+    /// Reads the request, or answers it with an error and returns <see langword="null"/>.
     /// </summary>
-    public static async Task<McpHttpRequest?> ReadAsync(HttpContext context, McpEndpointOptions options, bool checkHeaders = true)
+    public static async Task<McpHttpRequest?> ReadAsync(HttpContext context, McpEndpointOptions options)
     {
         var request = await ReadUnparsedAsync(context, options);
-        if (request is not null && !await ParseAsync(context, request, checkHeaders))
+        if (request is not null && !await ParseAsync(context, request))
         {
             request.Dispose();
             return null;
@@ -104,11 +98,11 @@ public static class McpHttpRequestReader
     /// shape of its params, and its agreement with the standard headers. Answers a failure with its error and
     /// returns <see langword="false"/>.
     /// </summary>
-    public static async Task<bool> ParseAsync(HttpContext context, McpHttpRequest request, bool checkHeaders = true)
+    public static async Task<bool> ParseAsync(HttpContext context, McpHttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(request);
-        if (Parse(context.Request, request, checkHeaders) is not { } failure)
+        if (Parse(context.Request, request) is not { } failure)
         {
             return true;
         }
@@ -122,23 +116,68 @@ public static class McpHttpRequestReader
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(request);
-        return Parse(http, request, checkHeaders: true) is null;
+        return Parse(http, request) is null;
     }
 
-    /// <summary>Parses and checks the body; the error to answer, or <see langword="null"/> once the request holds the message.</summary>
-    private static ParseFailure? Parse(HttpRequest http, McpHttpRequest request, bool checkHeaders)
+    /// <summary>
+    /// Reads the request and checks its body as <see cref="ReadAsync"/> does, but does not deserialize the
+    /// message, and leaves comparing the standard headers with the body to the server behind: for a gate in
+    /// front of an SDK that reads the body again and compares them itself. What the gate needs of the message
+    /// is in <see cref="McpHttpRequest.Summary"/>. Answers a failure and returns <see langword="null"/>.
+    /// </summary>
+    public static async Task<McpHttpRequest?> ReadCheckedAsync(HttpContext context, McpEndpointOptions options)
     {
-        if (request.IsParsed)
+        var request = await ReadUnparsedAsync(context, options);
+        if (request is null)
         {
             return null;
         }
 
+        if (Check(request) is { } failure)
+        {
+            request.Dispose();
+            await McpHttpResponses.WriteErrorAsync(context, failure.Status, failure.Code, failure.Message, failure.Id);
+            return null;
+        }
+
+        return request;
+    }
+
+    /// <summary>Checks the envelope and the params; the error to answer, or <see langword="null"/> once the request holds its summary.</summary>
+    private static ParseFailure? Check(McpHttpRequest request)
+    {
         var body = request.Body.Span;
         if (JsonRpcEnvelope.Check(body) is { } problem)
         {
             return new ParseFailure(StatusCodes.Status400BadRequest, problem.Code, problem.Message, default);
         }
 
+        var summary = JsonRpcScan.Scan(body);
+        if (summary.ParamsProblem is { } invalid)
+        {
+            // A request gets its answer as a JSON-RPC error; a notification has none, so the status says it.
+            var status = summary.IsRequest ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest;
+            return new ParseFailure(status, McpErrorCodes.InvalidParams, $"Invalid params: {invalid}.", summary.Id);
+        }
+
+        request.Checked(summary);
+        return null;
+    }
+
+    /// <summary>Parses and checks the body; the error to answer, or <see langword="null"/> once the request holds the message.</summary>
+    private static ParseFailure? Parse(HttpRequest http, McpHttpRequest request)
+    {
+        if (request.IsParsed)
+        {
+            return null;
+        }
+
+        if (Check(request) is { } failure)
+        {
+            return failure;
+        }
+
+        var body = request.Body.Span;
         JsonRpcMessage? message = null;
         try
         {
@@ -155,7 +194,7 @@ public static class McpHttpRequestReader
                 "Invalid Request: the body is not a JSON-RPC 2.0 request, notification or response (check 'jsonrpc', 'method', 'id').", default);
         }
 
-        if (Disagreement(http, message, checkHeaders) is { } disagreement)
+        if (Disagreement(http, message) is { } disagreement)
         {
             return disagreement;
         }
@@ -208,33 +247,10 @@ public static class McpHttpRequestReader
         return header.Length == 0 ? null : header;
     }
 
-    /// <summary>The error for a message whose params have the wrong shape, or whose standard headers disagree with it.</summary>
-    private static ParseFailure? Disagreement(HttpRequest http, JsonRpcMessage message, bool checkHeaders)
+    /// <summary>The error for a message whose standard headers disagree with it.</summary>
+    private static ParseFailure? Disagreement(HttpRequest http, JsonRpcMessage message)
     {
         var id = McpParams.IdOf(message);
-        string? invalid;
-        try
-        {
-            invalid = ParamsProblem(message);
-        }
-        catch (ArgumentException)
-        {
-            // JSON nodes refuse a member given twice when first read.
-            invalid = "params has a member given more than once";
-        }
-
-        if (invalid is not null)
-        {
-            // A request gets its answer as a JSON-RPC error; a notification has none, so the status says it.
-            var status = message is JsonRpcRequest ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest;
-            return new ParseFailure(status, McpErrorCodes.InvalidParams, $"Invalid params: {invalid}.", id);
-        }
-
-        if (!checkHeaders)
-        {
-            return null;
-        }
-
         if (McpRequestHeaders.MissingMetaVersion(message, DeclaredVersion(http)) is { } missing)
         {
             return new ParseFailure(StatusCodes.Status400BadRequest, McpErrorCodes.InvalidParams, $"Invalid params: {missing}.", id);
@@ -244,56 +260,6 @@ public static class McpHttpRequestReader
             ? new ParseFailure(StatusCodes.Status400BadRequest, McpErrorCodes.HeaderMismatch, $"Header mismatch: {mismatch}.", id)
             : null;
     }
-
-    /// <summary>Checks the shape of params that every server relies on before a handler sees them.</summary>
-    private static string? ParamsProblem(JsonRpcMessage message)
-    {
-        var (method, parameters) = McpParams.Of(message);
-
-        if (parameters is not null and not JsonObject)
-        {
-            return $"'params' must be an object, not {KindOf(parameters)}";
-        }
-
-        var members = parameters as JsonObject ?? [];
-        if (members.Count > MaxParamsMembers)
-        {
-            // Reading the count also reads every member, so a member given twice is refused here (see Disagreement).
-            return $"params has {members.Count} members; at most {MaxParamsMembers} are accepted";
-        }
-
-        return method switch
-        {
-            RequestMethods.ToolsCall or RequestMethods.PromptsGet => MemberProblem(members, "name", requireString: true) ?? ArgumentsProblem(members),
-            RequestMethods.ResourcesRead => MemberProblem(members, "uri", requireString: true),
-            _ => null,
-        };
-    }
-
-    private static string? MemberProblem(JsonObject members, string name, bool requireString)
-    {
-        var present = members.TryGetPropertyValue(name, out var value);
-        if (!present || value is null)
-        {
-            return requireString ? $"params.{name} is required (a string)" : null;
-        }
-
-        return value.GetValueKind() == JsonValueKind.String ? null : $"params.{name} must be a string, not {KindOf(value)}";
-    }
-
-    private static string? ArgumentsProblem(JsonObject members) =>
-        members.TryGetPropertyValue("arguments", out var arguments) && arguments is not null and not JsonObject
-            ? $"params.arguments must be an object of named arguments, not {KindOf(arguments)}"
-            : null;
-
-    private static string KindOf(JsonNode node) => node.GetValueKind() switch
-    {
-        JsonValueKind.Array => "an array",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        _ => "an object",
-    };
 
     private static bool AcceptsJsonAndEventStream(HttpRequest request)
     {

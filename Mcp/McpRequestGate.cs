@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
@@ -12,7 +11,8 @@ namespace McpAspire.Mcp;
 /// <list type="bullet">
 /// <item>the Host and Origin checks against DNS rebinding (<see cref="McpHostGuard"/>), on every method;</item>
 /// <item>on POST: the <c>Content-Type</c>, the body cap (413 before a declared oversize body is read), and the
-/// JSON-RPC envelope and params checks with their precise errors (<see cref="McpHttpRequestReader"/>);</item>
+/// JSON-RPC envelope and params checks with their precise errors (<see cref="McpHttpRequestReader"/>), in reader
+/// passes over the bytes, without deserializing the message the SDK then reads;</item>
 /// <item>admission for <c>tools/call</c> (<see cref="IMcpCallAdmission"/>): 503 and <c>Retry-After</c> before the
 /// SDK sees a call the server cannot take;</item>
 /// <item>a stateless answer without a progress token is held and sent whole with a <c>Content-Length</c>;</item>
@@ -48,24 +48,25 @@ internal sealed class McpRequestGate(IOptions<McpEndpointOptions> options, McpHo
 
     private async Task PostAsync(HttpContext context, RequestDelegate next)
     {
-        using var request = await McpHttpRequestReader.ReadAsync(context, options.Value, checkHeaders: false);
+        using var request = await McpHttpRequestReader.ReadCheckedAsync(context, options.Value);
         if (request is null)
         {
             return;
         }
 
-        using var admission = request.Message is JsonRpcRequest { Method: RequestMethods.ToolsCall } && _admission.Value is { } admit
+        var message = request.Summary;
+        using var admission = message is { IsRequest: true, Method: RequestMethods.ToolsCall } && _admission.Value is { } admit
             ? await admit.AdmitAsync(context.RequestAborted)
             : null;
         if (admission?.Refusal is { } refusal)
         {
-            await McpHttpResponses.WriteOverloadedAsync(context, refusal, admission.RetryAfter, McpParams.IdOf(request.Message));
+            await McpHttpResponses.WriteOverloadedAsync(context, refusal, admission.RetryAfter, message.Id);
             return;
         }
 
         admission?.AttachTo(context);
         context.Request.Body = BodyOf(request);
-        if (!ServedWithoutSession(context.Request) || HasProgressToken(request.Message))
+        if (!ServedWithoutSession(context.Request) || message.HasProgressToken)
         {
             // In a session the server may send requests to the client on this stream, and progress must
             // reach the client as it happens: both stream.
@@ -127,8 +128,4 @@ internal sealed class McpRequestGate(IOptions<McpEndpointOptions> options, McpHo
         MemoryMarshal.TryGetArray(request.Body, out var bytes)
             ? new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false)
             : new MemoryStream(request.Body.ToArray(), writable: false);
-
-    /// <summary>Whether the request asked for progress (<c>params._meta.progressToken</c>), which must stream.</summary>
-    private static bool HasProgressToken(JsonRpcMessage message) =>
-        message is JsonRpcRequest { Params: JsonObject parameters } && parameters["_meta"] is JsonObject meta && meta.ContainsKey("progressToken");
 }
