@@ -57,6 +57,13 @@ public sealed class McpHttpRequest : IDisposable
         _buffer is null ? throw new ObjectDisposedException(nameof(McpHttpRequest)) : _buffer.AsMemory(0, BodyLength);
 
     /// <summary>
+    /// A read-only stream over <see cref="Body"/>, so a server behind a gate can read the body the gate already
+    /// read. Valid until the request is disposed.
+    /// </summary>
+    public Stream OpenBody() =>
+        new MemoryStream(_buffer ?? throw new ObjectDisposedException(nameof(McpHttpRequest)), 0, BodyLength, writable: false);
+
+    /// <summary>
     /// The value of <c>params._meta.traceparent</c>, read from the raw body without parsing it, or <see langword="null"/>
     /// when the body has none (or is not JSON).
     /// </summary>

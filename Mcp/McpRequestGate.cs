@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
@@ -65,7 +64,7 @@ internal sealed class McpRequestGate(IOptions<McpEndpointOptions> options, McpHo
         }
 
         admission?.AttachTo(context);
-        context.Request.Body = BodyOf(request);
+        context.Request.Body = request.OpenBody();
         if (!ServedWithoutSession(context.Request) || message.HasProgressToken)
         {
             // In a session the server may send requests to the client on this stream, and progress must
@@ -122,10 +121,4 @@ internal sealed class McpRequestGate(IOptions<McpEndpointOptions> options, McpHo
         HttpServerSessionMode.StatefulForInitializeClients => McpHttpRequestReader.DeclaredVersion(request) is { } version && McpProtocol.IsPerRequest(version),
         _ => false,
     };
-
-    /// <summary>The body the gate read, for the SDK to read again.</summary>
-    private static MemoryStream BodyOf(McpHttpRequest request) =>
-        MemoryMarshal.TryGetArray(request.Body, out var bytes)
-            ? new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false)
-            : new MemoryStream(request.Body.ToArray(), writable: false);
 }
