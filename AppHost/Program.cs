@@ -15,8 +15,9 @@ catch (ArgumentException ex)
     return 2;
 }
 
-builder.AddCoordinator("coordinator", switches.CoordinatorPort, store, builder.AddSessionKey("session-key"));
-builder.AddNodes(switches.Nodes, store);
+var clusterKey = builder.AddClusterKey("cluster-key");
+builder.AddCoordinator("coordinator", switches.CoordinatorPort, store, clusterKey, builder.AddSessionKey("session-key"));
+builder.AddNodes(switches.Nodes, store, clusterKey);
 
 await builder.Build().RunAsync();
 return 0;

@@ -9,8 +9,14 @@ public static class ClusterKeys
     /// <summary>The pub/sub channel on which nodes announce <see cref="RegistryEvent"/>s.</summary>
     public const string EventsChannel = "mcpaspire:registry-events";
 
-    /// <summary>The key of a node's heartbeat: a JSON <see cref="NodeHeartbeat"/> that expires with its TTL.</summary>
+    /// <summary>The key of a node's heartbeat: a <see cref="HeartbeatRecord"/> that expires with its TTL.</summary>
     public static string Heartbeat(string nodeId) => $"mcpaspire:node:{nodeId}";
+
+    /// <summary>
+    /// The key of a tool definitions record (<see cref="ToolCatalog"/>), named by the SHA-256 of its content, so the
+    /// content cannot change without the name, and nodes that serve the same tools share it.
+    /// </summary>
+    public static string Tools(string hash) => $"mcpaspire:tools:{hash}";
 
     /// <summary>
     /// The key that asks a node to drain while it keeps running: while it exists, the node takes no new calls,

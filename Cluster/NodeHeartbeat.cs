@@ -1,11 +1,11 @@
 using System.Text.Json.Serialization;
-using ModelContextProtocol.Protocol;
 
 namespace McpAspire.Cluster;
 
 /// <summary>
 /// What a node publishes about itself on every heartbeat. The coordinator reads it to route calls;
-/// <c>GET /api/nodes</c> shows it. The JSON shape is a contract between node and coordinator versions.
+/// <c>GET /api/nodes</c> shows it. The JSON shape is a contract between node and coordinator versions; in the store
+/// it is wrapped in a <see cref="HeartbeatRecord"/>, signed with the cluster key.
 /// </summary>
 public sealed record NodeHeartbeat
 {
@@ -37,9 +37,16 @@ public sealed record NodeHeartbeat
     [JsonPropertyName("packs")]
     public IReadOnlyList<string> Packs { get; init; } = [];
 
-    /// <summary>The full MCP definitions of the node's tools, as <c>tools/list</c> returns them.</summary>
-    [JsonPropertyName("tools")]
-    public IReadOnlyList<Tool> Tools { get; init; } = [];
+    /// <summary>
+    /// The SHA-256 (lower-case hex) of the node's tool definitions record, stored under <see cref="ClusterKeys.Tools"/>:
+    /// the definitions are written and read again only when this changes, and nodes with the same tools share one record.
+    /// </summary>
+    [JsonPropertyName("toolsHash")]
+    public required string ToolsHash { get; init; }
+
+    /// <summary>How many tools that record defines.</summary>
+    [JsonPropertyName("toolCount")]
+    public int ToolCount { get; init; }
 
     /// <summary>When the node sent this heartbeat (UTC).</summary>
     [JsonPropertyName("sentAt")]

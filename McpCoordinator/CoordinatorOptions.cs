@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Text;
 
 namespace McpAspire.McpCoordinator;
 
@@ -60,44 +59,9 @@ public sealed class CoordinatorOptions
 
     /// <summary>
     /// The secret that seals stateful session ids: 32 random bytes in base64 (e.g. <c>openssl rand -base64 32</c>),
-    /// or a random text of at least <see cref="MinSessionKeyText"/> characters, such as the AppHost and azd
+    /// or a random text of at least 43 characters, such as the AppHost and azd
     /// generate. Required when <c>Mcp:Stateless</c> is <see langword="false"/>, and the same on every replica, so
     /// each can route any session. Changing it ends every open session (clients get 404 and initialize again).
     /// </summary>
     public string? SessionKey { get; set; }
-
-    /// <summary>
-    /// The fewest characters a session key that is not base64 may have: 43 letters and digits carry 256 bits
-    /// when drawn at random, as much as 32 random bytes.
-    /// </summary>
-    public const int MinSessionKeyText = 43;
-
-    /// <summary>
-    /// The secret bytes of <paramref name="text"/>: the 32 bytes it encodes when it is the base64 of exactly
-    /// 32 bytes, else its UTF-8 bytes when it is at least <see cref="MinSessionKeyText"/> characters long.
-    /// </summary>
-    public static bool TryReadSessionKey(string? text, out byte[] key)
-    {
-        key = [];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return false;
-        }
-
-        var trimmed = text.Trim();
-        var buffer = new byte[32];
-        if (Convert.TryFromBase64String(trimmed, buffer, out var written) && written == buffer.Length)
-        {
-            key = buffer;
-            return true;
-        }
-
-        if (trimmed.Length < MinSessionKeyText)
-        {
-            return false;
-        }
-
-        key = Encoding.UTF8.GetBytes(trimmed);
-        return true;
-    }
 }

@@ -43,6 +43,13 @@ public sealed class NodeOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Node:CallTimeout must be between 1 second and 1 day.")]
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Whether the MCP endpoint refuses calls (401) that lack the coordinator's credential. Default: on when
+    /// <c>Cluster:Key</c> is set, off otherwise. Turn it off to let clients call the node directly in a cluster; it
+    /// cannot be on without a cluster key.
+    /// </summary>
+    public bool? RequireClusterCredential { get; set; }
+
     /// <summary>Time limits of single tools, by tool name; they win over the tool's own and the default.</summary>
     public Dictionary<string, TimeSpan> ToolTimeouts { get; } = new(StringComparer.Ordinal);
 

@@ -1,4 +1,5 @@
 using McpAspire.McpNode;
+using McpAspire.McpNode.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,6 +9,6 @@ builder.AddMcpNode();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapMcp("/mcp").WithRequestGate();
+app.MapMcp("/mcp").WithRequestGate().RequireClusterCredential();
 
 app.Run();

@@ -24,7 +24,7 @@ public static class ClusterApi
     /// <summary>
     /// Server-Sent Events of registry changes: first a <c>snapshot</c> event with the nodes as <c>/api/nodes</c>
     /// lists them, then an event per change (<c>join</c>, <c>leave</c>, <c>draining</c>, <c>ready</c>,
-    /// <c>stale</c>, <c>recovered</c>). The stream ends when the coordinator stops, or when the client falls
+    /// <c>stale</c>, <c>recovered</c>, <c>rejected</c>, <c>tool-changed</c>). The stream ends when the coordinator stops, or when the client falls
     /// <see cref="RegistryChanges.Capacity"/> changes behind; reconnecting starts from a new snapshot.
     /// </summary>
     public static async Task StreamEventsAsync(HttpContext context, NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers, RegistryChanges changes, TimeProvider time, IHostApplicationLifetime lifetime)
@@ -78,6 +78,9 @@ public static class ClusterApi
 
     private static readonly JsonSerializerOptions EventJson = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The most rejected records <c>/api/nodes</c> lists; <see cref="NodesResponse.RejectedCount"/> counts them all.</summary>
+    public const int MaxRejectedShown = 100;
+
     /// <summary>The registry as JSON: each node with status, load, tools, heartbeat age, calls routed and breaker state.</summary>
     public static NodesResponse GetNodes(NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers, TimeProvider time)
     {
@@ -101,10 +104,12 @@ public static class ClusterApi
                 node.Heartbeat.MaxConcurrency,
                 node.Heartbeat.Version,
                 node.Heartbeat.Packs,
-                [.. node.Heartbeat.Tools.Select(tool => tool.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+                [.. node.Tools.Tools.Select(tool => tool.Name).Order(StringComparer.Ordinal)],
                 (long)(now - node.Heartbeat.SentAt).TotalMilliseconds,
                 calls.Routed(node.Id),
-                breakers.StateOf(node.Id)))]);
+                breakers.StateOf(node.Id)))],
+            [.. snapshot.Rejected.Take(MaxRejectedShown)],
+            snapshot.Rejected.Count);
     }
 }
 
@@ -112,9 +117,12 @@ public static class ClusterApi
 /// <param name="Stale">Whether Redis could not be read at the last refresh, so this is an older view.</param>
 /// <param name="StaleReason">Why the view is stale.</param>
 /// <param name="ReadAt">When the nodes were last read from Redis.</param>
-/// <param name="Conflicts">Tools that nodes define with different schemas, and which definition is served.</param>
+/// <param name="Conflicts">Tools that nodes define differently, and which definition is served.</param>
 /// <param name="Nodes">The live nodes.</param>
-public sealed record NodesResponse(bool Stale, string? StaleReason, DateTimeOffset? ReadAt, IReadOnlyList<ToolConflict> Conflicts, IReadOnlyList<NodeView> Nodes);
+/// <param name="Rejected">Registry records that get no calls, with the reason (at most <see cref="ClusterApi.MaxRejectedShown"/>).</param>
+/// <param name="RejectedCount">How many records were rejected in all.</param>
+public sealed record NodesResponse(
+    bool Stale, string? StaleReason, DateTimeOffset? ReadAt, IReadOnlyList<ToolConflict> Conflicts, IReadOnlyList<NodeView> Nodes, IReadOnlyList<RejectedRecord> Rejected, int RejectedCount);
 
 /// <summary>One node in <c>GET /api/nodes</c>.</summary>
 /// <param name="Id">The node's id.</param>

@@ -1,4 +1,5 @@
 using McpAspire.Cluster;
+using McpAspire.Cluster.Security;
 using McpAspire.Mcp;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
@@ -28,6 +29,17 @@ public static class CoordinatorServiceExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<CoordinatorOptions>, SessionKeyValidation>();
+        builder.Services.AddOptions<RegistryOptions>()
+            .BindConfiguration(RegistryOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<NodeUrlOptions>()
+            .BindConfiguration(NodeUrlOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.AddClusterKeys();
+        builder.Services.AddSingleton<NodeUrlPolicy>();
+        builder.Services.AddSingleton<RegistryRecords>();
         builder.Services.AddMcpEndpointOptions()
             .AddOptions<McpEndpointOptions>()
             .Validate(

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Threading.Channels;
 using McpAspire.Cluster;
 using Microsoft.Extensions.Options;
-using ModelContextProtocol.Protocol;
 using StackExchange.Redis;
 
 namespace McpAspire.McpCoordinator.Registry;
@@ -15,13 +14,16 @@ namespace McpAspire.McpCoordinator.Registry;
 /// the node set). While the store cannot be read, it keeps the last view, marked stale, retries every
 /// <see cref="RetryInterval"/> at most, and takes no heartbeat's age for death: none can arrive. Once the store
 /// is back, a node of the last view that has not yet heartbeated again is kept for one heartbeat TTL, so
-/// routing does not wait for the nodes to re-register. A record that cannot be read is skipped and logged;
-/// nothing in one record can stop the loop.
+/// routing does not wait for the nodes to re-register. A record that fails its checks (<see cref="RegistryRecords"/>)
+/// is rejected, shown in <see cref="RegistrySnapshot.Rejected"/> and logged once; nothing in one record can stop
+/// the loop or reach another node's entry.
 /// </summary>
 public sealed partial class NodeRegistry(
     IConnectionMultiplexer redis,
     RegistryChanges changes,
+    RegistryRecords checks,
     IOptions<CoordinatorOptions> options,
+    IOptions<RegistryOptions> registryOptions,
     TimeProvider time,
     ILogger<NodeRegistry> logger) : BackgroundService
 {
@@ -33,6 +35,21 @@ public sealed partial class NodeRegistry(
     // The nodes of the last good read before the store became unreadable, and when it became readable again.
     private IReadOnlyList<RegisteredNode> _beforeOutage = [];
     private DateTimeOffset _recoveredAt = DateTimeOffset.MinValue;
+
+    // Per node id, the last heartbeat record read and what checking it gave, so unchanged bytes are not checked again.
+    private readonly Dictionary<string, LastRecord> _lastRecords = new(StringComparer.Ordinal);
+
+    // Tool definitions by hash: read once, while some node names them. A record whose content has its hash but fails
+    // the checks fails for good; one missing or not matching its hash is read again at the next refresh.
+    private readonly Dictionary<string, NodeTools> _tools = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _badTools = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _missingTools = new(StringComparer.Ordinal);
+
+    // The nodes whose status the last read changed; nodes are updated in place, so the old snapshot cannot tell.
+    private readonly List<(string Id, string Status)> _statusChanges = [];
+
+    // The records rejected at the last read, by id, each with the time it was first rejected for its reason.
+    private readonly Dictionary<string, RejectedRecord> _rejected = new(StringComparer.Ordinal);
 
     // A pending wake-up is enough: reads that were asked for while one runs fold into the next.
     private readonly Channel<bool> _refresh = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -126,28 +143,41 @@ public sealed partial class NodeRegistry(
         return !stoppingToken.IsCancellationRequested;
     }
 
-    /// <summary>Reads the registry from the store once.</summary>
+    /// <summary>
+    /// Reads the registry from the store once. Each heartbeat is read only up to <see cref="RegistryOptions.MaxHeartbeatBytes"/>,
+    /// and checked (<see cref="RegistryRecords"/>) only when its bytes changed; tool definitions are read only for a
+    /// hash not seen before. A heartbeat that changes only a node's load updates the node in place; the tool union
+    /// is built again only when a node joins, leaves, changes status or changes its tools. A record that fails is
+    /// rejected with the reason, logged once, and the rest go on.
+    /// </summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         try
         {
             var database = redis.GetDatabase();
-            var ids = (await database.SetMembersAsync(ClusterKeys.NodeSet).WaitAsync(cancellationToken))
+            var members = (await database.SetMembersAsync(ClusterKeys.NodeSet).WaitAsync(cancellationToken))
                 .Select(member => member.ToString())
                 .ToArray();
-            var heartbeats = await database.StringGetAsync([.. ids.Select(id => (RedisKey)ClusterKeys.Heartbeat(id))]).WaitAsync(cancellationToken);
             var now = time.GetUtcNow();
-            var nodes = new List<RegisteredNode>(ids.Length);
+            var limits = registryOptions.Value;
+            var rejected = new Dictionary<string, string>(StringComparer.Ordinal);
+            var ids = Admit(members, limits, rejected);
+
+            var reads = ids.Select(id => database.StringGetRangeAsync(ClusterKeys.Heartbeat(id), 0, limits.MaxHeartbeatBytes)).ToArray();
+            var records = await Task.WhenAll(reads).WaitAsync(cancellationToken);
+            BytesRead(records.Sum(record => (long)(((byte[]?)record)?.Length ?? 0)));
+            var heartbeats = new List<NodeHeartbeat>(ids.Length);
             var gone = new List<string>();
             for (var i = 0; i < ids.Length; i++)
             {
-                if (heartbeats[i].IsNull)
+                var record = (byte[]?)records[i];
+                if (record is null || record.Length == 0)
                 {
                     gone.Add(ids[i]);
                 }
-                else if (Parse(ids[i], heartbeats[i].ToString()) is { } node && node.IsLiveAt(now))
+                else if (ReadHeartbeat(ids[i], record, now, limits, rejected) is { } heartbeat)
                 {
-                    nodes.Add(node);
+                    heartbeats.Add(heartbeat);
                 }
             }
 
@@ -158,16 +188,27 @@ public sealed partial class NodeRegistry(
                 LogSwept(gone);
             }
 
+            await ReadNewToolsAsync(database, heartbeats, limits, cancellationToken);
             var previous = Current;
+            var (nodes, changed) = Follow(previous, heartbeats, rejected);
             if (previous.IsStale && previous.ReadAt != DateTimeOffset.MinValue)
             {
                 _beforeOutage = previous.Nodes;
                 _recoveredAt = now;
+                changed = true;
             }
 
-            AddNodesYetToHeartbeat(nodes, now);
-            Volatile.Write(ref _current, new RegistrySnapshot(nodes.OrderBy(node => node.Id, StringComparer.Ordinal).ToArray(), now));
-            ReportChanges(previous, Current);
+            changed |= AddNodesYetToHeartbeat(nodes, now);
+            var rejections = Reject(rejected, now);
+            var next = changed || previous.ReadAt == DateTimeOffset.MinValue
+                ? new RegistrySnapshot([.. nodes.OrderBy(node => node.Id, StringComparer.Ordinal)], now, rejected: rejections)
+                : previous.ReadAgain(now, rejections);
+            Volatile.Write(ref _current, next);
+            Forget(members);
+            if (changed)
+            {
+                ReportChanges(previous, next);
+            }
         }
         catch (Exception ex) when (ClusterStore.IsStoreFailure(ex, cancellationToken))
         {
@@ -181,19 +222,263 @@ public sealed partial class NodeRegistry(
     }
 
     /// <summary>
+    /// The members of the node set the registry reads: those with a valid id, at most <see cref="RegistryOptions.MaxNodes"/>
+    /// of them, the nodes it already follows first. The others are rejected without being read.
+    /// </summary>
+    private string[] Admit(string[] members, RegistryOptions limits, Dictionary<string, string> rejected)
+    {
+        var valid = new List<string>(members.Length);
+        foreach (var member in members)
+        {
+            if (RegistryRecords.IsNodeId(member))
+            {
+                valid.Add(member);
+            }
+            else
+            {
+                rejected[Printable(member)] = "its id is not 1-64 letters, digits, '.', '_' or '-'";
+            }
+        }
+
+        if (valid.Count <= limits.MaxNodes)
+        {
+            return [.. valid];
+        }
+
+        var current = Current;
+        var admitted = valid
+            .OrderBy(id => current.Node(id) is null)
+            .ThenBy(id => id, StringComparer.Ordinal)
+            .Take(limits.MaxNodes)
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var id in valid.Where(id => !admitted.Contains(id)))
+        {
+            rejected[id] = $"the registry already follows Coordinator:Registry:MaxNodes ({limits.MaxNodes}) nodes";
+        }
+
+        return [.. admitted];
+    }
+
+    /// <summary>The heartbeat in a record, checked unless its bytes are those checked last time; <see langword="null"/> when rejected.</summary>
+    private NodeHeartbeat? ReadHeartbeat(string id, byte[] record, DateTimeOffset now, RegistryOptions limits, Dictionary<string, string> rejected)
+    {
+        if (record.Length > limits.MaxHeartbeatBytes)
+        {
+            rejected[id] = $"its heartbeat is larger than {limits.MaxHeartbeatBytes} bytes (Coordinator:Registry:MaxHeartbeatBytes)";
+            return null;
+        }
+
+        if (_lastRecords.TryGetValue(id, out var last) && last.Record.AsSpan().SequenceEqual(record))
+        {
+            // The same bytes: the same answer, but for time, which may have run out since.
+            if (last.Heartbeat is { } same && same.SentAt.AddMilliseconds(same.TtlMilliseconds) > now)
+            {
+                return same;
+            }
+
+            if (last.Heartbeat is null)
+            {
+                rejected[id] = last.Problem!;
+                return null;
+            }
+        }
+
+        string? problem;
+        NodeHeartbeat? heartbeat;
+        try
+        {
+            heartbeat = checks.ReadHeartbeat(id, record, now, out problem);
+        }
+        catch (Exception ex)
+        {
+            // No record may stop the loop, whatever it holds.
+            (heartbeat, problem) = (null, $"it could not be read: {HeartbeatRecord.Shorten(ex.Message)}");
+        }
+
+        _lastRecords[id] = new LastRecord(record, heartbeat, problem);
+        if (heartbeat is null)
+        {
+            rejected[id] = problem!;
+        }
+
+        return heartbeat;
+    }
+
+    /// <summary>Reads the tool definitions of every hash not read before, in one round trip.</summary>
+    private async Task ReadNewToolsAsync(IDatabase database, List<NodeHeartbeat> heartbeats, RegistryOptions limits, CancellationToken cancellationToken)
+    {
+        var wanted = heartbeats
+            .Select(heartbeat => heartbeat.ToolsHash)
+            .Where(hash => !_tools.ContainsKey(hash) && !_badTools.ContainsKey(hash))
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
+        if (wanted.Length == 0)
+        {
+            return;
+        }
+
+        // One byte past the limit tells a record that is too large from one that just fits.
+        var reads = wanted.Select(hash => database.StringGetRangeAsync(ClusterKeys.Tools(hash), 0, limits.MaxToolsBytes)).ToArray();
+        var records = await Task.WhenAll(reads).WaitAsync(cancellationToken);
+        BytesRead(records.Sum(record => (long)(((byte[]?)record)?.Length ?? 0)));
+        for (var i = 0; i < wanted.Length; i++)
+        {
+            var record = (byte[]?)records[i] ?? [];
+            try
+            {
+                if (checks.ReadTools(wanted[i], record, out var problem, out var lasting) is { } tools)
+                {
+                    _tools[wanted[i]] = tools;
+                }
+                else if (lasting)
+                {
+                    _badTools[wanted[i]] = problem!;
+                }
+                else
+                {
+                    _missingTools[wanted[i]] = problem!;
+                }
+            }
+            catch (Exception ex)
+            {
+                _badTools[wanted[i]] = $"its tool definitions could not be read: {HeartbeatRecord.Shorten(ex.Message)}";
+            }
+        }
+    }
+
+    /// <summary>
+    /// The nodes of <paramref name="heartbeats"/> whose tools are known: the node objects of <paramref name="previous"/>
+    /// updated in place where only their load changed, new ones otherwise; and whether the set of nodes, a status or
+    /// some tools changed.
+    /// </summary>
+    private (List<RegisteredNode> Nodes, bool Changed) Follow(RegistrySnapshot previous, List<NodeHeartbeat> heartbeats, Dictionary<string, string> rejected)
+    {
+        var nodes = new List<RegisteredNode>(heartbeats.Count);
+        var changed = false;
+        _statusChanges.Clear();
+        foreach (var heartbeat in heartbeats)
+        {
+            if (!_tools.TryGetValue(heartbeat.ToolsHash, out var tools))
+            {
+                rejected[heartbeat.Id] = _badTools.GetValueOrDefault(heartbeat.ToolsHash)
+                    ?? _missingTools.GetValueOrDefault(heartbeat.ToolsHash)
+                    ?? "its tool definitions are not in the store";
+                continue;
+            }
+
+            var known = previous.Node(heartbeat.Id);
+            if (known is not null && known.Heartbeat.Status != heartbeat.Status)
+            {
+                _statusChanges.Add((heartbeat.Id, heartbeat.Status));
+                changed = true;
+            }
+
+            if (known is not null && known.IsSameNodeAs(heartbeat))
+            {
+                known.Update(heartbeat);
+                nodes.Add(known);
+            }
+            else
+            {
+                nodes.Add(new RegisteredNode(heartbeat, tools));
+                changed = true;
+            }
+        }
+
+        _missingTools.Clear();
+        return (nodes, changed || nodes.Count != previous.Nodes.Count);
+    }
+
+    /// <summary>The rejections of this read, each logged and announced once, when first seen or when its reason changes.</summary>
+    private List<RejectedRecord> Reject(Dictionary<string, string> rejected, DateTimeOffset now)
+    {
+        var list = new List<RejectedRecord>(rejected.Count);
+        var announced = new List<RegistryChange>();
+        foreach (var (id, reason) in rejected.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+        {
+            if (_rejected.TryGetValue(id, out var known) && known.Reason == reason)
+            {
+                list.Add(known);
+                continue;
+            }
+
+            var record = new RejectedRecord(id, reason, now);
+            _rejected[id] = record;
+            list.Add(record);
+            LogRejected(id, reason);
+            RegistryMetrics.Rejections.Add(1);
+            announced.Add(new RegistryChange("rejected", id, now, reason));
+        }
+
+        foreach (var id in _rejected.Keys.Where(id => !rejected.ContainsKey(id)).ToArray())
+        {
+            _rejected.Remove(id);
+        }
+
+        changes.Publish(announced);
+        return list;
+    }
+
+    /// <summary>Drops what the registry remembers of records no longer in the node set, and of tools no node names.</summary>
+    private void Forget(string[] members)
+    {
+        var present = members.ToHashSet(StringComparer.Ordinal);
+        foreach (var id in _lastRecords.Keys.Where(id => !present.Contains(id)).ToArray())
+        {
+            _lastRecords.Remove(id);
+        }
+
+        var named = _lastRecords.Values.Select(last => last.Heartbeat?.ToolsHash).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (var cache in (IEnumerable<string>[])[_tools.Keys, _badTools.Keys])
+        {
+            foreach (var hash in cache.Where(hash => !named.Contains(hash)).ToArray())
+            {
+                _tools.Remove(hash);
+                _badTools.Remove(hash);
+            }
+        }
+    }
+
+    /// <summary>A member of the node set as it may be shown: at most 64 characters, control characters replaced.</summary>
+    private static string Printable(string member)
+    {
+        var shown = member.Length > 64 ? member[..64] : member;
+        return string.Create(shown.Length, shown, (span, text) =>
+        {
+            for (var i = 0; i < text.Length; i++)
+            {
+                span[i] = char.IsControl(text[i]) ? '?' : text[i];
+            }
+        });
+    }
+
+    private static void BytesRead(long bytes) => RegistryMetrics.BytesRead.Add(bytes);
+
+    private sealed record LastRecord(byte[] Record, NodeHeartbeat? Heartbeat, string? Problem);
+
+    /// <summary>
     /// Adds each node of the view before the outage that has not heartbeated since, valid for one of its TTLs from
     /// the store's return: time enough to register again.
     /// </summary>
-    private void AddNodesYetToHeartbeat(List<RegisteredNode> nodes, DateTimeOffset now)
+    private bool AddNodesYetToHeartbeat(List<RegisteredNode> nodes, DateTimeOffset now)
     {
+        var added = false;
         foreach (var node in _beforeOutage)
         {
             var until = _recoveredAt.AddMilliseconds(node.Heartbeat.TtlMilliseconds);
             if (until > now && !nodes.Any(seen => seen.Id == node.Id))
             {
                 nodes.Add(node.ValidUntil(until));
+                added = true;
             }
         }
+
+        if (!added)
+        {
+            _beforeOutage = [];
+        }
+
+        return added;
     }
 
     private void MarkStale(string reason)
@@ -207,59 +492,35 @@ public sealed partial class NodeRegistry(
         }
     }
 
-    /// <summary>The longest heartbeat TTL accepted; anything longer is a corrupt record.</summary>
-    private const long MaxTtlMilliseconds = 24 * 60 * 60 * 1000;
-
-    private RegisteredNode? Parse(string id, string json)
-    {
-        try
-        {
-            var heartbeat = JsonSerializer.Deserialize<NodeHeartbeat>(json, ClusterJson.Options);
-            if (heartbeat is { McpUrl.IsAbsoluteUri: true, Tools: not null, Packs: not null, TtlMilliseconds: > 0 and <= MaxTtlMilliseconds }
-                && heartbeat.Id == id
-                && heartbeat.SentAt > DateTimeOffset.UnixEpoch
-                && heartbeat.Tools.All(IsWellFormed))
-            {
-                return new RegisteredNode(heartbeat);
-            }
-
-            LogUnreadable(id, "it lacks an id matching its key, an absolute MCP URL, named tools with object schemas, a send time or a TTL of at most a day");
-            return null;
-        }
-        catch (Exception ex) when (ex is JsonException or ArgumentException or NotSupportedException or InvalidOperationException)
-        {
-            LogUnreadable(id, ex.Message);
-            return null;
-        }
-    }
-
-    /// <summary>Whether a tool has a name and schemas that are JSON objects, as the registry compares them.</summary>
-    private static bool IsWellFormed(Tool? tool) =>
-        tool is { Name: not null, InputSchema.ValueKind: JsonValueKind.Object }
-        && tool.OutputSchema is null or { ValueKind: JsonValueKind.Object };
-
     private void ReportChanges(RegistrySnapshot previous, RegistrySnapshot current)
     {
-        var before = previous.Nodes.ToDictionary(node => node.Id, node => node.Heartbeat.Status, StringComparer.Ordinal);
-        var after = current.Nodes.ToDictionary(node => node.Id, node => node.Heartbeat.Status, StringComparer.Ordinal);
         var seen = new List<RegistryChange>();
-        foreach (var (id, status) in after)
+        foreach (var node in current.Nodes.Where(node => previous.Node(node.Id) is null))
         {
-            if (!before.TryGetValue(id, out var was))
-            {
-                LogJoined(id);
-                seen.Add(new RegistryChange("join", id, current.ReadAt));
-            }
-            else if (was != status)
-            {
-                seen.Add(new RegistryChange(status == NodeStatus.Draining ? "draining" : "ready", id, current.ReadAt));
-            }
+            LogJoined(node.Id);
+            seen.Add(new RegistryChange("join", node.Id, current.ReadAt));
         }
 
-        foreach (var id in before.Keys.Where(id => !after.ContainsKey(id)))
+        foreach (var (id, status) in _statusChanges)
         {
-            LogLeft(id);
-            seen.Add(new RegistryChange("leave", id, current.ReadAt));
+            seen.Add(new RegistryChange(status == NodeStatus.Draining ? "draining" : "ready", id, current.ReadAt));
+        }
+
+        foreach (var node in previous.Nodes.Where(node => current.Node(node.Id) is null))
+        {
+            LogLeft(node.Id);
+            seen.Add(new RegistryChange("leave", node.Id, current.ReadAt));
+        }
+
+        foreach (var tool in current.Tools)
+        {
+            if (previous.ServedDefinition(tool.Name) is { } before && current.ServedDefinition(tool.Name) is { } after && !JsonElement.DeepEquals(before, after))
+            {
+                var servedFrom = current.NodesOffering(tool.Name).Where(node => node.IsReady).Select(node => node.Id).FirstOrDefault() ?? "?";
+                var members = ChangedMembers(before, after);
+                LogToolChanged(tool.Name, members, servedFrom);
+                seen.Add(new RegistryChange("tool-changed", servedFrom, current.ReadAt, $"tool '{tool.Name}' is now served as node '{servedFrom}' defines it; changed: {members}"));
+            }
         }
 
         foreach (var conflict in current.Conflicts.Except(previous.Conflicts, ConflictComparer.Instance))
@@ -276,7 +537,23 @@ public sealed partial class NodeRegistry(
         changes.Publish(seen);
     }
 
-    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Tool {Tool} has another schema on node(s) {OtherNodes}; serving the definition of node {ServedFrom} (the newest version) and routing its calls only to nodes that share it")]
+    /// <summary>The members of a tool definition that differ between two versions of it, e.g. <c>description, annotations</c>.</summary>
+    private static string ChangedMembers(JsonElement before, JsonElement after)
+    {
+        var names = before.EnumerateObject().Select(member => member.Name)
+            .Union(after.EnumerateObject().Select(member => member.Name), StringComparer.Ordinal);
+        return string.Join(", ", names.Where(name =>
+            before.TryGetProperty(name, out var was) != after.TryGetProperty(name, out var now)
+            || (before.TryGetProperty(name, out was) && after.TryGetProperty(name, out now) && !JsonElement.DeepEquals(was, now))));
+    }
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "The definition of tool {Tool} changed ({Members}); it is now served as node {ServedFrom} defines it")]
+    private partial void LogToolChanged(string tool, string members, string servedFrom);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "The registry record of node {NodeId} is rejected, and no call goes to it: {Reason}")]
+    private partial void LogRejected(string nodeId, string reason);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Tool {Tool} has another definition on node(s) {OtherNodes}; serving the definition of node {ServedFrom} (the newest version) and routing its calls only to nodes that share it")]
     private partial void LogConflict(string tool, IReadOnlyList<string> otherNodes, string servedFrom);
 
     /// <summary>Two conflicts are the same when the same tool splits the same nodes the same way.</summary>
@@ -304,9 +581,6 @@ public sealed partial class NodeRegistry(
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Registry readable again; {Count} node(s) live")]
     private partial void LogRecovered(int count);
-
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "The heartbeat of node {NodeId} is unreadable and is ignored: {Reason}")]
-    private partial void LogUnreadable(string nodeId, string reason);
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Cannot subscribe to the nodes' announcements yet ({Reason}); the periodic reads go on, and the subscription is tried again")]
     private partial void LogNotSubscribed(string reason);

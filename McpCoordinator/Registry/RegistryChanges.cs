@@ -4,10 +4,13 @@ using System.Threading.Channels;
 namespace McpAspire.McpCoordinator.Registry;
 
 /// <summary>A change the registry saw between two reads.</summary>
-/// <param name="Type"><c>join</c>, <c>leave</c>, <c>draining</c>, <c>ready</c> (a draining node ready again), <c>stale</c> or <c>recovered</c>.</param>
+/// <param name="Type">
+/// <c>join</c>, <c>leave</c>, <c>draining</c>, <c>ready</c> (a draining node ready again), <c>stale</c>, <c>recovered</c>,
+/// <c>rejected</c> (a record the registry will not follow) or <c>tool-changed</c> (the definition served for a tool changed).
+/// </param>
 /// <param name="NodeId">The node it is about; <see langword="null"/> for <c>stale</c> and <c>recovered</c>.</param>
 /// <param name="At">When the registry saw it.</param>
-/// <param name="Detail">Why the registry is stale, for <c>stale</c>.</param>
+/// <param name="Detail">Why the registry is stale, why a record was rejected, or what changed in a tool.</param>
 public sealed record RegistryChange(string Type, string? NodeId, DateTimeOffset At, string? Detail = null);
 
 /// <summary>

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using McpAspire.Cluster.Security;
 using McpAspire.Mcp;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Sessions;
@@ -40,14 +41,22 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
         $"the id of the session it opened, sealed with its user, would be longer than {PinnedSessionIds.MaxIdLength} characters");
 
     private readonly HttpMessageInvoker _nodes;
+    private readonly ClusterCredentials _credentials;
 
-    /// <summary>Creates the forwarder and its connection pools, configured by <paramref name="options"/>.</summary>
-    public NodeForwarder(IOptions<CoordinatorOptions> options)
+    /// <summary>
+    /// Creates the forwarder and its connection pools, configured by <paramref name="options"/>. Every connection
+    /// is opened through <paramref name="urls"/>, and every request carries a credential when there is a cluster key.
+    /// </summary>
+    public NodeForwarder(IOptions<CoordinatorOptions> options, NodeUrlPolicy urls, ClusterCredentials credentials)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(urls);
+        ArgumentNullException.ThrowIfNull(credentials);
+        _credentials = credentials;
         var settings = options.Value;
         _nodes = new HttpMessageInvoker(new SocketsHttpHandler
         {
+            ConnectCallback = urls.ConnectAsync,
             ConnectTimeout = settings.ConnectTimeout,
             PooledConnectionLifetime = settings.PooledConnectionLifetime,
             MaxConnectionsPerServer = settings.MaxConnectionsPerNode,
@@ -107,6 +116,7 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
         using var ping = new HttpRequestMessage(HttpMethod.Post, node.Heartbeat.McpUrl) { Content = new ReadOnlyMemoryContent(PingBody) };
         ping.Content.Headers.ContentType = JsonContentType;
         ping.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        AddCredential(ping);
         try
         {
             var (response, failure) = await SendAsync(ping, timeout.Token);
@@ -156,9 +166,18 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
         }
     }
 
-    private static HttpRequestMessage Upstream(HttpContext context, RegisteredNode node, NodeRequest request)
+    private void AddCredential(HttpRequestMessage request)
+    {
+        if (_credentials.IsEnabled)
+        {
+            request.Headers.TryAddWithoutValidation(ClusterCredentials.HeaderName, _credentials.Current());
+        }
+    }
+
+    private HttpRequestMessage Upstream(HttpContext context, RegisteredNode node, NodeRequest request)
     {
         var upstream = new HttpRequestMessage(request.Method, node.Heartbeat.McpUrl);
+        AddCredential(upstream);
         if (request.Method == HttpMethod.Post)
         {
             upstream.Content = new ReadOnlyMemoryContent(request.Body);

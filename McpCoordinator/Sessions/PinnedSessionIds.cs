@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
+using McpAspire.Cluster.Security;
 using Microsoft.Extensions.Options;
 
 namespace McpAspire.McpCoordinator.Sessions;
@@ -31,7 +32,7 @@ public sealed class PinnedSessionIds
     public PinnedSessionIds(IOptions<CoordinatorOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _key = CoordinatorOptions.TryReadSessionKey(options.Value.SessionKey, out var secret)
+        _key = SecretKeys.TryRead(options.Value.SessionKey, out var secret)
             ? HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, salt: [], info: Purpose)
             : [];
     }

@@ -1,3 +1,4 @@
+using McpAspire.Cluster.Security;
 using McpAspire.Mcp;
 using Microsoft.Extensions.Options;
 
@@ -22,8 +23,8 @@ public sealed class SessionKeyValidation(IOptions<McpEndpointOptions> endpoint) 
                     "and every replica needs the same one. Generate one with 'openssl rand -base64 32' (the AppHost sets one for you).");
         }
 
-        return CoordinatorOptions.TryReadSessionKey(options.SessionKey, out _)
+        return SecretKeys.TryRead(options.SessionKey, out _)
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"Coordinator:SessionKey must be 32 random bytes in base64 (44 characters, e.g. from 'openssl rand -base64 32'), or a random text of at least {CoordinatorOptions.MinSessionKeyText} characters.");
+            : ValidateOptionsResult.Fail($"Coordinator:SessionKey must be {SecretKeys.Rule}.");
     }
 }

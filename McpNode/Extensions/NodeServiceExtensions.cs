@@ -1,9 +1,11 @@
 using McpAspire.Cluster;
+using McpAspire.Cluster.Security;
 using McpAspire.Mcp;
 using McpAspire.McpNode.Packs;
 using McpAspire.McpNode.Packs.Files;
 using McpAspire.McpNode.Packs.Http;
 using McpAspire.McpNode.Packs.Transactions;
+using McpAspire.McpNode.Security;
 using McpAspire.McpNode.Services;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
@@ -22,6 +24,7 @@ public static partial class NodeServiceExtensions
             .BindConfiguration(NodeOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.AddClusterKeys();
         builder.Services.AddSingleton<NodeLoad>();
         builder.Services.AddSingleton<IMcpCallAdmission>(services => services.GetRequiredService<NodeLoad>());
         builder.Services.AddHealthChecks().AddCheck<DrainingHealthCheck>("draining", tags: ["ready"]);
@@ -30,6 +33,14 @@ public static partial class NodeServiceExtensions
         builder.Services.AddSingleton(TimeProvider.System);
 
         var options = builder.Configuration.GetSection(NodeOptions.SectionName).Get<NodeOptions>() ?? new NodeOptions();
+        var clusterKey = builder.Configuration.GetSection(ClusterOptions.SectionName).Get<ClusterOptions>()?.Key;
+        builder.Services.AddOptions<NodeOptions>()
+            .Validate(node => node.RequireClusterCredential != true || !string.IsNullOrWhiteSpace(clusterKey), "Node:RequireClusterCredential is true, but Cluster:Key is not set: the node would refuse every call.");
+        if (options.RequireClusterCredential ?? !string.IsNullOrWhiteSpace(clusterKey))
+        {
+            builder.Services.AddClusterCredentialAuthentication();
+        }
+
         var packs = options.PackNames.Where(ToolPacks.IsKnown).Select(ToolPacks.Get).ToArray();
         builder.AddMcpEndpoint();
         var sessionPacks = packs.Where(pack => pack.NeedsSession).Select(pack => pack.Name).ToArray();

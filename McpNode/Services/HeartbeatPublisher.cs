@@ -1,5 +1,6 @@
 using System.Text.Json;
 using McpAspire.Cluster;
+using McpAspire.Cluster.Security;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -7,7 +8,10 @@ namespace McpAspire.McpNode.Services;
 
 /// <summary>
 /// Registers the node in Redis and refreshes its heartbeat every <see cref="NodeOptions.HeartbeatInterval"/>
-/// with a TTL, so a node that dies silently disappears from the registry by itself. On a clean stop,
+/// with a TTL, so a node that dies silently disappears from the registry by itself. The heartbeat is signed with the
+/// cluster key when there is one (<see cref="HeartbeatRecord"/>), and names the node's tool definitions by their hash:
+/// the definitions record (<see cref="ToolCatalog"/>) is written before the first heartbeat, its expiry pushed back
+/// with each heartbeat, and written again only if it went missing. On a clean stop,
 /// it publishes <c>draining</c> at once (the host's stopping phase, before any service stops), keeps
 /// publishing while Kestrel lets the calls in flight finish, and deregisters when everything has stopped.
 /// Before each heartbeat it looks for the node's <see cref="ClusterKeys.DrainRequest"/>: while that key exists
@@ -17,6 +21,7 @@ namespace McpAspire.McpNode.Services;
 /// </summary>
 public sealed partial class HeartbeatPublisher(
     IConnectionMultiplexer redis,
+    ClusterKeyRing keys,
     NodeDescriptor node,
     NodeLoad load,
     IOptions<NodeOptions> options,
@@ -30,6 +35,7 @@ public sealed partial class HeartbeatPublisher(
     // and a semaphore that never hands out its wait handle holds nothing to release.
     private readonly SemaphoreSlim _deregistering = new(1, 1);
     private bool _published;
+    private bool _toolsWritten;
     private bool _announced;
     private bool _stopped;
     private bool _deregistered;
@@ -66,7 +72,8 @@ public sealed partial class HeartbeatPublisher(
         MaxConcurrency = load.MaxConcurrency,
         Version = node.Version,
         Packs = node.Packs,
-        Tools = node.Tools,
+        ToolsHash = node.Catalog.Hash,
+        ToolCount = node.Catalog.Count,
         SentAt = time.GetUtcNow(),
         TtlMilliseconds = (long)options.Value.HeartbeatTtl.TotalMilliseconds,
     };
@@ -76,9 +83,16 @@ public sealed partial class HeartbeatPublisher(
         try
         {
             var drainChange = await FollowDrainRequestAsync(cancellationToken);
-            var heartbeat = JsonSerializer.SerializeToUtf8Bytes(Snapshot(), ClusterJson.Options);
+            if (!_toolsWritten)
+            {
+                // Before the first heartbeat that names them, so no coordinator looks for definitions not there yet.
+                await WriteToolsAsync(cancellationToken);
+            }
+
+            var heartbeat = HeartbeatRecord.Write(Snapshot(), keys);
             var key = ClusterKeys.Heartbeat(node.Id);
             Task sent;
+            Task<bool> toolsKept;
             lock (_registration)
             {
                 // Once stopped, never register again: a heartbeat sent after the deregistration would keep a stopped
@@ -91,12 +105,20 @@ public sealed partial class HeartbeatPublisher(
                 // Set before sending: once the commands may have reached the server, stopping must deregister.
                 _published = true;
                 var database = redis.GetDatabase();
+                toolsKept = database.KeyExpireAsync(ClusterKeys.Tools(node.Catalog.Hash), ToolsTtl);
                 sent = Task.WhenAll(
+                    toolsKept,
                     database.StringSetAsync(key, heartbeat, options.Value.HeartbeatTtl),
                     database.SetAddAsync(ClusterKeys.NodeSet, node.Id));
             }
 
             await sent.WaitAsync(cancellationToken);
+            if (!await toolsKept)
+            {
+                // The record expired or the store lost it (a restart without persistence): write it again.
+                await WriteToolsAsync(cancellationToken);
+            }
+
             if (!_announced)
             {
                 _announced = true;
@@ -113,6 +135,18 @@ public sealed partial class HeartbeatPublisher(
             // The next tick retries; meanwhile the node keeps serving and its TTL runs down.
             LogPublishFailed(node.Id, ex.Message);
         }
+    }
+
+    /// <summary>
+    /// How long a tool definitions record outlives the last heartbeat that named it: long enough that a coordinator
+    /// reading a heartbeat finds it, short enough that the records of nodes long gone do not pile up.
+    /// </summary>
+    private TimeSpan ToolsTtl => options.Value.HeartbeatTtl * 10;
+
+    private async Task WriteToolsAsync(CancellationToken cancellationToken)
+    {
+        await redis.GetDatabase().StringSetAsync(ClusterKeys.Tools(node.Catalog.Hash), node.Catalog.Json, ToolsTtl).WaitAsync(cancellationToken);
+        _toolsWritten = true;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Reflection;
+using McpAspire.Cluster;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,7 @@ public sealed class NodeDescriptor
         var tools = serverOptions.Value.ToolCollection?.OrderBy(tool => tool.ProtocolTool.Name, StringComparer.Ordinal).ToArray() ?? [];
         Tools = tools.Select(tool => tool.ProtocolTool).ToArray();
         ToolNames = Tools.Select(tool => tool.Name).ToArray();
+        Catalog = ToolCatalog.Of(Tools);
         EstimatedDurations = tools.ToDictionary(
             tool => tool.ProtocolTool.Name,
             tool => tool.Metadata.OfType<EstimatedDurationAttribute>().FirstOrDefault()?.Estimate ?? DefaultEstimate,
@@ -51,6 +53,9 @@ public sealed class NodeDescriptor
 
     /// <summary>The protocol definitions of the tools served, by name.</summary>
     public IReadOnlyList<Tool> Tools { get; }
+
+    /// <summary>The tool definitions as the registry stores them, and their hash, which the heartbeat carries.</summary>
+    public ToolCatalog Catalog { get; }
 
     /// <summary>The names of the tools served.</summary>
     public IReadOnlyList<string> ToolNames { get; }

@@ -97,7 +97,7 @@ static NodeHeartbeat SampleHeartbeat() => new()
     MaxConcurrency = 64,
     Version = "0.1.0",
     Packs = ["core", "data"],
-    Tools =
+    ToolsHash = ToolCatalog.Of(
     [
         .. Enumerable.Range(1, 4).Select(i => new ModelContextProtocol.Protocol.Tool
         {
@@ -105,7 +105,8 @@ static NodeHeartbeat SampleHeartbeat() => new()
             Description = $"A sample tool number {i}, described in one sentence as tools are.",
             InputSchema = JsonDocument.Parse("""{"type":"object","properties":{"message":{"type":"string"}},"required":["message"]}""").RootElement,
         }),
-    ],
+    ]).Hash,
+    ToolCount = 4,
     SentAt = DateTimeOffset.UtcNow,
     TtlMilliseconds = 6000,
 };

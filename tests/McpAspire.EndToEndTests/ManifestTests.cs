@@ -36,7 +36,7 @@ public sealed class ManifestTests
     }
 
     [Fact]
-    public async Task No_secret_is_in_the_manifest_in_clear_the_session_key_is_generated_at_deploy_time()
+    public async Task No_secret_is_in_the_manifest_in_clear_the_session_and_cluster_keys_are_generated_at_deploy_time()
     {
         const string connectionString = "cache.example:6380,password=never-in-the-manifest,ssl=true";
         var text = (await PublishAsync("--store", connectionString)).ToJsonString();
@@ -47,11 +47,17 @@ public sealed class ManifestTests
         var sessionKey = resources["session-key"]!["inputs"]!["value"]!;
         Assert.True(sessionKey["secret"]!.GetValue<bool>());
         Assert.True(sessionKey["default"]!["generate"]!["minLength"]!.GetValue<int>() >= 43);
+        var clusterKey = resources["cluster-key"]!["inputs"]!["value"]!;
+        Assert.True(clusterKey["secret"]!.GetValue<bool>());
+        Assert.True(clusterKey["default"]!["generate"]!["minLength"]!.GetValue<int>() >= 43);
+        Assert.All(
+            ["coordinator", "node-1", "node-2", "node-3"],
+            service => Assert.Equal("{cluster-key.value}", resources[service]!["env"]!["Cluster__Key"]!.GetValue<string>()));
         Assert.Equal("parameter.v0", resources["redis"]!["type"]!.GetValue<string>());
         // Every secret input is asked for or generated at deploy time: none carries a value.
         var secrets = resources.Where(resource => resource.Value!["inputs"] is JsonObject).SelectMany(resource => resource.Value!["inputs"]!.AsObject())
             .Where(input => input.Value!["secret"]?.GetValue<bool>() == true).ToList();
-        Assert.Equal(2, secrets.Count);
+        Assert.Equal(3, secrets.Count);
         Assert.All(secrets, input => Assert.Null(input.Value!["default"]?["value"]));
     }
 

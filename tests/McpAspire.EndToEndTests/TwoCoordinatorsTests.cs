@@ -7,7 +7,7 @@ using McpAspire.AppHost.Hosting;
 namespace McpAspire.EndToEndTests;
 
 /// <summary>
-/// Two coordinator processes on one Redis, sharing the AppHost's generated session key, in front of stateful
+/// Two coordinator processes on one Redis, sharing the AppHost's generated cluster and session keys, in front of stateful
 /// nodes: any replica serves any client, and a session opened on one goes on through the other.
 /// </summary>
 public sealed class TwoCoordinatorsTests
@@ -22,11 +22,12 @@ public sealed class TwoCoordinatorsTests
         await using var cluster = await TestCluster.StartAsync(
             2,
             [],
-            // A second replica, added to the application model as a user would: the same store and session key.
+            // A second replica, added to the application model as a user would: the same store and keys.
             builder => builder.AddCoordinator(
                 "coordinator-2",
                 port: 0,
                 builder.CreateResourceBuilder<IResourceWithConnectionString>("redis"),
+                builder.CreateResourceBuilder<ParameterResource>("cluster-key"),
                 builder.CreateResourceBuilder<ParameterResource>("session-key")),
             ("Mcp__Stateless", "false"),
             ("Node__Packs", "core,data"));

@@ -213,38 +213,17 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     {
         using var response = await _http.GetAsync(new Uri(cluster.Coordinator.BaseUrl, "/api/events"), HttpCompletionOption.ResponseHeadersRead, Cancel);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Cancel));
-        var snapshot = await NextEventAsync(reader, "snapshot");
+        var snapshot = await RegistryEvents.NextAsync(reader, "snapshot");
 
         await cluster.RegisterAsync("announced", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "announced_tool");
-        var joined = await NextEventAsync(reader, "join");
+        var joined = await RegistryEvents.NextAsync(reader, "join");
         await cluster.UnregisterAsync("announced");
-        var left = await NextEventAsync(reader, "leave");
+        var left = await RegistryEvents.NextAsync(reader, "leave");
 
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
         Assert.Contains("node-a", snapshot["nodes"]!.AsArray().Select(node => node!["id"]!.GetValue<string>()));
         Assert.Equal("announced", joined["nodeId"]!.GetValue<string>());
         Assert.Equal("announced", left["nodeId"]!.GetValue<string>());
-    }
-
-    /// <summary>The data of the next event of <paramref name="type"/>, skipping others; fails after 15 s without one.</summary>
-    private static async Task<JsonNode> NextEventAsync(StreamReader reader, string type)
-    {
-        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-        patience.CancelAfter(TimeSpan.FromSeconds(15));
-        string? current = null;
-        while (await reader.ReadLineAsync(patience.Token) is { } line)
-        {
-            if (line.StartsWith("event: ", StringComparison.Ordinal))
-            {
-                current = line["event: ".Length..];
-            }
-            else if (line.StartsWith("data: ", StringComparison.Ordinal) && current == type)
-            {
-                return JsonNode.Parse(line["data: ".Length..])!;
-            }
-        }
-
-        throw new InvalidOperationException($"The event stream ended before a '{type}' event.");
     }
 
     [Fact]
@@ -296,22 +275,28 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     }
 
     [Fact]
-    public async Task A_call_is_not_retried_when_only_the_failed_node_calls_its_tool_safe_to_repeat()
+    public async Task Annotations_that_differ_between_nodes_are_a_conflict_so_no_call_is_retried_on_a_node_that_calls_the_tool_safe()
     {
-        // Same schemas, so no conflict; but the definition served (from the lower id) does not say read-only.
+        // Same schemas; only the annotations differ. The definition served (from the lower id) does not say read-only,
+        // and only the node that shares it gets calls: none is ever retried because another node says it may be.
         await using var strict = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
         await using var lenient = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
         await using var registered1 = await cluster.PublishAsync("a-strict", strict.McpUrl, NodeStatus.Ready, [new Tool { Name = "fragile_mixed" }]);
         await using var registered2 = await cluster.PublishAsync("b-lenient", lenient.McpUrl, NodeStatus.Ready, [ReadOnlyTool("fragile_mixed")]);
-        for (var call = 1; call <= 8; call++)
+        for (var call = 1; call <= 3; call++)
         {
             using var response = await _http.SendAsync(
                 RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":39,"method":"tools/call","params":{"name":"fragile_mixed","arguments":{}}}"""), Cancel);
 
             var message = await RawMcp.ReadMessageAsync(response);
             Assert.Contains("may or may not have run", message["result"]!["content"]![0]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
-            Assert.Equal(call, strict.Requests + lenient.Requests);
+            Assert.Equal((call, 0), (strict.Requests, lenient.Requests));
         }
+
+        var conflict = JsonNode.Parse(await _http.GetStringAsync(new Uri(cluster.Coordinator.BaseUrl, "/api/nodes"), Cancel))!["conflicts"]!.AsArray()
+            .Single(item => item!["tool"]!.GetValue<string>() == "fragile_mixed")!;
+        Assert.Equal("a-strict", conflict["servedFrom"]!.GetValue<string>());
+        Assert.Equal("b-lenient", conflict["otherNodes"]![0]!.GetValue<string>());
     }
 
     [Fact]

@@ -1,6 +1,6 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpAspire.Cluster;
+using McpAspire.Cluster.Security;
 using McpAspire.McpCoordinator;
 using ModelContextProtocol.Protocol;
 
@@ -15,6 +15,9 @@ public abstract class CoordinatorCluster : IAsyncLifetime
     private readonly List<IAsyncDisposable> _hosts = [];
 
     public StoreServer Store { get; private set; } = null!;
+
+    /// <summary>The cluster key the services and <see cref="PublishAsync"/> sign with; none unless a subclass sets one.</summary>
+    public ClusterKeyRing Keys { get; protected init; } = ClusterKeyRing.None;
 
     /// <summary>The coordinator the helpers ask; subclasses set it in <see cref="StartServicesAsync"/>.</summary>
     public ServiceHost<CoordinatorOptions> Coordinator { get; protected set; } = null!;
@@ -58,26 +61,38 @@ public abstract class CoordinatorCluster : IAsyncLifetime
 
     /// <summary>Publishes a heartbeat as a node in <paramref name="status"/> (a <see cref="NodeStatus"/>) would.</summary>
     public Task<Registration> RegisterInStatusAsync(string status, string id, Uri mcpUrl, params string[] tools) =>
-        PublishAsync(id, mcpUrl, status, [.. tools.Select(tool => new Tool { Name = tool, Description = $"{tool} on {id}" })]);
+        PublishAsync(id, mcpUrl, status, [.. tools.Select(tool => new Tool { Name = tool, Description = $"The {tool} tool." })]);
 
-    /// <summary>Publishes a heartbeat with these tool definitions, annotations and all.</summary>
-    public async Task<Registration> PublishAsync(string id, Uri mcpUrl, string status, IReadOnlyList<Tool> tools)
+    /// <summary>Publishes a heartbeat with these tool definitions, annotations and all, signed with <see cref="Keys"/>.</summary>
+    public async Task<Registration> PublishAsync(string id, Uri mcpUrl, string status, IReadOnlyList<Tool> tools, string? version = null)
     {
-        await using var redis = await Eventually.ConnectAsync(Store.ConnectionString);
-        var heartbeat = new NodeHeartbeat
-        {
-            Id = id,
-            McpUrl = mcpUrl,
-            Status = status,
-            MaxConcurrency = 1000,
-            Tools = [.. tools],
-            SentAt = DateTimeOffset.UtcNow,
-            TtlMilliseconds = 60_000,
-        };
-        await redis.SetAsync(ClusterKeys.Heartbeat(id), JsonSerializer.SerializeToUtf8Bytes(heartbeat, ClusterJson.Options), TimeSpan.FromMinutes(1));
-        await redis.SetAddAsync(ClusterKeys.NodeSet, id);
+        await WriteRecordsAsync(Store.ConnectionString, Keys, Heartbeat(id, mcpUrl, status, version), tools);
         await WaitForNodesAsync(id);
         return new Registration(this, id);
+    }
+
+    /// <summary>A heartbeat as a ready node sends it, valid for a minute; <see cref="WriteRecordsAsync"/> fills in its tools.</summary>
+    public static NodeHeartbeat Heartbeat(string id, Uri mcpUrl, string status = NodeStatus.Ready, string? version = null) => new()
+    {
+        Id = id,
+        McpUrl = mcpUrl,
+        Status = status,
+        MaxConcurrency = 1000,
+        Version = version,
+        ToolsHash = string.Empty,
+        SentAt = DateTimeOffset.UtcNow,
+        TtlMilliseconds = 60_000,
+    };
+
+    /// <summary>Writes a node's records as its heartbeat publisher does: the tool definitions, then the heartbeat naming them.</summary>
+    public static async Task WriteRecordsAsync(string store, ClusterKeyRing keys, NodeHeartbeat heartbeat, IReadOnlyList<Tool> tools)
+    {
+        await using var redis = await Eventually.ConnectAsync(store);
+        var catalog = ToolCatalog.Of(tools);
+        await redis.SetAsync(ClusterKeys.Tools(catalog.Hash), catalog.Json.ToArray(), TimeSpan.FromMinutes(10));
+        var record = HeartbeatRecord.Write(heartbeat with { ToolsHash = catalog.Hash, ToolCount = catalog.Count }, keys);
+        await redis.SetAsync(ClusterKeys.Heartbeat(heartbeat.Id), record, TimeSpan.FromMinutes(1));
+        await redis.SetAddAsync(ClusterKeys.NodeSet, heartbeat.Id);
     }
 
     /// <summary>Removes nodes as a clean stop would, and waits until the coordinator no longer lists them, so later tests see only the real nodes.</summary>

@@ -1,6 +1,10 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using McpAspire.Cluster;
+using McpAspire.Cluster.Security;
 using McpAspire.IntegrationTests.Infrastructure;
+using ModelContextProtocol.Protocol;
 using StackExchange.Redis;
 
 namespace McpAspire.IntegrationTests.Node;
@@ -21,15 +25,17 @@ public sealed class HeartbeatTests(StoreServers stores)
         var node = TestServices.StartNode(("ConnectionStrings:redis", redisConnection), ("Node:Id", nodeId), ("Node:HeartbeatInterval", "00:00:00.200"), ("Node:HeartbeatTtl", "00:00:05"));
 
         var heartbeat = await Eventually.WaitForAsync(async () => await redis.GetAsync(ClusterKeys.Heartbeat(nodeId), TestContext.Current.CancellationToken));
-        var published = JsonSerializer.Deserialize<NodeHeartbeat>(heartbeat, ClusterJson.Options)!;
+        var published = HeartbeatRecord.Read(Encoding.UTF8.GetBytes(heartbeat), ClusterKeyRing.None, out _)!;
+        var tools = JsonSerializer.Deserialize<Tool[]>((await redis.GetAsync(ClusterKeys.Tools(published.ToolsHash), TestContext.Current.CancellationToken))!, ClusterJson.Options)!;
         var ttl = await redis.TimeToLiveMillisecondsAsync(ClusterKeys.Heartbeat(nodeId), TestContext.Current.CancellationToken);
         var members = await redis.SetMembersAsync(ClusterKeys.NodeSet, TestContext.Current.CancellationToken);
 
         Assert.Equal(nodeId, published.Id);
         Assert.Equal(node.McpUrl, published.McpUrl);
         Assert.Equal(NodeStatus.Ready, published.Status);
-        Assert.Equal(["echo", "get_capabilities"], published.Tools.Select(tool => tool.Name));
-        Assert.Equal("string", published.Tools[0].InputSchema.GetProperty("properties").GetProperty("message").GetProperty("type").GetString());
+        Assert.Equal(["echo", "get_capabilities"], tools.Select(tool => tool.Name));
+        Assert.Equal(2, published.ToolCount);
+        Assert.Equal("string", tools[0].InputSchema.GetProperty("properties").GetProperty("message").GetProperty("type").GetString());
         Assert.InRange(ttl, 1, 5000);
         Assert.Contains(nodeId, members);
 
@@ -39,6 +45,30 @@ public sealed class HeartbeatTests(StoreServers stores)
         await Eventually.UntilAsync(async () =>
             await redis.GetAsync(ClusterKeys.Heartbeat(nodeId), TestContext.Current.CancellationToken) is null
             && !(await redis.SetMembersAsync(ClusterKeys.NodeSet, TestContext.Current.CancellationToken)).Contains(nodeId));
+    }
+
+    [Fact]
+    public async Task A_node_with_a_cluster_key_signs_its_heartbeat_and_writes_its_tools_again_when_the_store_lost_them()
+    {
+        var store = stores.ConnectionString(StoreServers.Garnet);
+        var nodeId = $"signed-{Guid.NewGuid():N}";
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        await using var redis = await Eventually.ConnectAsync(store);
+        await using var node = TestServices.StartNode(("ConnectionStrings:redis", store), ("Node:Id", nodeId), ("Cluster:Key", key), ("Node:HeartbeatInterval", "00:00:00.200"));
+        var keys = new ClusterKeyRing([Convert.FromBase64String(key)]);
+        var other = new ClusterKeyRing([RandomNumberGenerator.GetBytes(32)]);
+
+        var record = Encoding.UTF8.GetBytes(await Eventually.WaitForAsync(async () => await redis.GetAsync(ClusterKeys.Heartbeat(nodeId), TestContext.Current.CancellationToken)));
+        var heartbeat = HeartbeatRecord.Read(record, keys, out var problem);
+        HeartbeatRecord.Read(record, other, out var otherProblem);
+        Assert.Null(problem);
+        Assert.StartsWith(HeartbeatRecord.Prefix, Encoding.UTF8.GetString(record), StringComparison.Ordinal);
+        Assert.Contains("does not hold", otherProblem, StringComparison.Ordinal);
+
+        // A store restarted without persistence loses the definitions: the node's next heartbeat writes them again.
+        Assert.True(await redis.DeleteAsync(ClusterKeys.Tools(heartbeat!.ToolsHash), TestContext.Current.CancellationToken));
+        var tools = await Eventually.WaitForAsync(async () => await redis.GetAsync(ClusterKeys.Tools(heartbeat.ToolsHash), TestContext.Current.CancellationToken));
+        Assert.Equal(heartbeat.ToolsHash, ToolCatalog.HashOf(Encoding.UTF8.GetBytes(tools)));
     }
 
     [Fact]

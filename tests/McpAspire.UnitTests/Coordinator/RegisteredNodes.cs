@@ -8,15 +8,30 @@ namespace McpAspire.UnitTests.Coordinator;
 internal static class RegisteredNodes
 {
     public static RegisteredNode Create(string id, int inFlight = 0, int maxConcurrency = 10, string status = NodeStatus.Ready, params string[] tools) =>
-        new(new NodeHeartbeat
-        {
-            Id = id,
-            McpUrl = new Uri($"http://127.0.0.1:1/{id}/mcp"),
-            Status = status,
-            InFlight = inFlight,
-            MaxConcurrency = maxConcurrency,
-            Tools = [.. (tools.Length == 0 ? ["echo"] : tools).Select(name => new Tool { Name = name, Description = $"{name} on {id}" })],
-            SentAt = DateTimeOffset.UnixEpoch,
-            TtlMilliseconds = 6000,
-        });
+        Create(
+            id,
+            [.. (tools.Length == 0 ? ["echo"] : tools).Select(name => new Tool { Name = name, Description = $"The {name} tool." })],
+            inFlight: inFlight,
+            maxConcurrency: maxConcurrency,
+            status: status);
+
+    public static RegisteredNode Create(string id, IReadOnlyList<Tool> tools, string? version = null, int inFlight = 0, int maxConcurrency = 10, string status = NodeStatus.Ready)
+    {
+        var catalog = ToolCatalog.Of(tools);
+        return new(
+            new NodeHeartbeat
+            {
+                Id = id,
+                McpUrl = new Uri($"http://127.0.0.1:1/{id}/mcp"),
+                Status = status,
+                InFlight = inFlight,
+                MaxConcurrency = maxConcurrency,
+                Version = version,
+                ToolsHash = catalog.Hash,
+                ToolCount = catalog.Count,
+                SentAt = DateTimeOffset.UnixEpoch,
+                TtlMilliseconds = 6000,
+            },
+            new NodeTools(catalog.Hash, tools));
+    }
 }

@@ -1,0 +1,219 @@
+using System.Text.Json;
+using McpAspire.Cluster;
+using McpAspire.Cluster.Security;
+using McpAspire.McpCoordinator.Routing;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol.Protocol;
+
+namespace McpAspire.McpCoordinator.Registry;
+
+/// <summary>
+/// Reads registry records as a hostile party might have written them: every field is checked, against
+/// <see cref="RegistryOptions"/>, the cluster key and the <see cref="NodeUrlPolicy"/>, and no content makes these
+/// methods throw. A record that fails says why, in words fit for a log line and <c>/api/nodes</c>.
+/// </summary>
+public sealed class RegistryRecords(ClusterKeyRing keys, NodeUrlPolicy urls, IOptions<RegistryOptions> options)
+{
+    /// <summary>The shortest and longest heartbeat TTL a node can be configured with (<c>Node:HeartbeatTtl</c>).</summary>
+    private const long MinTtlMilliseconds = 300;
+
+    private const long MaxTtlMilliseconds = 30 * 60 * 1000;
+
+    /// <summary>The most calls a node can run at once (<c>Node:MaxConcurrentCalls</c>), and then queue as many.</summary>
+    private const int MaxConcurrency = 100_000;
+
+    private const int MaxNameLength = 64;
+
+    /// <summary>The longest tool name the MCP specification recommends.</summary>
+    private const int MaxToolNameLength = 128;
+
+    private const int MaxPacks = 64;
+
+    /// <summary>Whether <paramref name="id"/> may be a node id: 1-64 letters, digits, '.', '_' or '-', as <c>Node:Id</c> must be.</summary>
+    public static bool IsNodeId(string id) => IsName(id, MaxNameLength, extra: "._-");
+
+    /// <summary>
+    /// The heartbeat in <paramref name="record"/>, stored under node <paramref name="id"/>'s key, if it is signed
+    /// (when this coordinator has a cluster key), well formed and valid at <paramref name="now"/>.
+    /// </summary>
+    public NodeHeartbeat? ReadHeartbeat(string id, ReadOnlySpan<byte> record, DateTimeOffset now, out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var heartbeat = HeartbeatRecord.Read(record, keys, out problem);
+        if (heartbeat is null)
+        {
+            return null;
+        }
+
+        problem = Check(id, heartbeat, now);
+        return problem is null ? heartbeat : null;
+    }
+
+    private string? Check(string id, NodeHeartbeat heartbeat, DateTimeOffset now)
+    {
+        var limits = options.Value;
+        if (heartbeat.Id != id)
+        {
+            return $"it names node '{HeartbeatRecord.Shorten(heartbeat.Id)}', not the node of its key";
+        }
+
+        if (heartbeat.Status is not (NodeStatus.Ready or NodeStatus.Draining))
+        {
+            return $"its status '{HeartbeatRecord.Shorten(heartbeat.Status)}' is neither '{NodeStatus.Ready}' nor '{NodeStatus.Draining}'";
+        }
+
+        if (heartbeat.InFlight is < 0 or > 2 * MaxConcurrency || heartbeat.MaxConcurrency is < 1 or > MaxConcurrency)
+        {
+            return $"its load ({heartbeat.InFlight} in flight of {heartbeat.MaxConcurrency}) is out of range: in flight 0-{2 * MaxConcurrency}, capacity 1-{MaxConcurrency}";
+        }
+
+        if (heartbeat.Version is { } version && !IsName(version, MaxNameLength, extra: "._+-"))
+        {
+            return "its version is not 1-64 letters, digits, '.', '_', '+' or '-'";
+        }
+
+        if (heartbeat.Packs is null || heartbeat.Packs.Count > MaxPacks || heartbeat.Packs.Any(pack => pack is null || !IsName(pack, MaxNameLength, extra: "_-")))
+        {
+            return $"its packs are not a list of at most {MaxPacks} names of letters, digits, '_' or '-'";
+        }
+
+        if (!ToolCatalog.IsHash(heartbeat.ToolsHash))
+        {
+            return "its tools hash is not a SHA-256 in lower-case hex";
+        }
+
+        if (heartbeat.ToolCount < 0 || heartbeat.ToolCount > limits.MaxToolsPerNode)
+        {
+            return $"it declares {heartbeat.ToolCount} tools; the most a node may have is {limits.MaxToolsPerNode} (Coordinator:Registry:MaxToolsPerNode)";
+        }
+
+        if (heartbeat.TtlMilliseconds is < MinTtlMilliseconds or > MaxTtlMilliseconds)
+        {
+            return $"its TTL of {heartbeat.TtlMilliseconds} ms is outside {MinTtlMilliseconds} ms to {MaxTtlMilliseconds / 60_000} minutes";
+        }
+
+        // Compared before any arithmetic on it, so a send time at the end of the calendar cannot overflow.
+        if (heartbeat.SentAt > now + limits.MaxClockSkew)
+        {
+            return $"it was sent at {heartbeat.SentAt:O}, in the future (more than Coordinator:Registry:MaxClockSkew, {limits.MaxClockSkew.TotalSeconds:0} s, ahead)";
+        }
+
+        if (heartbeat.SentAt.AddMilliseconds(heartbeat.TtlMilliseconds) <= now)
+        {
+            return $"its signature is older than its TTL: sent at {heartbeat.SentAt:O}, valid for {heartbeat.TtlMilliseconds} ms";
+        }
+
+        return heartbeat.McpUrl is null
+            ? "it has no MCP URL"
+            : urls.Check(heartbeat.McpUrl) is { } refused ? $"its MCP URL {HeartbeatRecord.Shorten(heartbeat.McpUrl.ToString())} is refused: {refused}" : null;
+    }
+
+    /// <summary>
+    /// The tool definitions in <paramref name="record"/>, stored under <see cref="ClusterKeys.Tools"/> of
+    /// <paramref name="hash"/>, if its content has that hash and every definition is valid. <paramref name="lasting"/>
+    /// says whether the problem is in content that has the hash, so reading the record again cannot change the answer.
+    /// </summary>
+    public NodeTools? ReadTools(string hash, ReadOnlySpan<byte> record, out string? problem, out bool lasting)
+    {
+        ArgumentNullException.ThrowIfNull(hash);
+        var limits = options.Value;
+        lasting = false;
+        if (record.IsEmpty)
+        {
+            problem = "its tool definitions are not in the store";
+            return null;
+        }
+
+        if (record.Length > limits.MaxToolsBytes)
+        {
+            problem = $"its tool definitions are larger than {limits.MaxToolsBytes} bytes (Coordinator:Registry:MaxToolsBytes)";
+            return null;
+        }
+
+        if (ToolCatalog.HashOf(record) != hash)
+        {
+            problem = "its tool definitions do not have the hash its heartbeat names";
+            return null;
+        }
+
+        lasting = true;
+        Tool?[]? tools;
+        try
+        {
+            tools = JsonSerializer.Deserialize<Tool?[]>(record, ClusterJson.Options);
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException or NotSupportedException or InvalidOperationException or FormatException)
+        {
+            problem = $"its tool definitions cannot be read: {HeartbeatRecord.Shorten(ex.Message)}";
+            return null;
+        }
+
+        problem = CheckTools(tools, limits);
+        if (problem is not null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new NodeTools(hash, tools!.Select(tool => tool!).ToArray());
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException or NotSupportedException or InvalidOperationException)
+        {
+            problem = $"its tool definitions cannot be served: {HeartbeatRecord.Shorten(ex.Message)}";
+            return null;
+        }
+    }
+
+    private static string? CheckTools(Tool?[]? tools, RegistryOptions limits)
+    {
+        if (tools is null)
+        {
+            return "its tool definitions are JSON null";
+        }
+
+        if (tools.Length > limits.MaxToolsPerNode)
+        {
+            return $"it defines {tools.Length} tools; the most a node may have is {limits.MaxToolsPerNode} (Coordinator:Registry:MaxToolsPerNode)";
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var tool in tools)
+        {
+            if (tool?.Name is not { } name || !IsName(name, MaxToolNameLength, extra: "_-."))
+            {
+                return $"a tool name is not 1-{MaxToolNameLength} letters, digits, '_', '-' or '.'";
+            }
+
+            if (!names.Add(name))
+            {
+                return $"it defines tool '{name}' twice";
+            }
+
+            if (tool.InputSchema.ValueKind != JsonValueKind.Object || tool.OutputSchema is { ValueKind: not JsonValueKind.Object })
+            {
+                return $"the schemas of tool '{name}' are not JSON objects";
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsName(string text, int maxLength, string extra)
+    {
+        if (text.Length is 0 || text.Length > maxLength)
+        {
+            return false;
+        }
+
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && !extra.Contains(c, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
