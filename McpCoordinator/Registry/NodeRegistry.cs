@@ -36,6 +36,12 @@ public sealed partial class NodeRegistry(
     private IReadOnlyList<RegisteredNode> _beforeOutage = [];
     private DateTimeOffset _recoveredAt = DateTimeOffset.MinValue;
 
+    // The ids whose heartbeats the last read took, asked for again with the node set at the next.
+    private string[] _expected = [];
+
+    // The ids whose heartbeat was too large when last read: only their length is read until it fits.
+    private readonly HashSet<string> _oversized = new(StringComparer.Ordinal);
+
     // Per node id, the last heartbeat record read and what checking it gave, so unchanged bytes are not checked again.
     private readonly Dictionary<string, LastRecord> _lastRecords = new(StringComparer.Ordinal);
 
@@ -144,8 +150,9 @@ public sealed partial class NodeRegistry(
     }
 
     /// <summary>
-    /// Reads the registry from the store once. Each heartbeat is read only up to <see cref="RegistryOptions.MaxHeartbeatBytes"/>,
-    /// and checked (<see cref="RegistryRecords"/>) only when its bytes changed; tool definitions are read only for a
+    /// Reads the registry from the store once. The heartbeats are read in one <c>MGET</c>, sent with the read of the node
+    /// set, so a refresh is one round trip while the set does not change (a record found too large is not downloaded
+    /// again while it stays so), and each is checked (<see cref="RegistryRecords"/>) only when its bytes changed; tool definitions are read only for a
     /// hash not seen before. A heartbeat that changes only a node's load updates the node in place; the tool union
     /// is built again only when a node joins, leaves, changes status or changes its tools. A record that fails is
     /// rejected with the reason, logged once, and the rest go on.
@@ -155,27 +162,47 @@ public sealed partial class NodeRegistry(
         try
         {
             var database = redis.GetDatabase();
-            var members = (await database.SetMembersAsync(ClusterKeys.NodeSet).WaitAsync(cancellationToken))
-                .Select(member => member.ToString())
-                .ToArray();
+
+            // The node set seldom changes: the heartbeats of the nodes read last time are asked for with it, in the same
+            // round trip, and only nodes new to the set cost a second one. Awaited as they are, not through the stopping
+            // token: on this path, every second, that would cost a continuation more; the client's own timeout bounds them.
+            var expected = _expected;
+            var membersRead = database.SetMembersAsync(ClusterKeys.NodeSet);
+            var expectedRead = expected.Length == 0 ? Task.FromResult(Array.Empty<RedisValue>()) : database.StringGetAsync([.. expected.Select(id => (RedisKey)ClusterKeys.Heartbeat(id))]);
+            await Task.WhenAll(membersRead, expectedRead);
+            var members = (await membersRead).Select(member => member.ToString()).ToArray();
+            var prefetched = new Dictionary<string, RedisValue>(expected.Length, StringComparer.Ordinal);
+            var expectedValues = await expectedRead;
+            var prefetchedBytes = 0L;
+            for (var i = 0; i < expected.Length; i++)
+            {
+                prefetched[expected[i]] = expectedValues[i];
+                prefetchedBytes += expectedValues[i].Length();
+            }
+
+            BytesRead(prefetchedBytes);
+
             var now = time.GetUtcNow();
             var limits = registryOptions.Value;
             var rejected = new Dictionary<string, string>(StringComparer.Ordinal);
             var ids = Admit(members, limits, rejected);
 
-            var reads = ids.Select(id => database.StringGetRangeAsync(ClusterKeys.Heartbeat(id), 0, limits.MaxHeartbeatBytes)).ToArray();
-            var records = await Task.WhenAll(reads).WaitAsync(cancellationToken);
-            BytesRead(records.Sum(record => (long)(((byte[]?)record)?.Length ?? 0)));
+            var records = await ReadHeartbeatsAsync(database, ids, prefetched, limits, cancellationToken);
             var heartbeats = new List<NodeHeartbeat>(ids.Length);
             var gone = new List<string>();
             for (var i = 0; i < ids.Length; i++)
             {
-                var record = (byte[]?)records[i];
-                if (record is null || record.Length == 0)
+                var (record, length) = records[i];
+                if (length == 0)
                 {
                     gone.Add(ids[i]);
                 }
-                else if (ReadHeartbeat(ids[i], record, now, limits, rejected) is { } heartbeat)
+                else if (length > limits.MaxHeartbeatBytes)
+                {
+                    _oversized.Add(ids[i]);
+                    rejected[ids[i]] = $"its heartbeat is larger than {limits.MaxHeartbeatBytes} bytes (Coordinator:Registry:MaxHeartbeatBytes)";
+                }
+                else if (ReadHeartbeat(ids[i], record!, now, rejected) is { } heartbeat)
                 {
                     heartbeats.Add(heartbeat);
                 }
@@ -259,15 +286,74 @@ public sealed partial class NodeRegistry(
         return [.. admitted];
     }
 
-    /// <summary>The heartbeat in a record, checked unless its bytes are those checked last time; <see langword="null"/> when rejected.</summary>
-    private NodeHeartbeat? ReadHeartbeat(string id, byte[] record, DateTimeOffset now, RegistryOptions limits, Dictionary<string, string> rejected)
+    /// <summary>
+    /// Every heartbeat record, with its length: from <paramref name="prefetched"/>, or in one <c>MGET</c>, but for
+    /// records that were too large at an earlier read. Of those only the length is asked for (<c>STRLEN</c>), and the
+    /// record is read again once it fits, so an oversized record is downloaded once, not at every refresh. A length of
+    /// 0 is a record that is gone.
+    /// </summary>
+    private async Task<(byte[]? Record, long Length)[]> ReadHeartbeatsAsync(
+        IDatabase database, string[] ids, Dictionary<string, RedisValue> prefetched, RegistryOptions limits, CancellationToken cancellationToken)
     {
-        if (record.Length > limits.MaxHeartbeatBytes)
+        var results = new (byte[]? Record, long Length)[ids.Length];
+        var wanted = new List<int>();
+        var measured = new List<int>();
+        var expected = new List<string>(ids.Length);
+        for (var i = 0; i < ids.Length; i++)
         {
-            rejected[id] = $"its heartbeat is larger than {limits.MaxHeartbeatBytes} bytes (Coordinator:Registry:MaxHeartbeatBytes)";
-            return null;
+            if (_oversized.Contains(ids[i]))
+            {
+                measured.Add(i);
+                continue;
+            }
+
+            expected.Add(ids[i]);
+            if (prefetched.TryGetValue(ids[i], out var value))
+            {
+                var record = (byte[]?)value;
+                results[i] = (record, record?.Length ?? 0);
+            }
+            else
+            {
+                wanted.Add(i);
+            }
         }
 
+        _expected = [.. expected];
+        if (wanted.Count > 0)
+        {
+            var values = await database.StringGetAsync([.. wanted.Select(i => (RedisKey)ClusterKeys.Heartbeat(ids[i]))]).WaitAsync(cancellationToken);
+            for (var n = 0; n < wanted.Count; n++)
+            {
+                var record = (byte[]?)values[n];
+                results[wanted[n]] = (record, record?.Length ?? 0);
+            }
+
+            BytesRead(values.Sum(value => value.Length()));
+        }
+
+        foreach (var i in measured)
+        {
+            var length = await database.StringLengthAsync(ClusterKeys.Heartbeat(ids[i])).WaitAsync(cancellationToken);
+            if (length is > 0 && length <= limits.MaxHeartbeatBytes)
+            {
+                var record = (byte[]?)await database.StringGetAsync(ClusterKeys.Heartbeat(ids[i])).WaitAsync(cancellationToken);
+                BytesRead(record?.Length ?? 0);
+                _oversized.Remove(ids[i]);
+                results[i] = (record, record?.Length ?? 0);
+            }
+            else
+            {
+                results[i] = (null, length);
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>The heartbeat in a record, checked unless its bytes are those checked last time; <see langword="null"/> when rejected.</summary>
+    private NodeHeartbeat? ReadHeartbeat(string id, byte[] record, DateTimeOffset now, Dictionary<string, string> rejected)
+    {
         if (_lastRecords.TryGetValue(id, out var last) && last.Record.AsSpan().SequenceEqual(record))
         {
             // The same bytes: the same answer, but for time, which may have run out since.
@@ -423,6 +509,7 @@ public sealed partial class NodeRegistry(
     private void Forget(string[] members)
     {
         var present = members.ToHashSet(StringComparer.Ordinal);
+        _oversized.IntersectWith(present);
         foreach (var id in _lastRecords.Keys.Where(id => !present.Contains(id)).ToArray())
         {
             _lastRecords.Remove(id);

@@ -27,8 +27,12 @@ public sealed partial class ClusterCredentialHandler(
     /// <summary>The JSON-RPC error code of a refused call: the range the specification leaves to servers.</summary>
     public const int UnauthorizedCode = -32001;
 
-    /// <summary>The identity of a call that carries a valid credential: the cluster's coordinator.</summary>
-    private static readonly ClaimsPrincipal Coordinator = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "coordinator")], SchemeName));
+    /// <summary>
+    /// The identity of a call that carries a valid credential: the cluster's coordinator. The SDK binds a stateful
+    /// session to its user's id claim, so there is one; the coordinator binds each session to its real user itself.
+    /// </summary>
+    private static readonly ClaimsPrincipal Coordinator = new(new ClaimsIdentity(
+        [new Claim(ClaimTypes.NameIdentifier, "mcpaspire-coordinator"), new Claim(ClaimTypes.Name, "coordinator")], SchemeName));
 
     private string? _problem;
 

@@ -23,7 +23,8 @@ public sealed partial class ConformanceSuiteTests(ConformanceSuiteTests.Conforma
         public TestCluster Cluster { get; private set; } = null!;
 
         public async ValueTask InitializeAsync() =>
-            Cluster = await TestCluster.StartAsync(1, ("Node__Packs", "core,conformance"), ("Mcp__Stateless", "false"));
+            // The suite also runs against the node itself, which then must take calls without the coordinator's credential.
+            Cluster = await TestCluster.StartAsync(1, ("Node__Packs", "core,conformance"), ("Mcp__Stateless", "false"), ("Node__RequireClusterCredential", "false"));
 
         public ValueTask DisposeAsync() => Cluster.DisposeAsync();
     }

@@ -33,8 +33,17 @@ public sealed class DrainCommandTests
         var resumed = await cluster.ExecuteCommandAsync("node-1", NodeDrainCommands.Resume);
         Assert.True(resumed.Success, resumed.Message);
         await WaitForStatusAsync(http, cluster, "node-1", "ready");
+        var resumedCalls = 0;
+        while ((await ClusterApiProbe.RoutedCallsAsync(http, cluster))["node-1"] == during["node-1"])
+        {
+            Assert.True(++resumedCalls <= 100, "no call reached node-1 in 100 calls after it resumed");
+            using var response = await http.SendAsync(McpPost.To(cluster.CoordinatorMcpUrl, Echo), Cancel);
+            Assert.Contains("routed", (await McpPost.LastMessageAsync(response)).ToJsonString(), StringComparison.Ordinal);
+        }
+
+        // The AppHost gives the cluster a key, so a node takes calls only through the coordinator.
         using var direct = await http.SendAsync(McpPost.To(cluster.McpUrlOf("node-1"), Echo), Cancel);
-        Assert.Contains("routed", (await McpPost.LastMessageAsync(direct)).ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, direct.StatusCode);
     }
 
     private static async Task WaitForStatusAsync(HttpClient http, TestCluster cluster, string node, string status)

@@ -36,7 +36,7 @@ public sealed class InteropClientTests(InteropClientTests.Clusters clusters) : I
         }
 
         private static Task<TestCluster> StartAsync(bool stateless) =>
-            TestCluster.StartAsync(1, ("Node__Packs", "core,data"), ("Mcp__Stateless", stateless ? "true" : "false"));
+            TestCluster.StartAsync(1, ("Node__Packs", "core,data"), ("Mcp__Stateless", stateless ? "true" : "false"), ("Node__RequireClusterCredential", "false"));
     }
 
     [Theory]

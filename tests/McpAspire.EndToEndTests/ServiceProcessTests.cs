@@ -18,7 +18,7 @@ public sealed class ServiceProcessTests
     [Fact]
     public async Task SIGTERM_during_10_slow_calls_publishes_draining_completes_them_all_then_deregisters()
     {
-        await using var cluster = await TestCluster.StartAsync(1, ("Node__Packs", "core,data"));
+        await using var cluster = await TestCluster.StartAsync(1, ("Node__Packs", "core,data"), ("Node__RequireClusterCredential", "false"));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         var node = await cluster.ProcessIdAsync("node-1");
         var calls = Enumerable.Range(0, 10).Select(i => SlowCallAsync(http, cluster.McpUrlOf("node-1"), i)).ToArray();
@@ -66,7 +66,7 @@ public sealed class ServiceProcessTests
     [Fact]
     public async Task The_shutdown_timeout_is_configurable_and_bounds_a_request_that_never_finishes()
     {
-        await using var cluster = await TestCluster.StartAsync(1, ("Shutdown__Timeout", "00:00:01"));
+        await using var cluster = await TestCluster.StartAsync(1, ("Shutdown__Timeout", "00:00:01"), ("Node__RequireClusterCredential", "false"));
         using var call = await SlowUpload.StartAsync(cluster.McpUrlOf("node-1"));
         var clock = Stopwatch.StartNew();
 

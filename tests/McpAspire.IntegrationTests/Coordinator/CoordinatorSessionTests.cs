@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using McpAspire.Cluster;
+using McpAspire.Cluster.Security;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpCoordinator;
 using McpAspire.McpCoordinator.Sessions;
@@ -25,6 +26,11 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
     {
         public string SessionKey { get; } = NewKey();
 
+        /// <summary>The cluster is signed, as the AppHost runs it: sessions go through the nodes' credential check.</summary>
+        public string ClusterKey { get; } = NewKey();
+
+        public Cluster() => Keys = new ClusterKeyRing([Convert.FromBase64String(ClusterKey)]);
+
         public ServiceHost<CoordinatorOptions> Second { get; private set; } = null!;
 
         /// <summary>The HTTP requests both nodes are serving now.</summary>
@@ -44,7 +50,7 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
                 Own(TestServices.StartNode(
                     services => services.AddSingleton<IStartupFilter>(NodeRequests),
                     ("ConnectionStrings:redis", Store.ConnectionString), ("Node:Id", id), ("Node:HeartbeatInterval", "00:00:00.200"),
-                    ("Node:Packs", "core,conformance"), ("Mcp:Stateless", "false")));
+                    ("Node:Packs", "core,conformance"), ("Mcp:Stateless", "false"), ("Cluster:Key", ClusterKey)));
             }
 
             Coordinator = Own(StartReplica());
@@ -56,7 +62,7 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
         private ServiceHost<CoordinatorOptions> StartReplica() => TestServices.StartCoordinator(
             Store.ConnectionString,
             HeaderUser.Add,
-            ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", SessionKey), ("Coordinator:RegistryRefreshInterval", "00:00:00.100"));
+            ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", SessionKey), ("Coordinator:RegistryRefreshInterval", "00:00:00.100"), ("Cluster:Key", ClusterKey));
     }
 
     [Fact]
@@ -136,7 +142,7 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
     {
         // A shutdown timeout of ten minutes: without ending the stream, stopping would take that long.
         var replica = TestServices.StartCoordinator(
-            cluster.Store.ConnectionString, ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", cluster.SessionKey), ("Shutdown:Timeout", "00:10:00"));
+            cluster.Store.ConnectionString, ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", cluster.SessionKey), ("Cluster:Key", cluster.ClusterKey), ("Shutdown:Timeout", "00:10:00"));
         await CoordinatorCluster.WaitForNodesAsync(replica, "node-a", "node-b");
         var session = await RawMcp.StartSessionAsync(Http, replica.McpUrl);
         var get = RawMcp.InSession(new HttpRequestMessage(HttpMethod.Get, replica.McpUrl), session);
@@ -261,7 +267,7 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
         var clock = new ShiftedClock();
         await using var stale = TestServices.StartCoordinator(
             cluster.Store.ConnectionString, services => services.AddSingleton<TimeProvider>(clock),
-            ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", cluster.SessionKey), ("Coordinator:RegistryRefreshInterval", "00:10:00"));
+            ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", cluster.SessionKey), ("Cluster:Key", cluster.ClusterKey), ("Coordinator:RegistryRefreshInterval", "00:10:00"));
         await CoordinatorCluster.WaitForNodesAsync(stale, "node-a", "node-b");
         var opened = await RawMcp.StartSessionAsync(Http, stale.McpUrl);
 

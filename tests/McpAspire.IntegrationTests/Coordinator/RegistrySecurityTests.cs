@@ -6,6 +6,8 @@ using System.Text.Json.Nodes;
 using McpAspire.Cluster;
 using McpAspire.Cluster.Security;
 using McpAspire.IntegrationTests.Infrastructure;
+using McpAspire.McpCoordinator.Registry;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.IntegrationTests.Coordinator;
@@ -164,6 +166,113 @@ public sealed class RegistrySecurityTests(RegistrySecurityTests.Cluster cluster)
         Assert.Equal("still serving", await RawMcp.EchoAsync(_http, cluster.Coordinator.McpUrl));
         using var health = await _http.GetAsync(new Uri(cluster.Node.BaseUrl, "/health"), Cancel);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task During_a_key_rotation_a_node_and_a_coordinator_on_different_keys_work_together()
+    {
+        var oldKey = Cluster.Key;
+        var newKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        // Step 2 of the rotation, half done: this node signs with the new key and still accepts the old one; the
+        // cluster's coordinator signs with the old key only. A coordinator of step 1 accepts the new key too.
+        await using var node = TestServices.StartNode(
+            ("ConnectionStrings:redis", cluster.Store.ConnectionString), ("Node:Id", "rotated"), ("Node:Packs", "core,data"),
+            ("Cluster:Key", newKey), ("Cluster:AcceptedKeys:0", oldKey), ("Node:HeartbeatInterval", "00:00:00.200"));
+        await using var stepOne = TestServices.StartCoordinator(
+            cluster.Store.ConnectionString, ("Coordinator:RegistryRefreshInterval", "00:00:00.100"), ("Cluster:Key", oldKey), ("Cluster:AcceptedKeys:0", newKey));
+
+        await CoordinatorCluster.WaitForNodesAsync(stepOne, "honest", "rotated");
+        var old = await RejectionAsync("rotated");
+        using var call = await _http.SendAsync(
+            RawMcp.Post(stepOne.McpUrl, """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"process_dataset","arguments":{"count":3}}}"""), Cancel);
+
+        Assert.Contains("does not hold", old, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, call.StatusCode);
+        Assert.Null((await RawMcp.ReadMessageAsync(call))["result"]!["isError"]);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal("still serving", await RawMcp.EchoAsync(_http, stepOne.McpUrl));
+        }
+    }
+
+    [Fact]
+    public async Task A_heartbeat_that_changes_only_the_load_updates_the_node_in_place_and_tools_are_not_read_again()
+    {
+        var registry = cluster.Coordinator.Services.GetRequiredService<NodeRegistry>();
+        await using var standIn = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
+        await using var registered = await cluster.PublishAsync("steady", standIn.McpUrl, NodeStatus.Ready, [new Tool { Name = "steady_tool" }]);
+        var node = registry.Current.Node("steady")!;
+        var offering = registry.Current.NodesOffering("steady_tool");
+        await using var redis = await Eventually.ConnectAsync(cluster.Store.ConnectionString);
+        // Without its definitions record, only a coordinator that keeps what it read can go on serving the tool.
+        Assert.True(await redis.DeleteAsync(ClusterKeys.Tools(node.Tools.Hash), Cancel));
+
+        var busier = CoordinatorCluster.Heartbeat("steady", standIn.McpUrl) with { InFlight = 7, ToolsHash = node.Tools.Hash, ToolCount = 1 };
+        await redis.SetAsync(ClusterKeys.Heartbeat("steady"), HeartbeatRecord.Write(busier, cluster.Keys), TimeSpan.FromMinutes(1), Cancel);
+        await Eventually.UntilAsync(() => Task.FromResult(registry.Current.Node("steady")?.Heartbeat.InFlight == 7));
+
+        Assert.Same(node, registry.Current.Node("steady"));
+        Assert.Same(offering, registry.Current.NodesOffering("steady_tool"));
+        Assert.Contains("steady_tool", (await ToolsListAsync()).Select(tool => tool!["name"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Past_the_node_cap_new_nodes_and_ids_that_are_no_ids_are_rejected_and_the_followed_node_keeps_its_place()
+    {
+        await using var capped = TestServices.StartCoordinator(
+            cluster.Store.ConnectionString, ("Coordinator:RegistryRefreshInterval", "00:00:00.100"), ("Cluster:Key", Cluster.Key), ("Coordinator:Registry:MaxNodes", "1"));
+        await CoordinatorCluster.WaitForNodesAsync(capped, "honest");
+        await using var redis = await Eventually.ConnectAsync(cluster.Store.ConnectionString);
+        var honest = await HonestEchoAsync();
+        await using var standIn = await FaultyNode.StartAsync(FaultyNode.Fault.HangUpBeforeAnswering);
+        await CoordinatorCluster.WriteRecordsAsync(cluster.Store.ConnectionString, cluster.Keys, CoordinatorCluster.Heartbeat("aaa-first-by-name", standIn.McpUrl), [honest.Tool]);
+        await redis.SetAddAsync(ClusterKeys.NodeSet, "not an id\n", Cancel);
+        try
+        {
+            var nodes = await Eventually.WaitForAsync(async () =>
+            {
+                var body = JsonNode.Parse(await _http.GetStringAsync(new Uri(capped.BaseUrl, "/api/nodes"), Cancel))!;
+                return body["rejectedCount"]!.GetValue<int>() >= 2 ? body : null;
+            });
+            var rejected = nodes["rejected"]!.AsArray().ToDictionary(item => item!["id"]!.GetValue<string>(), item => item!["reason"]!.GetValue<string>());
+
+            Assert.Equal(["honest"], nodes["nodes"]!.AsArray().Select(node => node!["id"]!.GetValue<string>()));
+            Assert.Contains("Coordinator:Registry:MaxNodes (1)", rejected["aaa-first-by-name"], StringComparison.Ordinal);
+            Assert.Contains("is not 1-64 letters", rejected["not an id?"], StringComparison.Ordinal);
+            Assert.Equal("still serving", await RawMcp.EchoAsync(_http, capped.McpUrl));
+            Assert.Equal(0, standIn.Requests);
+        }
+        finally
+        {
+            await redis.SetRemoveAsync(ClusterKeys.NodeSet, ["not an id\n"], Cancel);
+            await cluster.UnregisterAsync("aaa-first-by-name");
+        }
+    }
+
+    [Theory]
+    [InlineData("Cluster:Key", "too-short", "Cluster:Key must be 32 random bytes")]
+    [InlineData("Node:RequireClusterCredential", "true", "Node:RequireClusterCredential is true, but Cluster:Key is not set")]
+    public void A_node_with_a_bad_cluster_setting_refuses_to_start_naming_it(string key, string value, string message)
+    {
+        using var node = new ServiceHost<McpAspire.McpNode.NodeOptions>(new Dictionary<string, string?> { [key] = value });
+
+        var error = Assert.ThrowsAny<Exception>(() => node.Start());
+
+        Assert.Contains(message, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_coordinator_with_a_bad_node_url_policy_refuses_to_start_naming_it()
+    {
+        using var coordinator = new ServiceHost<McpAspire.McpCoordinator.CoordinatorOptions>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:redis"] = cluster.Store.ConnectionString,
+            ["Coordinator:NodeUrls:AllowedNetworks:0"] = "10.0.0.0/99",
+        });
+
+        var error = Assert.ThrowsAny<Exception>(() => coordinator.Start());
+
+        Assert.Contains("Coordinator:NodeUrls:AllowedNetworks has '10.0.0.0/99'", error.ToString(), StringComparison.Ordinal);
     }
 
     private const string ClusterCredentialScheme = "McpAspire-Cluster";
