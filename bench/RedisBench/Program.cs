@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
+using McpAspire.Bench;
 using McpAspire.Cluster;
 using StackExchange.Redis;
 
@@ -12,21 +11,10 @@ using StackExchange.Redis;
 // same server in the same run. Rounds alternate between the two so that machine noise hits both alike; the medians
 // are compared.
 var settings = BenchSettings.Parse(args);
-var redisBenchmark = Which("redis-benchmark") ?? throw new InvalidOperationException("redis-benchmark is not on PATH (apt-get install redis-tools).");
-Process? ownServer = null;
-var port = settings.Port;
-if (port == 0)
+var redisBenchmark = BenchRedisServer.Which("redis-benchmark") ?? throw new InvalidOperationException("redis-benchmark is not on PATH (apt-get install redis-tools).");
+await using (var server = BenchRedisServer.Start(settings.Port))
 {
-    var redisServer = Which("redis-server") ?? throw new InvalidOperationException("redis-server is not on PATH (apt-get install redis-server), and no --port was given.");
-    port = FreePort();
-    ownServer = Process.Start(new ProcessStartInfo(redisServer, ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no"])
-    {
-        RedirectStandardOutput = true,
-    })!;
-}
-
-try
-{
+    var port = server.Port;
     var options = ClusterStore.Configure(ConfigurationOptions.Parse($"127.0.0.1:{port}"));
     options.AbortOnConnectFail = true;
     options.ConnectRetry = 30;
@@ -77,15 +65,6 @@ try
     foreach (var (test, (reference, ours)) in results)
     {
         Console.WriteLine($"{test,-18} {Median(reference),22:N0}/s  {Median(ours),26:N0}/s  {Median(ours) / Median(reference),5:0.00}");
-    }
-}
-finally
-{
-    if (ownServer is not null)
-    {
-        ownServer.Kill();
-        await ownServer.WaitForExitAsync();
-        ownServer.Dispose();
     }
 }
 
@@ -152,18 +131,6 @@ static double Median(List<double> values)
 {
     var sorted = values.Order().ToArray();
     return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-}
-
-static string? Which(string name) =>
-    (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
-        .Select(directory => Path.Combine(directory, name))
-        .FirstOrDefault(File.Exists);
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
 
 /// <summary>Command-line settings: <c>--port P</c> (an existing server; default: start redis-server), <c>--requests N</c>, <c>--clients C</c>, <c>--rounds R</c>.</summary>
