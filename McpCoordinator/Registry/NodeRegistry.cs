@@ -67,6 +67,11 @@ public sealed partial class NodeRegistry(
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!checks.RequiresSignatures)
+        {
+            LogUnsigned();
+        }
+
         redis.ConnectionRestored += OnConnectionRestored;
         using var timer = new PeriodicTimer(options.Value.RegistryRefreshInterval, time);
         var ticking = TickAsync(timer, stoppingToken);
@@ -636,6 +641,9 @@ public sealed partial class NodeRegistry(
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "The definition of tool {Tool} changed ({Members}); it is now served as node {ServedFrom} defines it")]
     private partial void LogToolChanged(string tool, string members, string servedFrom);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Cluster:Key is not set: the registry takes heartbeats without knowing who wrote them, and calls to nodes carry no credential (nodes that have a key refuse them). Set the same Cluster:Key on the coordinators and the nodes; the AppHost does")]
+    private partial void LogUnsigned();
 
     [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "The registry record of node {NodeId} is rejected, and no call goes to it: {Reason}")]
     private partial void LogRejected(string nodeId, string reason);

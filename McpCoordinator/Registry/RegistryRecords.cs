@@ -29,6 +29,9 @@ public sealed class RegistryRecords(ClusterKeyRing keys, NodeUrlPolicy urls, IOp
 
     private const int MaxPacks = 64;
 
+    /// <summary>Whether heartbeats must be signed with the cluster key: <c>Cluster:Key</c> is set.</summary>
+    public bool RequiresSignatures => keys.IsEnabled;
+
     /// <summary>Whether <paramref name="id"/> may be a node id: 1-64 letters, digits, '.', '_' or '-', as <c>Node:Id</c> must be.</summary>
     public static bool IsNodeId(string id) => IsName(id, MaxNameLength, extra: "._-");
 

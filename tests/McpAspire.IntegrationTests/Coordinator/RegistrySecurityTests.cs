@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -8,6 +9,7 @@ using McpAspire.Cluster.Security;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.McpCoordinator.Registry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.IntegrationTests.Coordinator;
@@ -273,6 +275,45 @@ public sealed class RegistrySecurityTests(RegistrySecurityTests.Cluster cluster)
         var error = Assert.ThrowsAny<Exception>(() => coordinator.Start());
 
         Assert.Contains("Coordinator:NodeUrls:AllowedNetworks has '10.0.0.0/99'", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_coordinator_without_the_cluster_key_warns_at_start_and_one_with_it_does_not()
+    {
+        var withoutKey = new WarningLog();
+        var withKey = new WarningLog();
+        await using var unsigned = TestServices.StartCoordinator(cluster.Store.ConnectionString, services => services.AddSingleton<ILoggerProvider>(withoutKey));
+        await using var signed = TestServices.StartCoordinator(cluster.Store.ConnectionString, services => services.AddSingleton<ILoggerProvider>(withKey), ("Cluster:Key", Cluster.Key));
+
+        await Eventually.UntilAsync(() => Task.FromResult(withoutKey.Messages.Any(message => message.StartsWith("Cluster:Key is not set", StringComparison.Ordinal))));
+        await CoordinatorCluster.WaitForNodesAsync(signed, "honest");
+
+        Assert.DoesNotContain(withKey.Messages, message => message.StartsWith("Cluster:Key is not set", StringComparison.Ordinal));
+    }
+
+    /// <summary>The warnings a service logs.</summary>
+    private sealed class WarningLog : ILoggerProvider, ILogger
+    {
+        public ConcurrentQueue<string> Messages { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                Messages.Enqueue(formatter(state, exception));
+            }
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
     private const string ClusterCredentialScheme = "McpAspire-Cluster";
