@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.Cluster;
@@ -18,6 +19,19 @@ public sealed class ToolCatalog
         Json = json;
         Hash = hash;
         Count = count;
+    }
+
+    /// <summary>
+    /// The <c>_meta</c> member of a tool definition that names the node pack it comes from, so the coordinator's
+    /// authorization rules can grant whole packs.
+    /// </summary>
+    public const string PackMetaKey = "io.mcpaspire/pack";
+
+    /// <summary>The pack <paramref name="tool"/> comes from, as its <see cref="PackMetaKey"/> names it; <see langword="null"/> when it names none.</summary>
+    public static string? PackOf(Tool tool)
+    {
+        ArgumentNullException.ThrowIfNull(tool);
+        return tool.Meta?[PackMetaKey] is JsonValue value && value.TryGetValue<string>(out var pack) ? pack : null;
     }
 
     /// <summary>The record's content.</summary>

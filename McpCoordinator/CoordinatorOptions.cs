@@ -64,4 +64,20 @@ public sealed class CoordinatorOptions
     /// each can route any session. Changing it ends every open session (clients get 404 and initialize again).
     /// </summary>
     public string? SessionKey { get; set; }
+
+    /// <summary>
+    /// Further keys whose session ids are still opened, for a rotation: add the new key here on every replica, then
+    /// make it <see cref="SessionKey"/> with the old one here, then remove the old one once its ids have expired.
+    /// </summary>
+    public IList<string> AcceptedSessionKeys { get; } = [];
+
+    /// <summary>How long a session id is valid after <c>initialize</c>; the client then gets 404 and initializes again.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00", ErrorMessage = "Coordinator:SessionLifetime must be between 1 minute and 30 days.")]
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Serve callers without authentication although the coordinator listens beyond loopback. Without it, such a
+    /// coordinator refuses to start until <c>Authentication:Schemes:Bearer</c> or API keys are configured.
+    /// </summary>
+    public bool AllowAnonymous { get; set; }
 }

@@ -8,6 +8,7 @@ builder.AddMcpCoordinator();
 
 var app = builder.Build();
 
+app.UseRateLimiter();
 app.MapDefaultEndpoints();
 app.MapMcpGateway();
 app.MapClusterApi();

@@ -34,7 +34,9 @@ public static partial class McpServiceBuilderExtensions
     /// <summary>
     /// Adds a coordinator on <paramref name="port"/> of 127.0.0.1 (0: a free port), reading the registry in
     /// <paramref name="store"/>, checking nodes with <paramref name="clusterKey"/> and sealing sessions with
-    /// <paramref name="sessionKey"/>. Its <c>/mcp</c> and <c>/api/nodes</c> show as URLs in the dashboard.
+    /// <paramref name="sessionKey"/>. Its <c>/mcp</c> and <c>/api/nodes</c> show as URLs in the dashboard. Locally it
+    /// serves anonymous callers on loopback; published, it requires tokens of the <c>auth-authority</c> parameter's
+    /// identity provider, issued for the <c>auth-audience</c> parameter.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddCoordinator(
         this IDistributedApplicationBuilder builder,
@@ -66,7 +68,11 @@ public static partial class McpServiceBuilderExtensions
         coordinator.WithMcpServer(McpPath);
         if (builder.ExecutionContext.IsPublishMode)
         {
-            coordinator.WithExternalHttpEndpoints();
+            // Published, the coordinator is open to the network, and refuses to start without authentication: it
+            // takes tokens from the identity provider azd asks for (docs/security.md).
+            coordinator.WithExternalHttpEndpoints()
+                .WithEnvironment("Authentication__Schemes__Bearer__Authority", builder.AddParameter("auth-authority"))
+                .WithEnvironment("Authentication__Schemes__Bearer__ValidAudiences__0", builder.AddParameter("auth-audience"));
         }
 
         builder.Eventing.Subscribe<ResourceReadyEvent>(coordinator.Resource, (ready, _) =>

@@ -21,6 +21,7 @@ public static class ClusterSecurityExtensions
         builder.Services.TryAddSingleton<ClusterKeyRing>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<ClusterCredentials>();
+        builder.Services.TryAddSingleton<CallerAssertion>();
         return builder;
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using McpAspire.Mcp;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
+using McpAspire.McpCoordinator.Security;
 
 namespace McpAspire.McpCoordinator.Apis;
 
@@ -11,11 +12,11 @@ public static class ClusterApi
     /// <summary>How often an idle event stream carries a comment, so proxies do not close it.</summary>
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
 
-    /// <summary>Maps <c>GET /api/nodes</c> and <c>GET /api/events</c>.</summary>
+    /// <summary>Maps <c>GET /api/nodes</c> and <c>GET /api/events</c>; once authentication is configured, only admins may read them.</summary>
     public static IEndpointRouteBuilder MapClusterApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var api = endpoints.MapGroup("/api");
+        var api = endpoints.MapGroup("/api").RequireCaller(endpoints.ServiceProvider, CoordinatorSecurity.AdminPolicy);
         api.MapGet("/nodes", GetNodes);
         api.MapGet("/events", StreamEventsAsync);
         return endpoints;

@@ -1,4 +1,5 @@
 using McpAspire.McpCoordinator.Routing;
+using McpAspire.McpCoordinator.Security;
 
 namespace McpAspire.McpCoordinator.Apis;
 
@@ -7,15 +8,17 @@ public static class McpGatewayApi
 {
     /// <summary>
     /// Maps POST, GET and DELETE of <c>/mcp</c> to the gateway. Stateless (the default), GET and DELETE answer
-    /// 405; stateful, they go to the node that holds the client's session.
+    /// 405; stateful, they go to the node that holds the client's session. Once authentication is configured, each
+    /// needs an authenticated caller; once rate limits apply, each counts against its caller's.
     /// </summary>
     public static IEndpointRouteBuilder MapMcpGateway(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var gateway = endpoints.ServiceProvider.GetRequiredService<McpGateway>();
-        endpoints.MapPost("/mcp", gateway.HandlePostAsync);
-        endpoints.MapGet("/mcp", gateway.HandleGetAsync);
-        endpoints.MapDelete("/mcp", gateway.HandleDeleteAsync);
+        var services = endpoints.ServiceProvider;
+        CallerRateLimits.RequireCallerLimit(endpoints.MapPost("/mcp", gateway.HandlePostAsync).RequireCaller(services, CoordinatorSecurity.CallerPolicy), services, CallerRateLimits.RequestsPolicy);
+        CallerRateLimits.RequireCallerLimit(endpoints.MapGet("/mcp", gateway.HandleGetAsync).RequireCaller(services, CoordinatorSecurity.CallerPolicy), services, CallerRateLimits.StreamsPolicy);
+        CallerRateLimits.RequireCallerLimit(endpoints.MapDelete("/mcp", gateway.HandleDeleteAsync).RequireCaller(services, CoordinatorSecurity.CallerPolicy), services, CallerRateLimits.RequestsPolicy);
         return endpoints;
     }
 }

@@ -3,6 +3,7 @@ using McpAspire.Cluster.Security;
 using McpAspire.Mcp;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
+using McpAspire.McpCoordinator.Security;
 using McpAspire.McpCoordinator.Sessions;
 using McpAspire.ServiceDefaults.Hosting;
 using Microsoft.Extensions.Options;
@@ -38,6 +39,7 @@ public static class CoordinatorServiceExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.AddClusterKeys();
+        builder.AddCoordinatorSecurity();
         builder.Services.AddSingleton<NodeUrlPolicy>();
         builder.Services.AddSingleton<RegistryRecords>();
         builder.Services.AddMcpEndpointOptions()
@@ -56,6 +58,8 @@ public static class CoordinatorServiceExtensions
         builder.Services.AddSingleton<NodeForwarder>();
         builder.Services.AddSingleton<INodeProbe>(services => services.GetRequiredService<NodeForwarder>());
         builder.Services.AddSingleton<PinnedSessionIds>();
+        builder.Services.AddSingleton<CallAudit>();
+        builder.Services.AddSingleton<SessionQuota>();
         builder.Services.AddSingleton<McpGateway>();
         return builder;
     }

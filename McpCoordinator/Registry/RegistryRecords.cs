@@ -183,7 +183,7 @@ public sealed class RegistryRecords(ClusterKeyRing keys, NodeUrlPolicy urls, IOp
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var tool in tools)
         {
-            if (tool?.Name is not { } name || !IsName(name, MaxToolNameLength, extra: "_-."))
+            if (tool?.Name is not { } name || !IsToolName(name))
             {
                 return $"a tool name is not 1-{MaxToolNameLength} letters, digits, '_', '-' or '.'";
             }
@@ -201,6 +201,9 @@ public sealed class RegistryRecords(ClusterKeyRing keys, NodeUrlPolicy urls, IOp
 
         return null;
     }
+
+    /// <summary>Whether <paramref name="name"/> is a tool name the registry accepts: 1-128 letters, digits, '_', '-' or '.'.</summary>
+    public static bool IsToolName(string name) => IsName(name, MaxToolNameLength, extra: "_-.");
 
     private static bool IsName(string text, int maxLength, string extra)
     {

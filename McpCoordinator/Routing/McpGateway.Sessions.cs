@@ -1,5 +1,6 @@
 using McpAspire.Mcp;
 using McpAspire.McpCoordinator.Registry;
+using McpAspire.McpCoordinator.Security;
 using McpAspire.McpCoordinator.Sessions;
 using McpAspire.McpCoordinator.Telemetry;
 using ModelContextProtocol.Protocol;
@@ -54,6 +55,11 @@ public sealed partial class McpGateway
                 SessionId = session.UpstreamSessionId,
                 SessionIdForClient = _ => sessionId,
             }, ending.Token);
+            if (method == HttpMethod.Delete && outcome.Kind == ForwardOutcomeKind.Forwarded)
+            {
+                await quota.ReturnAsync(Caller.Of(context), session.QuotaSlot);
+            }
+
             await SessionForwardFailedAsync(context, node.Id, outcome, default);
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
@@ -98,6 +104,23 @@ public sealed partial class McpGateway
             context.Features.Set<IMcpErrorFeature>(operation);
         }
 
+        if (rpc?.Method == RequestMethods.ToolsList && access.HasRules)
+        {
+            // The node would list every tool it has; the caller sees only those the rules grant them.
+            await ListToolsAsync(context, rpc, perRequest: false, [.. node.Tools.Tools.OrderBy(tool => tool.Name, StringComparer.Ordinal)]);
+            return;
+        }
+
+        using var audited = toolName is null ? null : audit.Start(context, toolName, operation!);
+        if (audited is not null)
+        {
+            audited.NodeId = node.Id;
+            if (!await AdmitCallAsync(context, request, audited))
+            {
+                return;
+            }
+        }
+
         var outcome = await ForwardTracedAsync(context, request, rpc?.Method, toolName, node,
             NodeRequest.Post(request) with { SessionId = session.UpstreamSessionId, SessionIdForClient = _ => sessionId }, guarded: false);
         if (rpc is not null && toolName is not null && outcome.Kind is ForwardOutcomeKind.FailedAfterSend or ForwardOutcomeKind.BrokenMidStream)
@@ -118,27 +141,53 @@ public sealed partial class McpGateway
         using var operation = McpOperation.StartServer(initialize, toolName: null, request.ProtocolVersion);
         context.Features.Set<IMcpErrorFeature>(operation);
         var owner = McpSessionOwner.Of(context.User);
+        var caller = Caller.Of(context);
+        if (await quota.TakeAsync(caller) is not { } slot)
+        {
+            await CallerRateLimits.WriteRefusalAsync(context, "its limit of open sessions (end one with DELETE, or wait until one expires)", TimeSpan.FromSeconds(60), initialize.Id);
+            return;
+        }
+
+        var opened = false;
         var tried = new HashSet<string>(StringComparer.Ordinal);
         string? lastFailure = null;
-        for (var attempt = 1; attempt <= options.Value.MaxAttempts; attempt++)
+        try
         {
-            if (router.SelectForSession(tried) is not { } node)
+            for (var attempt = 1; attempt <= options.Value.MaxAttempts; attempt++)
             {
-                break;
-            }
+                if (router.SelectForSession(tried) is not { } node)
+                {
+                    break;
+                }
 
-            tried.Add(node.Id);
-            var outcome = await ForwardTracedAsync(context, request, initialize.Method, toolName: null, node,
-                NodeRequest.Post(request) with { SessionIdForClient = upstream => sessionIds.Seal(new PinnedSession(node.Id, upstream, owner)) }, guarded: true);
-            if (outcome.Kind == ForwardOutcomeKind.NotConnected)
+                tried.Add(node.Id);
+                var outcome = await ForwardTracedAsync(context, request, initialize.Method, toolName: null, node,
+                    NodeRequest.Post(request) with
+                    {
+                        SessionIdForClient = upstream =>
+                        {
+                            opened = true;
+                            return sessionIds.Seal(new PinnedSession(node.Id, upstream, owner, slot.Length > 0 ? slot : null));
+                        },
+                    },
+                    guarded: true);
+                if (outcome.Kind == ForwardOutcomeKind.NotConnected)
+                {
+                    lastFailure = $"node {node.Id}: {outcome.Reason}";
+                    LogUnreachable(RequestMethods.Initialize, node.Id, outcome.Reason!);
+                    continue;
+                }
+
+                await SessionForwardFailedAsync(context, node.Id, outcome, initialize.Id);
+                return;
+            }
+        }
+        finally
+        {
+            if (!opened)
             {
-                lastFailure = $"node {node.Id}: {outcome.Reason}";
-                LogUnreachable(RequestMethods.Initialize, node.Id, outcome.Reason!);
-                continue;
+                await quota.ReturnAsync(caller, slot);
             }
-
-            await SessionForwardFailedAsync(context, node.Id, outcome, initialize.Id);
-            return;
         }
 
         var why = lastFailure is not null ? $"{tried.Count} node(s) tried and none could be reached (last: {lastFailure})"

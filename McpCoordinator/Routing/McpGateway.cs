@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpAspire.Mcp;
 using McpAspire.McpCoordinator.Registry;
+using McpAspire.McpCoordinator.Security;
 using McpAspire.McpCoordinator.Sessions;
 using McpAspire.McpCoordinator.Telemetry;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,10 @@ public sealed partial class McpGateway(
     NodeRegistry registry,
     NodeBreakers breakers,
     PinnedSessionIds sessionIds,
+    ToolAccess access,
+    CallerRateLimits limits,
+    SessionQuota quota,
+    CallAudit audit,
     IOptions<CoordinatorOptions> options,
     IOptions<McpEndpointOptions> endpointOptions,
     McpHostGuard guard,
@@ -112,7 +117,7 @@ public sealed partial class McpGateway(
                 await ReplyAsync(context, rpc, Discover(), typeof(DiscoverResult));
                 break;
             case RequestMethods.ToolsList:
-                await ListToolsAsync(context, rpc, perRequest);
+                await ListToolsAsync(context, rpc, perRequest, registry.Current.Tools);
                 break;
             case RequestMethods.ToolsCall when toolName is null:
                 await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.InvalidParams,
@@ -130,12 +135,13 @@ public sealed partial class McpGateway(
     }
 
     /// <summary>
-    /// One page of the cluster's tools, <see cref="CoordinatorOptions.ToolsPageSize"/> at most, in name order.
-    /// The cursor names the last tool of the page before, so pages stay consistent while nodes come and go.
+    /// One page of <paramref name="tools"/> (in name order) that the caller may call, <see cref="CoordinatorOptions.ToolsPageSize"/>
+    /// at most. The cursor names the last tool of the page before, so pages stay consistent while nodes come and go.
     /// </summary>
-    private async Task ListToolsAsync(HttpContext context, JsonRpcRequest rpc, bool perRequest)
+    private async Task ListToolsAsync(HttpContext context, JsonRpcRequest rpc, bool perRequest, IReadOnlyList<Tool> tools)
     {
-        var all = registry.Current.Tools;
+        var caller = Caller.Of(context);
+        var all = access.HasRules ? [.. tools.Where(tool => access.MayCall(caller, tool))] : tools;
         var start = 0;
         if (rpc.Params is JsonObject parameters && parameters.ContainsKey("cursor"))
         {
@@ -153,7 +159,7 @@ public sealed partial class McpGateway(
         }
 
         var page = all.Skip(start).Take(options.Value.ToolsPageSize).ToList();
-        var tools = new ListToolsResult
+        var result = new ListToolsResult
         {
             Tools = page,
             NextCursor = start + page.Count < all.Count ? ToolsCursor.Encode(page[^1].Name) : null,
@@ -161,11 +167,11 @@ public sealed partial class McpGateway(
         if (perRequest)
         {
             // From 2026-07-28 a list says how long it may be cached; the cluster's set can change at any time.
-            tools.TimeToLive = TimeSpan.Zero;
-            tools.CacheScope = CacheScope.Private;
+            result.TimeToLive = TimeSpan.Zero;
+            result.CacheScope = CacheScope.Private;
         }
 
-        await ReplyAsync(context, rpc, tools, typeof(ListToolsResult));
+        await ReplyAsync(context, rpc, result, typeof(ListToolsResult));
     }
 
     private static DiscoverResult Discover() => new()
@@ -237,8 +243,45 @@ public sealed partial class McpGateway(
         return rpc;
     }
 
+    /// <summary>
+    /// Whether <paramref name="call"/> may go on: the caller may call its tool, and is within the tool's rate limit.
+    /// If not, answers (a refusal reads the same whether or not the tool exists) and returns <see langword="false"/>.
+    /// </summary>
+    private async Task<bool> AdmitCallAsync(HttpContext context, McpHttpRequest request, AuditedCall call)
+    {
+        var allowed = access.MayCall(call.Caller, call.Tool, registry.Current.Tool(call.Tool));
+        var wait = allowed ? limits.RefuseToolCall(call.Caller, call.Tool) : null;
+        if (allowed && wait is null)
+        {
+            return true;
+        }
+
+        call.Outcome = allowed ? "rate_limited" : "forbidden";
+        if (!allowed)
+        {
+            LogForbidden(call.Tool, call.Caller.DisplayName);
+        }
+
+        if (await RequestOfAsync(context, request) is not { } rpc)
+        {
+            return false;
+        }
+
+        await (allowed
+            ? CallerRateLimits.WriteRefusalAsync(context, $"its limit on '{call.Tool}'", wait!.Value, rpc.Id)
+            : McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.InvalidParams,
+                $"Tool '{call.Tool}' is not available to this caller: no node offers it, or the caller's scopes and roles do not allow it. tools/list shows the tools this caller may use.", rpc.Id));
+        return false;
+    }
+
     private async Task CallToolAsync(HttpContext context, McpHttpRequest request, string toolName, McpOperation operation)
     {
+        using var audited = audit.Start(context, toolName, operation);
+        if (!await AdmitCallAsync(context, request, audited))
+        {
+            return;
+        }
+
         var tried = new HashSet<string>(StringComparer.Ordinal);
         var failures = new List<ForwardOutcome>();
         var route = RouteDecision.Unknown;
@@ -251,6 +294,7 @@ public sealed partial class McpGateway(
             }
 
             tried.Add(node.Id);
+            audited.NodeId = node.Id;
             var outcome = await ForwardTracedAsync(context, request, RequestMethods.ToolsCall, toolName, node, NodeRequest.Post(request) with { MayTryElsewhere = true }, guarded: true);
             if (outcome.Kind == ForwardOutcomeKind.Forwarded)
             {
@@ -412,6 +456,9 @@ public sealed partial class McpGateway(
             Id = rpc.Id,
             Result = JsonSerializer.SerializeToNode(result, McpJsonUtilities.DefaultOptions.GetTypeInfo(resultType)),
         });
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Information, Message = "Refused a call to {Tool} by {Caller}: no authorization rule grants it")]
+    private partial void LogForbidden(string tool, string caller);
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Node {NodeId} unreachable for {Tool} ({Reason}); trying another node")]
     private partial void LogUnreachable(string tool, string nodeId, string reason);

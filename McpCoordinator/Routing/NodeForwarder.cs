@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using McpAspire.Cluster.Security;
 using McpAspire.Mcp;
 using McpAspire.McpCoordinator.Registry;
+using McpAspire.McpCoordinator.Security;
 using McpAspire.McpCoordinator.Sessions;
 using Microsoft.Extensions.Options;
 
@@ -42,17 +43,21 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
 
     private readonly HttpMessageInvoker _nodes;
     private readonly ClusterCredentials _credentials;
+    private readonly CallerAssertion _callers;
 
     /// <summary>
     /// Creates the forwarder and its connection pools, configured by <paramref name="options"/>. Every connection
-    /// is opened through <paramref name="urls"/>, and every request carries a credential when there is a cluster key.
+    /// is opened through <paramref name="urls"/>. When there is a cluster key, every request carries a credential, and
+    /// the authenticated caller it is for, signed by <paramref name="callers"/>.
     /// </summary>
-    public NodeForwarder(IOptions<CoordinatorOptions> options, NodeUrlPolicy urls, ClusterCredentials credentials)
+    public NodeForwarder(IOptions<CoordinatorOptions> options, NodeUrlPolicy urls, ClusterCredentials credentials, CallerAssertion callers)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(urls);
         ArgumentNullException.ThrowIfNull(credentials);
+        ArgumentNullException.ThrowIfNull(callers);
         _credentials = credentials;
+        _callers = callers;
         var settings = options.Value;
         _nodes = new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -178,6 +183,11 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
     {
         var upstream = new HttpRequestMessage(request.Method, node.Heartbeat.McpUrl);
         AddCredential(upstream);
+        if (_callers.IsEnabled && Caller.Of(context).SignedAssertion(_callers) is { } caller)
+        {
+            upstream.Headers.TryAddWithoutValidation(CallerAssertion.HeaderName, caller);
+        }
+
         if (request.Method == HttpMethod.Post)
         {
             upstream.Content = new ReadOnlyMemoryContent(request.Body);

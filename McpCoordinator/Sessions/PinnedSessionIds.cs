@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -8,9 +9,11 @@ namespace McpAspire.McpCoordinator.Sessions;
 
 /// <summary>
 /// Turns a pinned session into the <c>Mcp-Session-Id</c> the client sees, and back. The id is the session
-/// sealed with AES-256-GCM under a key derived from <see cref="CoordinatorOptions.SessionKey"/>: any replica
-/// with the key can route it without a lookup, the client can neither read nor change it, and any change
-/// to it, or an id sealed under another key, fails to open.
+/// sealed with AES-256-GCM under a key derived from <see cref="CoordinatorOptions.SessionKey"/>, with the key's id and
+/// the id's expiry (<see cref="CoordinatorOptions.SessionLifetime"/>) authenticated beside it: any replica with the key
+/// can route it without a lookup, the client can neither read nor change it, an id sealed under another key or changed
+/// in any bit fails to open, and so does an expired one. Ids sealed under a key in
+/// <see cref="CoordinatorOptions.AcceptedSessionKeys"/> still open, so the key can be rotated without ending sessions.
 /// </summary>
 public sealed class PinnedSessionIds
 {
@@ -18,22 +21,38 @@ public sealed class PinnedSessionIds
     public const int MaxIdLength = 4096;
 
     /// <summary>The first byte of every sealed id: the layout below, so a future layout can be told apart.</summary>
-    private const byte LayoutVersion = 1;
+    private const byte LayoutVersion = 2;
 
+    private const int KeyIdBytes = 4;
+    private const int ExpiryBytes = 8;
     private const int NonceBytes = 12;
     private const int TagBytes = 16;
-    private const int HeaderBytes = 1 + NonceBytes + TagBytes;
 
-    private static readonly byte[] Purpose = Encoding.ASCII.GetBytes("McpAspire coordinator session id v1");
+    /// <summary>The bytes authenticated in the clear: layout, key id, expiry.</summary>
+    private const int PrefixBytes = 1 + KeyIdBytes + ExpiryBytes;
+    private const int HeaderBytes = PrefixBytes + NonceBytes + TagBytes;
 
-    private readonly byte[] _key;
+    private static readonly byte[] Purpose = Encoding.ASCII.GetBytes("McpAspire coordinator session id v2");
 
-    /// <summary>Derives the sealing key from the configured one. Without one, sealing and opening throw.</summary>
-    public PinnedSessionIds(IOptions<CoordinatorOptions> options)
+    private readonly SessionKey[] _keys;
+    private readonly TimeSpan _lifetime;
+    private readonly TimeProvider _time;
+
+    /// <summary>Derives the sealing keys from the configured ones. Without a <see cref="CoordinatorOptions.SessionKey"/>, sealing and opening throw.</summary>
+    public PinnedSessionIds(IOptions<CoordinatorOptions> options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _key = SecretKeys.TryRead(options.Value.SessionKey, out var secret)
-            ? HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, salt: [], info: Purpose)
+        ArgumentNullException.ThrowIfNull(time);
+        var settings = options.Value;
+        _time = time;
+        _lifetime = settings.SessionLifetime;
+        _keys = SecretKeys.TryRead(settings.SessionKey, out _)
+            ? [.. ((string?[])[settings.SessionKey, .. settings.AcceptedSessionKeys])
+                .Select(text => SecretKeys.TryRead(text, out var secret) ? secret : null)
+                .OfType<byte[]>()
+                .Select(secret => new SessionKey(
+                    Convert.FromHexString(ClusterKeyRing.IdOf(secret)),
+                    HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, salt: [], info: Purpose)))]
             : [];
     }
 
@@ -45,6 +64,7 @@ public sealed class PinnedSessionIds
     public string? Seal(PinnedSession session)
     {
         ArgumentNullException.ThrowIfNull(session);
+        var key = _keys.Length > 0 ? _keys[0] : throw new InvalidOperationException("Coordinator:SessionKey is not set; stateful sessions need it.");
         var plain = Serialize(session);
         if (Base64Url.GetEncodedLength(HeaderBytes + plain.Length) > MaxIdLength)
         {
@@ -53,31 +73,40 @@ public sealed class PinnedSessionIds
 
         var sealedBytes = new byte[HeaderBytes + plain.Length];
         sealedBytes[0] = LayoutVersion;
-        var nonce = sealedBytes.AsSpan(1, NonceBytes);
+        key.Id.CopyTo(sealedBytes.AsSpan(1));
+        BinaryPrimitives.WriteInt64BigEndian(sealedBytes.AsSpan(1 + KeyIdBytes), (_time.GetUtcNow() + _lifetime).ToUnixTimeSeconds());
+        var nonce = sealedBytes.AsSpan(PrefixBytes, NonceBytes);
         RandomNumberGenerator.Fill(nonce);
-        using (var aes = CreateCipher())
+        using (var aes = new AesGcm(key.Secret, TagBytes))
         {
-            aes.Encrypt(nonce, plain, sealedBytes.AsSpan(HeaderBytes), sealedBytes.AsSpan(1 + NonceBytes, TagBytes), sealedBytes.AsSpan(0, 1));
+            aes.Encrypt(nonce, plain, sealedBytes.AsSpan(HeaderBytes), sealedBytes.AsSpan(PrefixBytes + NonceBytes, TagBytes), sealedBytes.AsSpan(0, PrefixBytes));
         }
 
         return Base64Url.EncodeToString(sealedBytes);
     }
 
     /// <summary>
-    /// Opens an id made by <see cref="Seal"/> under the same key. Anything else (not base64, too short or
-    /// long, another layout, changed in any bit, or sealed under another key) gives <see langword="false"/>.
+    /// Opens an id made by <see cref="Seal"/> under one of the keys, before it expires. Anything else (not base64,
+    /// too short or long, another layout, changed in any bit, sealed under another key, or expired) gives
+    /// <see langword="false"/>.
     /// </summary>
+    /// <exception cref="InvalidOperationException">There is no session key.</exception>
     public bool TryOpen(string id, out PinnedSession? session)
     {
         ArgumentNullException.ThrowIfNull(id);
         session = null;
+        if (_keys.Length == 0)
+        {
+            throw new InvalidOperationException("Coordinator:SessionKey is not set; stateful sessions need it.");
+        }
+
         if (id.Length > MaxIdLength || !Base64Url.IsValid(id, out var length) || length <= HeaderBytes)
         {
             return false;
         }
 
         var sealedBytes = Base64Url.DecodeFromChars(id);
-        if (sealedBytes[0] != LayoutVersion)
+        if (sealedBytes[0] != LayoutVersion || KeyOf(sealedBytes.AsSpan(1, KeyIdBytes)) is not { } key)
         {
             return false;
         }
@@ -85,23 +114,23 @@ public sealed class PinnedSessionIds
         var plain = new byte[sealedBytes.Length - HeaderBytes];
         try
         {
-            using var aes = CreateCipher();
-            aes.Decrypt(sealedBytes.AsSpan(1, NonceBytes), sealedBytes.AsSpan(HeaderBytes), sealedBytes.AsSpan(1 + NonceBytes, TagBytes), plain, sealedBytes.AsSpan(0, 1));
+            using var aes = new AesGcm(key.Secret, TagBytes);
+            aes.Decrypt(sealedBytes.AsSpan(PrefixBytes, NonceBytes), sealedBytes.AsSpan(HeaderBytes), sealedBytes.AsSpan(PrefixBytes + NonceBytes, TagBytes), plain, sealedBytes.AsSpan(0, PrefixBytes));
         }
         catch (AuthenticationTagMismatchException)
         {
             return false;
         }
 
-        // Authenticated, so these are bytes this class wrote.
+        // Authenticated, so these are bytes this class wrote, and the expiry is the one it set.
+        if (BinaryPrimitives.ReadInt64BigEndian(sealedBytes.AsSpan(1 + KeyIdBytes)) <= _time.GetUtcNow().ToUnixTimeSeconds())
+        {
+            return false;
+        }
+
         session = Deserialize(plain);
         return true;
     }
-
-    /// <summary>A cipher per call: instances are cheap, and one instance must not be used by two threads at once.</summary>
-    private AesGcm CreateCipher() => _key.Length > 0
-        ? new AesGcm(_key, TagBytes)
-        : throw new InvalidOperationException("Coordinator:SessionKey is not set; stateful sessions need it.");
 
     private static byte[] Serialize(PinnedSession session)
     {
@@ -117,6 +146,8 @@ public sealed class PinnedSessionIds
                 writer.Write(owner.Value);
                 writer.Write(owner.Issuer);
             }
+
+            WriteOptional(writer, session.QuotaSlot);
         }
 
         return buffer.ToArray();
@@ -128,8 +159,24 @@ public sealed class PinnedSessionIds
         var nodeId = reader.ReadString();
         var upstream = reader.ReadBoolean() ? reader.ReadString() : null;
         McpSessionOwner? owner = reader.ReadBoolean() ? new McpSessionOwner(reader.ReadString(), reader.ReadString(), reader.ReadString()) : null;
-        return new PinnedSession(nodeId, upstream, owner);
+        var slot = reader.ReadBoolean() ? reader.ReadString() : null;
+        return new PinnedSession(nodeId, upstream, owner, slot);
     }
+
+    private SessionKey? KeyOf(ReadOnlySpan<byte> id)
+    {
+        foreach (var key in _keys)
+        {
+            if (id.SequenceEqual(key.Id))
+            {
+                return key;
+            }
+        }
+
+        return null;
+    }
+
+    private sealed record SessionKey(byte[] Id, byte[] Secret);
 
     private static void WriteOptional(BinaryWriter writer, string? value)
     {
@@ -145,4 +192,5 @@ public sealed class PinnedSessionIds
 /// <param name="NodeId">The node that holds the session.</param>
 /// <param name="UpstreamSessionId">The node's <c>Mcp-Session-Id</c>; <see langword="null"/> when the node gave none (a stateless node).</param>
 /// <param name="Owner">The user who opened the session; <see langword="null"/> when anonymous.</param>
-public sealed record PinnedSession(string NodeId, string? UpstreamSessionId, McpSessionOwner? Owner);
+/// <param name="QuotaSlot">The slot the session holds in its caller's count of sessions (see <c>SessionQuota</c>); <see langword="null"/> when not counted.</param>
+public sealed record PinnedSession(string NodeId, string? UpstreamSessionId, McpSessionOwner? Owner, string? QuotaSlot = null);

@@ -23,8 +23,14 @@ public sealed class SessionKeyValidation(IOptions<McpEndpointOptions> endpoint) 
                     "and every replica needs the same one. Generate one with 'openssl rand -base64 32' (the AppHost sets one for you).");
         }
 
-        return SecretKeys.TryRead(options.SessionKey, out _)
+        if (!SecretKeys.TryRead(options.SessionKey, out _))
+        {
+            return ValidateOptionsResult.Fail($"Coordinator:SessionKey must be {SecretKeys.Rule}.");
+        }
+
+        var bad = options.AcceptedSessionKeys.Select((key, index) => (key, index)).Where(entry => !SecretKeys.TryRead(entry.key, out _)).ToArray();
+        return bad.Length == 0
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"Coordinator:SessionKey must be {SecretKeys.Rule}.");
+            : ValidateOptionsResult.Fail(string.Join(" ", bad.Select(entry => $"Coordinator:AcceptedSessionKeys:{entry.index} must be {SecretKeys.Rule}.")));
     }
 }

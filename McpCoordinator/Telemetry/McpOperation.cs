@@ -29,6 +29,9 @@ public sealed class McpOperation : IMcpErrorFeature, IDisposable
     /// <summary>The span, when anything listens.</summary>
     public Activity? Activity { get; }
 
+    /// <summary>Why the operation failed, as its <c>error.type</c> says; <see langword="null"/> while it has not.</summary>
+    public string? ErrorType { get; private set; }
+
     /// <summary>
     /// Starts the server side of a request. The parent is the <c>traceparent</c> in <c>params._meta</c>
     /// when the client sent one (the conventions' carrier), else the current activity (the HTTP request).
@@ -75,6 +78,7 @@ public sealed class McpOperation : IMcpErrorFeature, IDisposable
     /// <summary>Records a failure: a tool error (<see cref="McpTelemetry.ToolError"/>) or a transport failure's low-cardinality name.</summary>
     public void Fail(string errorType)
     {
+        ErrorType = errorType;
         _errorTags = new TagList { { McpTelemetry.Attributes.ErrorType, errorType } };
         Activity?.SetTag(McpTelemetry.Attributes.ErrorType, errorType);
         Activity?.SetStatus(ActivityStatusCode.Error, errorType);

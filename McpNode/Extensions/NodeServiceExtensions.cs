@@ -9,6 +9,7 @@ using McpAspire.McpNode.Security;
 using McpAspire.McpNode.Services;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 using StackExchange.Redis;
 
 namespace McpAspire.McpNode;
@@ -61,6 +62,8 @@ public static partial class NodeServiceExtensions
         {
             pack.Extend?.Invoke(mcpServer);
         }
+
+        builder.Services.PostConfigure<McpServerOptions>(server => ToolPacks.NameTheirTools(server, packs));
 
         builder.Services.AddOptions<FilesOptions>()
             .BindConfiguration(FilesOptions.SectionName)

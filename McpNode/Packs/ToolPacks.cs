@@ -1,9 +1,12 @@
+using System.Reflection;
+using McpAspire.Cluster;
 using McpAspire.McpNode.Packs.Conformance;
 using McpAspire.McpNode.Packs.Core;
 using McpAspire.McpNode.Packs.Data;
 using McpAspire.McpNode.Packs.Files;
 using McpAspire.McpNode.Packs.Http;
 using McpAspire.McpNode.Packs.Transactions;
+using ModelContextProtocol.Server;
 
 namespace McpAspire.McpNode.Packs;
 
@@ -31,6 +34,29 @@ public static class ToolPacks
 
     /// <summary>The pack of this name.</summary>
     public static ToolPack Get(string name) => Packs[name];
+
+    /// <summary>
+    /// Names each tool of <paramref name="packs"/> in <paramref name="server"/> with its pack, in the definition's
+    /// <c>_meta</c> (<see cref="ToolCatalog.PackMetaKey"/>), so the coordinator's rules can grant whole packs.
+    /// </summary>
+    public static void NameTheirTools(McpServerOptions server, IEnumerable<ToolPack> packs)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(packs);
+        var packOf = packs
+            .SelectMany(pack => pack.ToolType.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
+                .Select(method => method.GetCustomAttribute<McpServerToolAttribute>()?.Name)
+                .OfType<string>()
+                .Select(tool => (Tool: tool, Pack: pack.Name)))
+            .ToDictionary(entry => entry.Tool, entry => entry.Pack, StringComparer.Ordinal);
+        foreach (var tool in server.ToolCollection ?? [])
+        {
+            if (packOf.TryGetValue(tool.ProtocolTool.Name, out var pack))
+            {
+                (tool.ProtocolTool.Meta ??= [])[ToolCatalog.PackMetaKey] = pack;
+            }
+        }
+    }
 }
 
 /// <summary>One tool pack.</summary>

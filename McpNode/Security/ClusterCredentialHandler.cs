@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Encodings.Web;
 using McpAspire.Cluster.Security;
 using McpAspire.Mcp;
@@ -9,14 +8,16 @@ namespace McpAspire.McpNode.Security;
 
 /// <summary>
 /// The node's authentication scheme for calls from a coordinator: the request must carry a valid
-/// <see cref="ClusterCredentials.HeaderName"/>. Without one, the challenge answers 401 with a JSON-RPC error that says
+/// <see cref="ClusterCredentials.HeaderName"/>. The user is the coordinator's caller when it names one in a valid
+/// <see cref="CallerAssertion.HeaderName"/> (see <see cref="NodeCallers"/>), otherwise the coordinator itself. Without one, the challenge answers 401 with a JSON-RPC error that says
 /// what is wrong, so a caller that bypasses the gateway learns why it is refused and nothing else.
 /// </summary>
 public sealed partial class ClusterCredentialHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ClusterCredentials credentials) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    ClusterCredentials credentials,
+    CallerAssertion callers) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     /// <summary>The scheme's name, also the <c>WWW-Authenticate</c> challenge.</summary>
     public const string SchemeName = "McpAspire-Cluster";
@@ -27,13 +28,6 @@ public sealed partial class ClusterCredentialHandler(
     /// <summary>The JSON-RPC error code of a refused call: the range the specification leaves to servers.</summary>
     public const int UnauthorizedCode = -32001;
 
-    /// <summary>
-    /// The identity of a call that carries a valid credential: the cluster's coordinator. The SDK binds a stateful
-    /// session to its user's id claim, so there is one; the coordinator binds each session to its real user itself.
-    /// </summary>
-    private static readonly ClaimsPrincipal Coordinator = new(new ClaimsIdentity(
-        [new Claim(ClaimTypes.NameIdentifier, "mcpaspire-coordinator"), new Claim(ClaimTypes.Name, "coordinator")], SchemeName));
-
     private string? _problem;
 
     /// <inheritdoc/>
@@ -41,9 +35,17 @@ public sealed partial class ClusterCredentialHandler(
     {
         var token = Request.Headers[ClusterCredentials.HeaderName];
         _problem = token.Count > 1 ? $"the request has more than one {ClusterCredentials.HeaderName} header" : credentials.Check(token.ToString());
+        var caller = Request.Headers[CallerAssertion.HeaderName];
+        CallerIdentity? identity = null;
+        if (_problem is null && caller.Count > 0 && !(caller.Count == 1 && callers.TryRead(caller.ToString(), out identity, out _problem)))
+        {
+            _problem ??= $"the request has more than one {CallerAssertion.HeaderName} header";
+        }
+
         if (_problem is null)
         {
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(Coordinator, SchemeName)));
+            var user = identity is null ? NodeCallers.Coordinator : NodeCallers.PrincipalOf(identity);
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(user, SchemeName)));
         }
 
         LogRefused(Context.Connection.RemoteIpAddress, _problem);

@@ -27,6 +27,9 @@ public sealed class ConfigurationErrorTests
         { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;Mcp__Stateless=false", "Coordinator:SessionKey,Mcp:Stateless" },
         { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;Coordinator__SessionKey=c2hvcnQ=", "Coordinator:SessionKey" },
         { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;Mcp__SessionMode=StatefulForInitializeClients", "Mcp:SessionMode" },
+        { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;ASPNETCORE_URLS=http://0.0.0.0:0", "Coordinator:AllowAnonymous=true,Authentication:Schemes:Bearer" },
+        { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;Authentication__Schemes__Bearer__ValidIssuer=https://issuer.example", "Authentication:Schemes:Bearer:ValidAudiences,Authentication:Schemes:Bearer has neither Authority" },
+        { Coordinator, "ConnectionStrings__redis=127.0.0.1:1;Authentication__Schemes__ApiKey__Keys__bot__Hash=abc", "Authentication:Schemes:ApiKey:Keys:bot:Hash" },
     };
 
     [Theory]

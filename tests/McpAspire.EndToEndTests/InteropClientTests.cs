@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json.Nodes;
+using McpAspire.Tests.Shared;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -122,45 +122,9 @@ public sealed class InteropClientTests(InteropClientTests.Clusters clusters) : I
         return false;
     }
 
-    /// <summary>
-    /// Runs a script of <c>tests/interop</c> on Node, requires exit code 0, and returns the JSON line it printed
-    /// last (what it saw) with its whole output for failure messages.
-    /// </summary>
-    internal static async Task<(JsonNode Seen, string Output)> RunTypeScriptAsync(params string[] arguments)
-    {
-        RequireInteropPackages();
-        var info = new ProcessStartInfo("node", arguments)
-        {
-            WorkingDirectory = Repository.InteropDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var script = Process.Start(info)!;
-        var output = script.StandardOutput.ReadToEndAsync(Cancel);
-        var errors = script.StandardError.ReadToEndAsync(Cancel);
-        await script.WaitForExitAsync(Cancel);
-
-        Assert.True(script.ExitCode == 0, $"the TypeScript client failed ({script.ExitCode}): {await output}{await errors}");
-        return (JsonNode.Parse((await output).Trim().Split('\n').Last())!, await output);
-    }
-
-    private static void RequireInteropPackages()
-    {
-        var node = McpAspire.AppHost.Hosting.ExecutableSearch.Find("node") is not null;
-        var packages = Directory.Exists(Path.Combine(Repository.InteropDirectory, "node_modules", "@modelcontextprotocol", "sdk"));
-        if (node && packages)
-        {
-            return;
-        }
-
-        var missing = $"Needs Node.js on PATH and 'npm ci' in {Repository.InteropDirectory} (.ci/run does both).";
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            Assert.Fail(missing);
-        }
-
-        Assert.Skip(missing);
-    }
+    /// <summary>Runs a script of <c>tests/interop</c> (see <see cref="TypeScriptClient"/>).</summary>
+    internal static Task<(JsonNode Seen, string Output)> RunTypeScriptAsync(params string[] arguments) =>
+        TypeScriptClient.RunAsync(Repository.InteropDirectory, environment: null, arguments);
 
     /// <summary>Progress values as they arrive, in order; optionally acting on the first.</summary>
     private sealed class Collected(Action? onFirst = null) : IProgress<ProgressNotificationValue>

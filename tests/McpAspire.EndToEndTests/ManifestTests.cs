@@ -62,6 +62,22 @@ public sealed class ManifestTests
     }
 
     [Fact]
+    public async Task A_published_coordinator_takes_tokens_from_the_identity_provider_azd_asks_for()
+    {
+        var resources = (await PublishAsync()).AsObject();
+        var env = resources["coordinator"]!["env"]!;
+
+        Assert.Equal("{auth-authority.value}", env["Authentication__Schemes__Bearer__Authority"]!.GetValue<string>());
+        Assert.Equal("{auth-audience.value}", env["Authentication__Schemes__Bearer__ValidAudiences__0"]!.GetValue<string>());
+        Assert.Null(env["Coordinator__AllowAnonymous"]);
+        Assert.All(["auth-authority", "auth-audience"], name =>
+        {
+            Assert.Equal("parameter.v0", resources[name]!["type"]!.GetValue<string>());
+            Assert.Null(resources[name]!["inputs"]!["value"]!["default"]);
+        });
+    }
+
+    [Fact]
     public void Azure_yaml_points_azd_at_the_apphost()
     {
         var yaml = File.ReadAllLines(Path.Combine(Repository.Root, "azure.yaml")).Select(line => line.Trim()).ToList();

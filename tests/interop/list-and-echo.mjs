@@ -1,6 +1,7 @@
 // Points the official TypeScript MCP client at an /mcp endpoint: lists the tools, calls echo,
 // and calls get_capabilities repeatedly to see which nodes answer. Prints one JSON line with
-// what it saw; exits non-zero on any failure.
+// what it saw; exits non-zero on any failure. With MCP_BEARER_TOKEN set, every request carries
+// it as "Authorization: Bearer <token>".
 //   node list-and-echo.mjs http://127.0.0.1:5080/mcp [calls]
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -12,7 +13,9 @@ if (!url) {
 }
 
 const client = new Client({ name: "mcpaspire-interop", version: "1.0.0" });
-await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+const token = process.env.MCP_BEARER_TOKEN;
+const options = token ? { requestInit: { headers: { Authorization: `Bearer ${token}` } } } : undefined;
+await client.connect(new StreamableHTTPClientTransport(new URL(url), options));
 
 const tools = (await client.listTools()).tools.map((tool) => tool.name).sort();
 const echo = await client.callTool({ name: "echo", arguments: { message: "hello from TypeScript" } });

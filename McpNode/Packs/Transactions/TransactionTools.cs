@@ -5,9 +5,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using McpAspire.Cluster;
+using McpAspire.McpNode.Security;
 using McpAspire.McpNode.Services;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace McpAspire.McpNode.Packs.Transactions;
@@ -29,10 +31,12 @@ public sealed class TransactionTools(IIdempotencyStore store, TransactionLedger 
     [SuppressMessage("Naming", "CA1707:Identifiers should not contain underscores", Justification = "The argument name is the tool's public contract.")]
     public async Task<TransactionReceipt> SubmitTransactionAsync(
         [Description("The transfer to make.")] TransactionRequest transaction,
+        RequestContext<CallToolRequestParams> request,
         [Description("A unique key for this intended transfer, 1 to 200 characters. Retries with the same key return the first receipt.")] string? idempotency_key = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(request);
         Validate(transaction);
         if (idempotency_key is null)
         {
@@ -49,8 +53,10 @@ public sealed class TransactionTools(IIdempotencyStore store, TransactionLedger 
 
         try
         {
+            // Each caller has keys of their own: the same key from another caller is another transfer.
+            var scope = NodeCallers.ScopeOf(request.User) is { } caller ? $"caller/{caller}" : "anonymous";
             var outcome = await store.RunOnceAsync(
-                idempotency_key,
+                $"{scope}:{idempotency_key}",
                 Fingerprint(transaction),
                 async token =>
                 {
@@ -63,7 +69,7 @@ public sealed class TransactionTools(IIdempotencyStore store, TransactionLedger 
         }
         catch (IdempotencyConflictException ex)
         {
-            throw new McpException($"{ex.Message} Use a new key for a new transfer.", ex);
+            throw new McpException($"The idempotency key '{idempotency_key}' was already used for a different transfer. Use a new key for a new transfer.", ex);
         }
         catch (Exception ex) when (ClusterStore.IsStoreFailure(ex, cancellationToken))
         {

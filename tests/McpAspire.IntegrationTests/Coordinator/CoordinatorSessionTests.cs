@@ -41,7 +41,7 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
 
         public static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
-        public static PinnedSessionIds IdsUnder(string key) => new(Options.Create(new CoordinatorOptions { SessionKey = key }));
+        public static PinnedSessionIds IdsUnder(string key) => new(Options.Create(new CoordinatorOptions { SessionKey = key }), TimeProvider.System);
 
         protected override async Task StartServicesAsync()
         {

@@ -112,7 +112,7 @@ public sealed class TransactionsPackTests : IClassFixture<TransactionsPackTests.
         var reused = await SubmitAsync(_nodes.B, Transfer(99m), key);
 
         Assert.True(reused.IsError);
-        Assert.Contains("already used for a different request", Assert.IsType<TextContentBlock>(Assert.Single(reused.Content)).Text, StringComparison.Ordinal);
+        Assert.Contains("already used for a different transfer", Assert.IsType<TextContentBlock>(Assert.Single(reused.Content)).Text, StringComparison.Ordinal);
     }
 
     [Theory]

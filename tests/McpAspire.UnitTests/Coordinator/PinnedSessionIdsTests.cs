@@ -13,7 +13,18 @@ public sealed class PinnedSessionIdsTests
 
     private static readonly PinnedSession Alice = new("node-1", "upstream-session", new McpSessionOwner("sub", "alice", "https://issuer.example"));
 
-    private static PinnedSessionIds Under(string? key) => new(Options.Create(new CoordinatorOptions { SessionKey = key }));
+    private static PinnedSessionIds Under(string? key, TimeProvider? time = null, params string[] accepted)
+    {
+        var options = new CoordinatorOptions { SessionKey = key };
+        foreach (var other in accepted)
+        {
+            options.AcceptedSessionKeys.Add(other);
+        }
+
+        return new(Options.Create(options), time ?? TimeProvider.System);
+    }
+
+    private static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     public static TheoryData<PinnedSession> Sessions =>
     [
@@ -67,7 +78,48 @@ public sealed class PinnedSessionIdsTests
 
     [Fact]
     public void An_id_sealed_under_another_key_fails_to_open() =>
-        Assert.False(Under(Key).TryOpen(Under(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Seal(Alice)!, out _));
+        Assert.False(Under(Key).TryOpen(Under(NewKey()).Seal(Alice)!, out _));
+
+    [Fact]
+    public void An_id_opens_until_its_lifetime_ends_and_not_after()
+    {
+        var clock = new ManualClock();
+        var ids = Under(Key, clock);
+        var id = ids.Seal(Alice)!;
+
+        clock.Advance(new CoordinatorOptions().SessionLifetime - TimeSpan.FromSeconds(1));
+        Assert.True(ids.TryOpen(id, out _));
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(ids.TryOpen(id, out _));
+        Assert.True(ids.TryOpen(ids.Seal(Alice)!, out _));
+    }
+
+    [Fact]
+    public void During_a_rotation_ids_of_the_old_key_still_open_and_new_ids_use_the_new_key()
+    {
+        var oldKey = Key;
+        var newKey = NewKey();
+        var before = Under(oldKey).Seal(Alice)!;
+
+        var rotating = Under(newKey, accepted: oldKey);
+        Assert.True(rotating.TryOpen(before, out var opened));
+        Assert.Equal(Alice, opened);
+
+        var after = rotating.Seal(Alice)!;
+        Assert.True(Under(newKey).TryOpen(after, out _));
+        Assert.False(Under(oldKey).TryOpen(after, out _));
+        Assert.False(Under(newKey).TryOpen(before, out _));
+    }
+
+    [Fact]
+    public void An_id_of_the_first_layout_without_key_id_or_expiry_no_longer_opens()
+    {
+        var v2 = Base64Url.DecodeFromChars(Under(Key).Seal(Alice)!);
+        v2[0] = 1;
+
+        Assert.False(Under(Key).TryOpen(Base64Url.EncodeToString(v2), out _));
+    }
 
     [Fact]
     public void An_id_longer_than_the_limit_is_refused()
@@ -126,5 +178,19 @@ public sealed class PinnedSessionIdsTests
         {
             Assert.Contains("Coordinator:SessionKey", result.FailureMessage, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void A_bad_accepted_session_key_is_named_by_its_index()
+    {
+        var options = new CoordinatorOptions { SessionKey = Key };
+        options.AcceptedSessionKeys.Add(NewKey());
+        options.AcceptedSessionKeys.Add("short");
+
+        var result = new SessionKeyValidation(Options.Create(new McpEndpointOptions())).Validate(null, options);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("Coordinator:AcceptedSessionKeys:1", result.FailureMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("AcceptedSessionKeys:0", result.FailureMessage, StringComparison.Ordinal);
     }
 }

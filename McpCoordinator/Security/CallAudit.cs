@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using McpAspire.McpCoordinator.Telemetry;
+
+namespace McpAspire.McpCoordinator.Security;
+
+/// <summary>
+/// The audit trail of tool calls: one structured log record per <c>tools/call</c> the coordinator takes (category
+/// <see cref="Category"/>, event 3300), with the caller, their client, the tool, the node, the outcome, the duration
+/// and the trace id, and never the arguments. It goes wherever the service's logs go: the console, the Aspire
+/// dashboard, any OTLP backend.
+/// </summary>
+public sealed partial class CallAudit(ILoggerFactory loggers)
+{
+    /// <summary>The log category of the records, to route or keep them apart.</summary>
+    public const string Category = "McpAspire.Audit.Calls";
+
+    /// <summary>The outcome of a call whose answer came from a node and was passed on whole.</summary>
+    public const string Completed = "completed";
+
+    private readonly ILogger _logger = loggers.CreateLogger(Category);
+
+    /// <summary>Starts the record of one call; disposing it writes the record.</summary>
+    public AuditedCall Start(HttpContext context, string tool, McpOperation operation)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(tool);
+        ArgumentNullException.ThrowIfNull(operation);
+        return new AuditedCall(this, Caller.Of(context), tool, operation);
+    }
+
+    internal void Write(AuditedCall call, string outcome, double milliseconds)
+    {
+        if (!_logger.IsEnabled(LogLevel.Information))
+        {
+            return;
+        }
+
+        var identity = call.Caller.Identity;
+        var duration = Math.Round(milliseconds, 1);
+        var traceId = Activity.Current?.TraceId.ToHexString();
+        LogCall(call.Tool, call.Caller.DisplayName, identity?.Subject, identity?.Client, call.NodeId ?? "none", outcome, duration, traceId);
+    }
+
+    [LoggerMessage(EventId = 3300, Level = LogLevel.Information, Message = "Tool call {Tool} by {Caller} ({Subject}, client {Client}) on {NodeId}: {Outcome} in {DurationMs} ms, trace {TraceId}")]
+    private partial void LogCall(string tool, string caller, string? subject, string? client, string nodeId, string outcome, double durationMs, string? traceId);
+}
+
+/// <summary>One tool call being audited: the node it went to is set as it goes; disposing writes the record once.</summary>
+public sealed class AuditedCall : IDisposable
+{
+    private readonly CallAudit _audit;
+    private readonly McpOperation _operation;
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private bool _written;
+
+    internal AuditedCall(CallAudit audit, Caller caller, string tool, McpOperation operation)
+    {
+        _audit = audit;
+        Caller = caller;
+        Tool = tool;
+        _operation = operation;
+    }
+
+    /// <summary>Who called.</summary>
+    public Caller Caller { get; }
+
+    /// <summary>The tool called.</summary>
+    public string Tool { get; }
+
+    /// <summary>The last node the call was sent to; <see langword="null"/> while none.</summary>
+    public string? NodeId { get; set; }
+
+    /// <summary>An outcome decided before any node was asked (<c>forbidden</c>, <c>rate_limited</c>); otherwise the operation's.</summary>
+    public string? Outcome { get; set; }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_written)
+        {
+            return;
+        }
+
+        _written = true;
+        _audit.Write(this, Outcome ?? _operation.ErrorType ?? CallAudit.Completed, Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Collections.Frozen;
+using System.Security.Claims;
+using McpAspire.Cluster.Security;
+
+namespace McpAspire.McpCoordinator.Security;
+
+/// <summary>
+/// Who sent a request, read once from its claims: the subject and issuer that identify them, the scopes and roles
+/// that authorize them, and the key their rate limits are counted under. An anonymous caller (no authentication
+/// configured) is known by the client's address alone.
+/// </summary>
+public sealed class Caller
+{
+    /// <summary>The claim types that carry scopes, each a space-separated list (OAuth <c>scope</c>, Entra ID <c>scp</c>, and <c>scp</c> as the JWT handler maps it).</summary>
+    private static readonly string[] ScopeClaims = ["scope", "scp", "http://schemas.microsoft.com/identity/claims/scope"];
+
+    /// <summary>The claim types that carry roles, one role each.</summary>
+    private static readonly string[] RoleClaims = [ClaimTypes.Role, "roles", "role"];
+
+    /// <summary>The claim types that name the client application.</summary>
+    private static readonly string[] ClientClaims = ["azp", "client_id", "appid"];
+
+    /// <summary>The claim types that identify a user, most specific first, as sessions are bound.</summary>
+    private static readonly string[] SubjectClaims = [ClaimTypes.NameIdentifier, "sub", ClaimTypes.Upn];
+
+    private string? _assertion;
+
+    private Caller(string key, CallerIdentity? identity, FrozenSet<string> scopes, FrozenSet<string> roles)
+    {
+        Key = key;
+        Identity = identity;
+        Scopes = scopes;
+        Roles = roles;
+    }
+
+    /// <summary>The partition this caller's limits are counted in: issuer and subject, or <c>ip:</c> and the address of an anonymous one.</summary>
+    public string Key { get; }
+
+    /// <summary>The authenticated identity; <see langword="null"/> for an anonymous caller.</summary>
+    public CallerIdentity? Identity { get; }
+
+    /// <summary>Whether the caller is authenticated.</summary>
+    public bool IsAuthenticated => Identity is not null;
+
+    /// <summary>Their scopes.</summary>
+    public FrozenSet<string> Scopes { get; }
+
+    /// <summary>Their roles.</summary>
+    public FrozenSet<string> Roles { get; }
+
+    /// <summary>
+    /// The caller's identity signed for the nodes, made once per request however many nodes it is tried on;
+    /// <see langword="null"/> for an anonymous caller, or one whose claims would not fit.
+    /// </summary>
+    public string? SignedAssertion(CallerAssertion signer)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
+        return Identity is null ? null : _assertion ??= signer.Sign(Identity);
+    }
+
+    /// <summary>A name for logs and audit records: the identity's name, or <c>anonymous@{address}</c>.</summary>
+    public string DisplayName => Identity?.Name ?? $"anonymous@{Key[3..]}";
+
+    /// <summary>The caller of <paramref name="context"/>, read from its user once and kept with the request.</summary>
+    public static Caller Of(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Features.Get<Caller>() is { } known)
+        {
+            return known;
+        }
+
+        var caller = Read(context.User, context.Connection.RemoteIpAddress?.ToString() ?? "local");
+        context.Features.Set(caller);
+        return caller;
+    }
+
+    /// <summary>The caller a principal describes; <paramref name="address"/> names an anonymous one.</summary>
+    public static Caller Read(ClaimsPrincipal user, string address)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (user.Identity?.IsAuthenticated != true || FirstOf(user, SubjectClaims) is not { } subject)
+        {
+            return new Caller($"ip:{address}", null, FrozenSet<string>.Empty, FrozenSet<string>.Empty);
+        }
+
+        var scopes = ScopeClaims.SelectMany(type => user.FindAll(type))
+            .SelectMany(claim => claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .ToFrozenSet(StringComparer.Ordinal);
+        var roles = RoleClaims.SelectMany(type => user.FindAll(type)).Select(claim => claim.Value).ToFrozenSet(StringComparer.Ordinal);
+        var name = user.Identity.Name ?? user.FindFirst("name")?.Value ?? user.FindFirst("preferred_username")?.Value ?? subject.Value;
+        var identity = new CallerIdentity(subject.Value, subject.Issuer, name, FirstOf(user, ClientClaims)?.Value, [.. scopes.Order(StringComparer.Ordinal)], [.. roles.Order(StringComparer.Ordinal)]);
+        return new Caller($"{subject.Issuer}|{subject.Value}", identity, scopes, roles);
+    }
+
+    private static Claim? FirstOf(ClaimsPrincipal user, string[] types)
+    {
+        foreach (var type in types)
+        {
+            if (user.FindFirst(type) is { } claim)
+            {
+                return claim;
+            }
+        }
+
+        return null;
+    }
+}
