@@ -58,7 +58,7 @@ public static class CoordinatorServiceExtensions
         builder.Services.AddSingleton<NodeForwarder>();
         builder.Services.AddSingleton<INodeProbe>(services => services.GetRequiredService<NodeForwarder>());
         builder.Services.AddSingleton<PinnedSessionIds>();
-        builder.Services.AddSingleton<CallAudit>();
+        CallAudit.Add(builder);
         builder.Services.AddSingleton<SessionQuota>();
         builder.Services.AddSingleton<McpGateway>();
         return builder;

@@ -1,23 +1,50 @@
 using System.Diagnostics;
 using McpAspire.McpCoordinator.Telemetry;
+using McpAspire.ServiceDefaults.Hosting;
+using Microsoft.Extensions.Logging.Console;
 
 namespace McpAspire.McpCoordinator.Security;
 
 /// <summary>
 /// The audit trail of tool calls: one structured log record per <c>tools/call</c> the coordinator takes (category
 /// <see cref="Category"/>, event 3300), with the caller, their client, the tool, the node, the outcome, the duration
-/// and the trace id, and never the arguments. It goes wherever the service's logs go: the console, the Aspire
-/// dashboard, any OTLP backend.
+/// and the trace id, and never the arguments. It goes to the OpenTelemetry logs (the Aspire dashboard, any OTLP
+/// backend) and, when nothing exports them or <see cref="ConsoleKey"/> says so, to the console.
 /// </summary>
 public sealed partial class CallAudit(ILoggerFactory loggers)
 {
     /// <summary>The log category of the records, to route or keep them apart.</summary>
     public const string Category = "McpAspire.Audit.Calls";
 
+    /// <summary>
+    /// Whether the records also go to the console: by default only while no OTLP endpoint is configured, since a
+    /// line per call on the console costs the coordinator, and whoever reads its output, more than the record itself.
+    /// </summary>
+    public const string ConsoleKey = "Coordinator:Audit:Console";
+
     /// <summary>The outcome of a call whose answer came from a node and was passed on whole.</summary>
     public const string Completed = "completed";
 
     private readonly ILogger _logger = loggers.CreateLogger(Category);
+
+    /// <summary>Registers the audit, and keeps its records off the console as <see cref="ConsoleKey"/> decides.</summary>
+    /// <exception cref="InvalidConfigurationException"><see cref="ConsoleKey"/> is not true or false.</exception>
+    public static void Add(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton<CallAudit>();
+        var exported = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var console = builder.Configuration[ConsoleKey] switch
+        {
+            null or "" => !exported,
+            var text when bool.TryParse(text, out var on) => on,
+            var text => throw new InvalidConfigurationException($"{ConsoleKey} must be true or false, not '{text}'."),
+        };
+        if (!console)
+        {
+            builder.Logging.AddFilter<ConsoleLoggerProvider>(Category, LogLevel.None);
+        }
+    }
 
     /// <summary>Starts the record of one call; disposing it writes the record.</summary>
     public AuditedCall Start(HttpContext context, string tool, McpOperation operation)

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Security.Claims;
 using McpAspire.Cluster.Security;
 
@@ -25,7 +24,10 @@ public sealed class Caller
 
     private string? _assertion;
 
-    private Caller(string key, CallerIdentity? identity, FrozenSet<string> scopes, FrozenSet<string> roles)
+    /// <summary>No scopes or roles.</summary>
+    private static readonly IReadOnlySet<string> None = new HashSet<string>(StringComparer.Ordinal);
+
+    private Caller(string key, CallerIdentity? identity, IReadOnlySet<string> scopes, IReadOnlySet<string> roles)
     {
         Key = key;
         Identity = identity;
@@ -43,10 +45,10 @@ public sealed class Caller
     public bool IsAuthenticated => Identity is not null;
 
     /// <summary>Their scopes.</summary>
-    public FrozenSet<string> Scopes { get; }
+    public IReadOnlySet<string> Scopes { get; }
 
     /// <summary>Their roles.</summary>
-    public FrozenSet<string> Roles { get; }
+    public IReadOnlySet<string> Roles { get; }
 
     /// <summary>
     /// The caller's identity signed for the nodes, made once per request however many nodes it is tried on;
@@ -81,13 +83,14 @@ public sealed class Caller
         ArgumentNullException.ThrowIfNull(user);
         if (user.Identity?.IsAuthenticated != true || FirstOf(user, SubjectClaims) is not { } subject)
         {
-            return new Caller($"ip:{address}", null, FrozenSet<string>.Empty, FrozenSet<string>.Empty);
+            return new Caller($"ip:{address}", null, None, None);
         }
 
-        var scopes = ScopeClaims.SelectMany(type => user.FindAll(type))
-            .SelectMany(claim => claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .ToFrozenSet(StringComparer.Ordinal);
-        var roles = RoleClaims.SelectMany(type => user.FindAll(type)).Select(claim => claim.Value).ToFrozenSet(StringComparer.Ordinal);
+        // Built once per request and asked a few times: a plain set is cheaper than a frozen one here.
+        var scopes = new HashSet<string>(
+            ScopeClaims.SelectMany(type => user.FindAll(type)).SelectMany(claim => claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)),
+            StringComparer.Ordinal);
+        var roles = new HashSet<string>(RoleClaims.SelectMany(type => user.FindAll(type)).Select(claim => claim.Value), StringComparer.Ordinal);
         var name = user.Identity.Name ?? user.FindFirst("name")?.Value ?? user.FindFirst("preferred_username")?.Value ?? subject.Value;
         var identity = new CallerIdentity(subject.Value, subject.Issuer, name, FirstOf(user, ClientClaims)?.Value, [.. scopes.Order(StringComparer.Ordinal)], [.. roles.Order(StringComparer.Ordinal)]);
         return new Caller($"{subject.Issuer}|{subject.Value}", identity, scopes, roles);

@@ -2,22 +2,48 @@ using System.Globalization;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using McpAspire.AppHost.Hosting;
 
 /// <summary>
 /// A cluster of real processes for <c>--target gateway</c>: the AppHost's Garnet, coordinator and one node, started
-/// under DCP through Aspire.Hosting.Testing, as the end-to-end tests start it.
+/// under DCP through Aspire.Hosting.Testing, as the end-to-end tests start it. With <c>--auth jwt</c>, a second
+/// coordinator on the same registry requires tokens of <see cref="Tokens"/>, with one authorization rule and limits
+/// far above the load, so it does the whole per-call work of authentication, authorization and rate limiting.
 /// </summary>
-internal sealed class Gateway(DistributedApplication app) : IAsyncDisposable
+internal sealed class Gateway(DistributedApplication app, BenchTokens? tokens) : IAsyncDisposable
 {
+    private const string AuthCoordinator = "coordinator-auth";
+
     /// <summary>The coordinator's MCP endpoint.</summary>
     public Uri CoordinatorMcpUrl => new(app.GetEndpoint("coordinator", "http"), "/mcp");
+
+    /// <summary>The MCP endpoint of the coordinator that requires tokens.</summary>
+    public Uri AuthCoordinatorMcpUrl => new(app.GetEndpoint(AuthCoordinator, "http"), "/mcp");
+
+    /// <summary>The issuer of the tokens the second coordinator requires; <see langword="null"/> without <c>--auth</c>.</summary>
+    public BenchTokens? Tokens => tokens;
 
     /// <summary>The node's MCP endpoint.</summary>
     public Uri NodeUrl => new(app.GetEndpoint("node-1", "http"), "/mcp");
 
-    public static async Task<Gateway> StartAsync()
+    public static async Task<Gateway> StartAsync(bool auth)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.McpAspire_AppHost>(["--nodes", "1", "--coordinator-port", "0"]);
+        var tokens = auth ? new BenchTokens() : null;
+        if (tokens is not null)
+        {
+            var coordinator = builder.AddCoordinator(
+                AuthCoordinator,
+                port: 0,
+                builder.CreateResourceBuilder<IResourceWithConnectionString>("redis"),
+                builder.CreateResourceBuilder<ParameterResource>("cluster-key"),
+                builder.CreateResourceBuilder<ParameterResource>("session-key"));
+            foreach (var (key, value) in tokens.Settings)
+            {
+                coordinator.WithEnvironment(key, value);
+            }
+        }
+
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
             // No dashboard runs here: without this, each service would build and export every span to no one,
@@ -29,27 +55,33 @@ internal sealed class Gateway(DistributedApplication app) : IAsyncDisposable
 
             // The direct and proxy rounds call the node without the coordinator's credential, so the node takes calls
             // without one: all three rounds then run the same node code.
+            // For the same reason the coordinators keep their audit records off the console, as they do when they
+            // export them: this process would read back and log again a line per call.
             builder.CreateResourceBuilder(project)
                 .WithEnvironment("Node__RequireClusterCredential", "false")
                 .WithEnvironment("Node__MaxConcurrentCalls", "1024")
-                .WithEnvironment("Logging__LogLevel__Default", "Warning");
+                .WithEnvironment("Logging__LogLevel__Default", "Warning")
+                .WithEnvironment("Coordinator__Audit__Console", "false");
         }
 
         var app = await builder.BuildAsync();
-        var gateway = new Gateway(app);
+        var gateway = new Gateway(app, tokens);
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
             await app.StartAsync(timeout.Token);
-            foreach (var name in new[] { "redis", "coordinator", "node-1" })
+            foreach (var name in (string[])["redis", "coordinator", "node-1", .. tokens is null ? [] : (string[])[AuthCoordinator]])
             {
                 await app.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
             }
 
             using var http = new HttpClient();
-            while (!(await http.GetStringAsync(new Uri(gateway.CoordinatorMcpUrl, "/api/nodes"), timeout.Token)).Contains("\"id\":\"node-1\"", StringComparison.Ordinal))
+            foreach (var (url, token) in (IEnumerable<(Uri, string?)>)[(gateway.CoordinatorMcpUrl, null), .. tokens is null ? [] : (IEnumerable<(Uri, string?)>)[(gateway.AuthCoordinatorMcpUrl, tokens.Mint(BenchTokens.AdminScope))]])
             {
-                await Task.Delay(100, timeout.Token);
+                while (!await ListsNodeAsync(http, new Uri(url, "/api/nodes"), token, timeout.Token))
+                {
+                    await Task.Delay(100, timeout.Token);
+                }
             }
 
             return gateway;
@@ -68,10 +100,23 @@ internal sealed class Gateway(DistributedApplication app) : IAsyncDisposable
     public async Task<IReadOnlyList<CpuProbe>> CpuProbesAsync(BareProxy proxy) =>
     [
         CpuProbe.Of("coordinator", await ServiceProcessIdAsync("coordinator")),
+        .. tokens is null ? [] : (CpuProbe[])[CpuProbe.Of("coordinator+auth", await ServiceProcessIdAsync(AuthCoordinator))],
         CpuProbe.Of("proxy", proxy.ProcessId),
         CpuProbe.Of("node", await ServiceProcessIdAsync("node-1")),
         CpuProbe.Of("load", Environment.ProcessId),
     ];
+
+    private static async Task<bool> ListsNodeAsync(HttpClient http, Uri nodes, string? token, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, nodes);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var response = await http.SendAsync(request, cancellationToken);
+        return (await response.Content.ReadAsStringAsync(cancellationToken)).Contains("\"id\":\"node-1\"", StringComparison.Ordinal);
+    }
 
     /// <summary>DCP runs a project as <c>dotnet run</c>, which runs the service as its only child: that child's id.</summary>
     private async Task<int> ServiceProcessIdAsync(string resource)

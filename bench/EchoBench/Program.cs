@@ -12,7 +12,8 @@ using McpAspire.McpNode;
 // machine noise hits both; medians are compared. Throughput and latency under full load come from closed-loop
 // callers; the latency one call adds comes from a steady open-loop rate (--rate) well below capacity. With
 // --target gateway, it compares echo sent to the node directly with echo through a bare proxy and through the
-// coordinator, all real processes, and also reports each process's CPU time per call. With --soak S, it drives a
+// coordinator, all real processes, and also reports each process's CPU time per call; --auth jwt adds a coordinator
+// that requires tokens, sent one with every call. With --soak S, it drives a
 // separate node process at a steady rate for S seconds and reports its working set over time.
 if (args is [BareProxy.ServeOption, var upstream])
 {
@@ -29,18 +30,24 @@ if (settings.SoakSeconds > 0)
 
 if (settings.Target == "gateway")
 {
-    await using var gateway = await Gateway.StartAsync();
+    await using var gateway = await Gateway.StartAsync(settings.Auth);
     await using var proxy = await BareProxy.StartAsync(gateway.NodeUrl);
-    await Compare.RunAsync(settings, [("direct", gateway.NodeUrl), ("proxy", proxy.Url), ("gateway", gateway.CoordinatorMcpUrl)], await gateway.CpuProbesAsync(proxy));
+    List<BenchTarget> targets = [new("direct", gateway.NodeUrl, settings.Call), new("proxy", proxy.Url, settings.Call), new("gateway", gateway.CoordinatorMcpUrl, settings.Call)];
+    if (gateway.Tokens is { } tokens)
+    {
+        targets.Add(new("gateway+auth", gateway.AuthCoordinatorMcpUrl, settings.Call.WithBearer(tokens.Mint())));
+    }
+
+    await Compare.RunAsync(settings, targets, await gateway.CpuProbesAsync(proxy));
     return;
 }
 
 await using var raw = await Servers.StartRawAsync();
 await using var node = await Servers.StartNodeAsync();
-await Compare.RunAsync(settings, [("raw", raw.Url), ("node", node.Url)], []);
+await Compare.RunAsync(settings, [new("raw", raw.Url, settings.Call), new("node", node.Url, settings.Call)], []);
 
 /// <summary>Command-line settings.</summary>
-internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeconds, int Rounds, int SoakSeconds, int Rate, string Target, string? Protocol = null)
+internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeconds, int Rounds, int SoakSeconds, int Rate, string Target, string? Protocol = null, bool Auth = false)
 {
     /// <summary>The call every caller sends: a 2025 one without a version header, or one of <see cref="Protocol"/>.</summary>
     public EchoCall Call => EchoCall.For(Protocol);
@@ -55,6 +62,14 @@ internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeco
                 settings = args[i + 1] is "2025-11-25" or "2026-07-28"
                     ? settings with { Protocol = args[i + 1] }
                     : throw new ArgumentException($"--protocol is 2025-11-25 or 2026-07-28 (routed on its Mcp-Name header), not '{args[i + 1]}'.");
+                continue;
+            }
+
+            if (args[i] == "--auth")
+            {
+                settings = args[i + 1] == "jwt"
+                    ? settings with { Auth = true }
+                    : throw new ArgumentException($"--auth is jwt (a further coordinator that requires JWT bearer tokens), not '{args[i + 1]}'.");
                 continue;
             }
 
@@ -75,7 +90,7 @@ internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeco
                 "--rounds" => settings with { Rounds = number },
                 "--soak" => settings with { SoakSeconds = number },
                 "--rate" => settings with { Rate = number },
-                var other => throw new ArgumentException($"Unknown option {other}; use --target, --protocol, --concurrency, --seconds, --warmup, --rounds, --soak or --rate."),
+                var other => throw new ArgumentException($"Unknown option {other}; use --target, --protocol, --auth, --concurrency, --seconds, --warmup, --rounds, --soak or --rate."),
             };
         }
 
@@ -87,22 +102,22 @@ internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeco
 internal static class Compare
 {
     /// <summary>Measures every target; the first is the reference the others are compared with.</summary>
-    public static async Task RunAsync(EchoSettings settings, IReadOnlyList<(string Name, Uri Url)> targets, IReadOnlyList<CpuProbe> probes)
+    public static async Task RunAsync(EchoSettings settings, IReadOnlyList<BenchTarget> targets, IReadOnlyList<CpuProbe> probes)
     {
         Console.WriteLine($"{settings.Concurrency} concurrent callers, {settings.Seconds} s per run, {settings.Rounds} rounds, after a {settings.WarmupSeconds} s warm-up each; protocol {settings.Protocol ?? "2025-03-26 (no version header)"}");
         var results = targets.ToDictionary(target => target.Name, _ => new List<LoadResult>());
         var cpu = targets.ToDictionary(target => target.Name, _ => probes.ToDictionary(probe => probe.Name, _ => new List<double>()));
-        foreach (var (_, url) in targets)
+        foreach (var (_, url, call) in targets)
         {
-            await Load.RunAsync(url, settings.Call, settings.Concurrency, TimeSpan.FromSeconds(settings.WarmupSeconds));
+            await Load.RunAsync(url, call, settings.Concurrency, TimeSpan.FromSeconds(settings.WarmupSeconds));
         }
 
         for (var round = 1; round <= settings.Rounds; round++)
         {
-            foreach (var (name, url) in targets)
+            foreach (var (name, url, call) in targets)
             {
                 var before = probes.Select(probe => probe.Read()).ToArray();
-                var result = await Load.RunAsync(url, settings.Call, settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds));
+                var result = await Load.RunAsync(url, call, settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds));
                 results[name].Add(result);
                 var perCall = probes.Select((probe, i) => (probe.Name, Micros: (probe.Read() - before[i]).TotalMicroseconds / Math.Max(1, result.Calls))).ToArray();
                 foreach (var (probe, micros) in perCall)
@@ -111,7 +126,7 @@ internal static class Compare
                 }
 
                 var cpuText = string.Concat(perCall.Select(entry => $"  {entry.Name} {entry.Micros,4:0} µs"));
-                Console.WriteLine($"round {round} {name,-7}: {result.PerSecond,10:N0}/s  p50 {result.P50Ms,6:0.00} ms  p99 {result.P99Ms,6:0.00} ms  errors {result.Errors}{cpuText}");
+                Console.WriteLine($"round {round} {name,-12}: {result.PerSecond,10:N0}/s  p50 {result.P50Ms,6:0.00} ms  p99 {result.P99Ms,6:0.00} ms  errors {result.Errors}{cpuText}");
             }
         }
 
@@ -120,33 +135,33 @@ internal static class Compare
         Console.WriteLine($"open loop: {settings.Rate} calls/s, {settings.Seconds} s per run");
         for (var round = 1; round <= settings.Rounds; round++)
         {
-            foreach (var (name, url) in targets)
+            foreach (var (name, url, call) in targets)
             {
-                var result = await OpenLoop.RunAsync(url, settings.Call, settings.Rate, TimeSpan.FromSeconds(settings.Seconds));
+                var result = await OpenLoop.RunAsync(url, call, settings.Rate, TimeSpan.FromSeconds(settings.Seconds));
                 steady[name].Add(result);
-                Console.WriteLine($"round {round} {name,-7}: p50 {result.P50Ms,6:0.00} ms  p99 {result.P99Ms,6:0.00} ms  errors {result.Errors}");
+                Console.WriteLine($"round {round} {name,-12}: p50 {result.P50Ms,6:0.00} ms  p99 {result.P99Ms,6:0.00} ms  errors {result.Errors}");
             }
         }
 
         var full = targets.ToDictionary(target => target.Name, target => Median(results[target.Name], run => run.PerSecond));
         var open = targets.ToDictionary(target => target.Name, target => (P50Ms: MedianOf(steady[target.Name], run => run.P50Ms), P99Ms: MedianOf(steady[target.Name], run => run.P99Ms)));
         Console.WriteLine();
-        Console.WriteLine($"target   requests/s (median)  p50 ms  p99 ms  | at {settings.Rate}/s: p50 ms  p99 ms");
-        foreach (var (name, _) in targets)
+        Console.WriteLine($"target        requests/s (median)  p50 ms  p99 ms  | at {settings.Rate}/s: p50 ms  p99 ms");
+        foreach (var (name, _, _) in targets)
         {
-            Console.WriteLine($"{name,-7}  {full[name].PerSecond,19:N0}  {full[name].P50Ms,6:0.00}  {full[name].P99Ms,6:0.00}  |  {open[name].P50Ms,16:0.00}  {open[name].P99Ms,6:0.00}");
+            Console.WriteLine($"{name,-12}  {full[name].PerSecond,19:N0}  {full[name].P50Ms,6:0.00}  {full[name].P99Ms,6:0.00}  |  {open[name].P50Ms,16:0.00}  {open[name].P99Ms,6:0.00}");
         }
 
         if (probes.Count > 0)
         {
-            foreach (var (name, _) in targets)
+            foreach (var (name, _, _) in targets)
             {
                 Console.WriteLine($"CPU per call, {name}: {string.Join(", ", cpu[name].Select(entry => $"{entry.Key} {entry.Value.Order().ElementAt(entry.Value.Count / 2):0} µs"))}");
             }
         }
 
         var reference = targets[0].Name;
-        foreach (var (name, _) in targets.Skip(1))
+        foreach (var (name, _, _) in targets.Skip(1))
         {
             Console.WriteLine($"ratio {name}/{reference}: {full[name].PerSecond / full[reference].PerSecond:0.00}  added under full load: p50 {full[name].P50Ms - full[reference].P50Ms:0.00} ms  p99 {full[name].P99Ms - full[reference].P99Ms:0.00} ms  added at {settings.Rate}/s: p50 {open[name].P50Ms - open[reference].P50Ms:0.00} ms  p99 {open[name].P99Ms - open[reference].P99Ms:0.00} ms");
         }
@@ -156,6 +171,9 @@ internal static class Compare
 
     private static LoadResult Median(List<LoadResult> runs, Func<LoadResult, double> by) => runs.OrderBy(by).ElementAt(runs.Count / 2);
 }
+
+/// <summary>Where a run sends its load, and the call it sends there.</summary>
+internal sealed record BenchTarget(string Name, Uri Url, EchoCall Call);
 
 /// <summary>A process whose CPU time is counted per call: a node, the coordinator, or the load generator itself.</summary>
 internal sealed record CpuProbe(string Name, Func<TimeSpan> Read)
@@ -194,6 +212,9 @@ internal sealed record EchoCall(string Body, IReadOnlyList<(string Name, string 
             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{" + Arguments + "}}",
             version is null ? [] : [("MCP-Protocol-Version", version)]),
     };
+
+    /// <summary>This call with <c>Authorization: Bearer {token}</c>.</summary>
+    public EchoCall WithBearer(string token) => this with { Headers = [.. Headers, ("Authorization", $"Bearer {token}")] };
 }
 
 /// <summary>The load generator: callers that each send one request at a time, as fast as answers come.</summary>

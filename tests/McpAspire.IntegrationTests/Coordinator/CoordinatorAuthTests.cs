@@ -6,9 +6,13 @@ using McpAspire.Cluster.Security;
 using McpAspire.IntegrationTests.Infrastructure;
 using McpAspire.IntegrationTests.Telemetry;
 using McpAspire.McpCoordinator;
+using McpAspire.McpCoordinator.Security;
 using McpAspire.McpNode.Packs.Files;
 using McpAspire.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 
 namespace McpAspire.IntegrationTests.Coordinator;
 
@@ -439,6 +443,7 @@ public sealed class CoordinatorAuthTests(CoordinatorAuthTests.Cluster cluster) :
         { "Coordinator:Authorization:Rules:readers:Tools:0", "bad name!", "Coordinator:Authorization:Rules:readers:Tools has 'bad name!'" },
         { "Coordinator:RateLimits:RequestsPerSecond", "0", "Coordinator:RateLimits:RequestsPerSecond must be between" },
         { "Coordinator:RateLimits:Tools:echo:CallsPerSecond", "0", "Coordinator:RateLimits:Tools:echo:CallsPerSecond and Burst" },
+        { "Coordinator:Audit:Console", "sometimes", "Coordinator:Audit:Console must be true or false" },
     };
 
     [Theory]
@@ -451,6 +456,23 @@ public sealed class CoordinatorAuthTests(CoordinatorAuthTests.Cluster cluster) :
         var error = Assert.ThrowsAny<Exception>(() => coordinator.Start());
 
         Assert.Contains(message, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false, null, true)]
+    [InlineData(true, null, false)]
+    [InlineData(true, "true", true)]
+    [InlineData(false, "false", false)]
+    public async Task Audit_records_go_to_the_console_only_while_nothing_exports_them_unless_configured(bool exported, string? setting, bool console)
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var coordinator = TestServices.StartCoordinator(cluster.Store.ConnectionString, cluster.CoordinatorSettings(
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", exported ? receiver.Endpoint.ToString() : null), ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"), ("Coordinator:Audit:Console", setting)));
+
+        var rules = coordinator.Services.GetRequiredService<IOptions<LoggerFilterOptions>>().Value.Rules;
+        var keptOff = rules.Any(rule => rule.ProviderName == typeof(ConsoleLoggerProvider).FullName && rule.CategoryName == CallAudit.Category && rule.LogLevel == LogLevel.None);
+
+        Assert.Equal(!console, keptOff);
     }
 
     private async Task<string> EchoAsAsync(string subject, string scopes)
