@@ -16,9 +16,12 @@ public static class McpGatewayApi
         ArgumentNullException.ThrowIfNull(endpoints);
         var gateway = endpoints.ServiceProvider.GetRequiredService<McpGateway>();
         var services = endpoints.ServiceProvider;
-        CallerRateLimits.RequireCallerLimit(endpoints.MapPost("/mcp", gateway.HandlePostAsync).RequireCaller(services, CoordinatorSecurity.CallerPolicy), services, CallerRateLimits.RequestsPolicy);
-        CallerRateLimits.RequireCallerLimit(endpoints.MapGet("/mcp", gateway.HandleGetAsync).RequireCaller(services, CoordinatorSecurity.CallerPolicy), services, CallerRateLimits.StreamsPolicy);
-        CallerRateLimits.RequireCallerLimit(endpoints.MapDelete("/mcp", gateway.HandleDeleteAsync).RequireCaller(services, CoordinatorSecurity.CallerPolicy), services, CallerRateLimits.RequestsPolicy);
+        endpoints.MapPost("/mcp", gateway.HandlePostAsync)
+            .RequireCaller(services, CoordinatorSecurity.CallerPolicy).RequireCallerLimit(services, CallerRateLimits.RequestsPolicy);
+        endpoints.MapGet("/mcp", gateway.HandleGetAsync)
+            .RequireCaller(services, CoordinatorSecurity.CallerPolicy).RequireCallerLimit(services, CallerRateLimits.StreamsPolicy);
+        endpoints.MapDelete("/mcp", gateway.HandleDeleteAsync)
+            .RequireCaller(services, CoordinatorSecurity.CallerPolicy).RequireCallerLimit(services, CallerRateLimits.RequestsPolicy);
         return endpoints;
     }
 }

@@ -98,7 +98,7 @@ public sealed class ApiKeyHandler(
     /// <summary>Whether <paramref name="hash"/> is a SHA-256 in hex.</summary>
     public static bool IsHash(string? hash) => hash is { Length: 64 } && hash.All(char.IsAsciiHexDigit);
 
-    /// <summary>The key a request presents, if it presents one, and whether it is an API key rather than a JWT.</summary>
+    /// <summary>The API key a request presents: its <see cref="HeaderName"/> header, or a bearer value that is not a JWT; <see langword="null"/> when it presents none.</summary>
     public static string? PresentedKey(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -149,16 +149,11 @@ public sealed class ApiKeyHandler(
     }
 }
 
-/// <summary>The configured API keys by hash, built once.</summary>
+/// <summary>The configured API keys by hash, built once from keys that passed <see cref="ApiKeyOptions.Problems"/>: every hash valid and unique.</summary>
 public sealed class ApiKeyTable(IOptions<ApiKeyOptions> options)
 {
     private readonly FrozenDictionary<string, (string Name, ApiKeyEntry Key)> _byHash = options.Value.Keys
-        .Where(pair => ApiKeyHandler.IsHash(pair.Value.Hash))
-        .DistinctBy(pair => pair.Value.Hash!.ToLowerInvariant())
         .ToFrozenDictionary(pair => pair.Value.Hash!.ToLowerInvariant(), pair => (pair.Key, pair.Value), StringComparer.Ordinal);
-
-    /// <summary>Whether any key is configured.</summary>
-    public bool IsEnabled => _byHash.Count > 0;
 
     /// <summary>The key <paramref name="presented"/> is, with its name; <see langword="null"/> when it is none of them.</summary>
     public (string Name, ApiKeyEntry Key)? Find(string presented)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using McpAspire.McpCoordinator.Telemetry;
 using McpAspire.ServiceDefaults.Hosting;
+using McpAspire.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.Logging.Console;
 
 namespace McpAspire.McpCoordinator.Security;
@@ -33,7 +34,7 @@ public sealed partial class CallAudit(ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<CallAudit>();
-        var exported = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var exported = OtlpConfiguration.IsExportOn(builder.Configuration);
         var console = builder.Configuration[ConsoleKey] switch
         {
             null or "" => !exported,

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using McpAspire.Cluster.Security;
+using McpAspire.McpCoordinator.Sessions;
 
 namespace McpAspire.McpCoordinator.Security;
 
@@ -18,9 +19,6 @@ public sealed class Caller
 
     /// <summary>The claim types that name the client application.</summary>
     private static readonly string[] ClientClaims = ["azp", "client_id", "appid"];
-
-    /// <summary>The claim types that identify a user, most specific first, as sessions are bound.</summary>
-    private static readonly string[] SubjectClaims = [ClaimTypes.NameIdentifier, "sub", ClaimTypes.Upn];
 
     private string? _assertion;
 
@@ -81,7 +79,8 @@ public sealed class Caller
     public static Caller Read(ClaimsPrincipal user, string address)
     {
         ArgumentNullException.ThrowIfNull(user);
-        if (user.Identity?.IsAuthenticated != true || FirstOf(user, SubjectClaims) is not { } subject)
+        // Identified as sessions are bound, so a session's owner and its caller are always the same user.
+        if (McpSessionOwner.Of(user) is not { } subject)
         {
             return new Caller($"ip:{address}", null, None, None);
         }
@@ -91,7 +90,7 @@ public sealed class Caller
             ScopeClaims.SelectMany(type => user.FindAll(type)).SelectMany(claim => claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)),
             StringComparer.Ordinal);
         var roles = new HashSet<string>(RoleClaims.SelectMany(type => user.FindAll(type)).Select(claim => claim.Value), StringComparer.Ordinal);
-        var name = user.Identity.Name ?? user.FindFirst("name")?.Value ?? user.FindFirst("preferred_username")?.Value ?? subject.Value;
+        var name = user.Identity!.Name ?? user.FindFirst("name")?.Value ?? user.FindFirst("preferred_username")?.Value ?? subject.Value;
         var identity = new CallerIdentity(subject.Value, subject.Issuer, name, FirstOf(user, ClientClaims)?.Value, [.. scopes.Order(StringComparer.Ordinal)], [.. roles.Order(StringComparer.Ordinal)]);
         return new Caller($"{subject.Issuer}|{subject.Value}", identity, scopes, roles);
     }

@@ -72,7 +72,7 @@ public sealed class CallerRateLimits : IDisposable
     /// <inheritdoc/>
     public void Dispose() => _tools?.Dispose();
 
-    /// <summary>Registers the rate limiter and its policies; the endpoints opt in with <see cref="RequireCallerLimit{TBuilder}"/>.</summary>
+    /// <summary>Registers the rate limiter and its policies; the endpoints opt in with <see cref="CoordinatorSecurity.RequireCallerLimit{TBuilder}"/>.</summary>
     internal static void Add(IServiceCollection services)
     {
         services.AddOptions<RateLimitOptions>()
@@ -99,14 +99,6 @@ public sealed class CallerRateLimits : IDisposable
                 return RateLimitPartition.GetConcurrencyLimiter(Caller.Of(context).Key, _ => new ConcurrencyLimiterOptions { PermitLimit = limits.MaxStreams, QueueLimit = 0 });
             });
         });
-    }
-
-    /// <summary>Puts <paramref name="policy"/> on these endpoints when limits apply; otherwise changes nothing.</summary>
-    public static TBuilder RequireCallerLimit<TBuilder>(TBuilder builder, IServiceProvider services, string policy)
-        where TBuilder : IEndpointConventionBuilder
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        return services.GetRequiredService<CallerRateLimits>().IsEnabled ? builder.RequireRateLimiting(policy) : builder;
     }
 
     private static TokenBucketRateLimiterOptions Bucket(int perSecond, int burst) => new()

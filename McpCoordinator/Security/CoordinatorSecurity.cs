@@ -115,6 +115,14 @@ public static class CoordinatorSecurity
         return services.GetRequiredService<ToolAccess>().IsEnabled ? builder.RequireAuthorization(policy) : builder;
     }
 
+    /// <summary>Puts <paramref name="policy"/> on these endpoints when limits apply; otherwise changes nothing.</summary>
+    public static TBuilder RequireCallerLimit<TBuilder>(this TBuilder builder, IServiceProvider services, string policy)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        return services.GetRequiredService<CallerRateLimits>().IsEnabled ? builder.RequireRateLimiting(policy) : builder;
+    }
+
     /// <summary>The message that refuses an anonymous coordinator open to the network.</summary>
     internal static string AnonymousBeyondLoopback(string address) =>
         $"The coordinator listens on {address}, beyond loopback, and no authentication is configured, so anyone who can reach it could call every tool. " +

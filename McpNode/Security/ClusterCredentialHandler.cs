@@ -9,8 +9,9 @@ namespace McpAspire.McpNode.Security;
 /// <summary>
 /// The node's authentication scheme for calls from a coordinator: the request must carry a valid
 /// <see cref="ClusterCredentials.HeaderName"/>. The user is the coordinator's caller when it names one in a valid
-/// <see cref="CallerAssertion.HeaderName"/> (see <see cref="NodeCallers"/>), otherwise the coordinator itself. Without one, the challenge answers 401 with a JSON-RPC error that says
-/// what is wrong, so a caller that bypasses the gateway learns why it is refused and nothing else.
+/// <see cref="CallerAssertion.HeaderName"/> (see <see cref="NodeCallers"/>), otherwise the coordinator itself. Without a
+/// valid credential, the challenge answers 401 with a JSON-RPC error that says what is wrong, so a caller that bypasses
+/// the gateway learns why it is refused and nothing else.
 /// </summary>
 public sealed partial class ClusterCredentialHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -37,9 +38,13 @@ public sealed partial class ClusterCredentialHandler(
         _problem = token.Count > 1 ? $"the request has more than one {ClusterCredentials.HeaderName} header" : credentials.Check(token.ToString());
         var caller = Request.Headers[CallerAssertion.HeaderName];
         CallerIdentity? identity = null;
-        if (_problem is null && caller.Count > 0 && !(caller.Count == 1 && callers.TryRead(caller.ToString(), out identity, out _problem)))
+        if (_problem is null && caller.Count > 1)
         {
-            _problem ??= $"the request has more than one {CallerAssertion.HeaderName} header";
+            _problem = $"the request has more than one {CallerAssertion.HeaderName} header";
+        }
+        else if (_problem is null && caller.Count == 1)
+        {
+            callers.TryRead(caller.ToString(), out identity, out _problem);
         }
 
         if (_problem is null)

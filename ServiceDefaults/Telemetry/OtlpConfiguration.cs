@@ -7,9 +7,12 @@ namespace McpAspire.ServiceDefaults.Telemetry;
 /// Checks the <c>OTEL_EXPORTER_OTLP_*</c> settings that OpenTelemetry's exporter reads. The exporter ignores a value it
 /// cannot use, so a typo would silently export nothing; here it stops the service with a message naming the key.
 /// </summary>
-internal static class OtlpConfiguration
+public static class OtlpConfiguration
 {
+    /// <summary>The endpoint the exporter sends to; export is on when it is set.</summary>
     public const string EndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// <summary>The exporter's protocol: <c>grpc</c> (its default) or <c>http/protobuf</c>.</summary>
     public const string ProtocolKey = "OTEL_EXPORTER_OTLP_PROTOCOL";
 
     /// <summary>Whether export is on (an endpoint is set), once the settings are checked.</summary>
