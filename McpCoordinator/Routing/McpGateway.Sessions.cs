@@ -114,11 +114,12 @@ public sealed partial class McpGateway
         using var audited = toolName is null ? null : audit.Start(context, toolName, operation!);
         if (audited is not null)
         {
-            audited.NodeId = node.Id;
             if (!await AdmitCallAsync(context, request, audited))
             {
                 return;
             }
+
+            audited.NodeId = node.Id;
         }
 
         var outcome = await ForwardTracedAsync(context, request, rpc?.Method, toolName, node,
