@@ -24,4 +24,10 @@ public static class ClusterKeys
     /// AppHost's Drain and Resume commands set and delete it, and so can an operator with any Redis client.
     /// </summary>
     public static string DrainRequest(string nodeId) => $"mcpaspire:drain:{nodeId}";
+
+    /// <summary>
+    /// The lease of the coordinator replica that probes an external MCP server and keeps its registry record: the
+    /// replica's id, expiring unless that replica renews it.
+    /// </summary>
+    public static string ServerLease(string server) => $"mcpaspire:server-lease:{server}";
 }

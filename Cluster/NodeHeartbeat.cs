@@ -48,6 +48,14 @@ public sealed record NodeHeartbeat
     [JsonPropertyName("toolCount")]
     public int ToolCount { get; init; }
 
+    /// <summary>
+    /// The name of the external MCP server this record stands for (<c>Coordinator:Servers:{name}</c>), written by the
+    /// coordinator that probes it; <see langword="null"/> for a node, which writes its own record.
+    /// </summary>
+    [JsonPropertyName("server")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Server { get; init; }
+
     /// <summary>When the node sent this heartbeat (UTC).</summary>
     [JsonPropertyName("sentAt")]
     public DateTimeOffset SentAt { get; init; }

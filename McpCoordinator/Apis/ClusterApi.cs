@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using McpAspire.Mcp;
+using McpAspire.McpCoordinator.Federation;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
 using McpAspire.McpCoordinator.Security;
@@ -28,7 +30,8 @@ public static class ClusterApi
     /// <c>stale</c>, <c>recovered</c>, <c>rejected</c>, <c>tool-changed</c>). The stream ends when the coordinator stops, or when the client falls
     /// <see cref="RegistryChanges.Capacity"/> changes behind; reconnecting starts from a new snapshot.
     /// </summary>
-    public static async Task StreamEventsAsync(HttpContext context, NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers, RegistryChanges changes, TimeProvider time, IHostApplicationLifetime lifetime)
+    public static async Task StreamEventsAsync(
+        HttpContext context, NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers, ExternalServerMonitor servers, RegistryChanges changes, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(changes);
@@ -38,7 +41,7 @@ public static class ClusterApi
         McpHttpResponses.PrepareEventStream(context.Response);
         try
         {
-            await WriteEventAsync(context.Response, "snapshot", GetNodes(registry, calls, breakers, time), typeof(NodesResponse), ending.Token);
+            await WriteEventAsync(context.Response, "snapshot", GetNodes(registry, calls, breakers, servers, time), typeof(NodesResponse), ending.Token);
             while (true)
             {
                 using var quiet = CancellationTokenSource.CreateLinkedTokenSource(ending.Token);
@@ -83,8 +86,9 @@ public static class ClusterApi
     public const int MaxRejectedShown = 100;
 
     /// <summary>The registry as JSON: each node with status, load, tools, heartbeat age, calls routed and breaker state.</summary>
-    public static NodesResponse GetNodes(NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers, TimeProvider time)
+    public static NodesResponse GetNodes(NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers, ExternalServerMonitor servers, TimeProvider time)
     {
+        ArgumentNullException.ThrowIfNull(servers);
         ArgumentNullException.ThrowIfNull(breakers);
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(calls);
@@ -108,9 +112,17 @@ public static class ClusterApi
                 [.. node.Tools.Tools.Select(tool => tool.Name).Order(StringComparer.Ordinal)],
                 (long)(now - node.Heartbeat.SentAt).TotalMilliseconds,
                 calls.Routed(node.Id),
-                breakers.StateOf(node.Id)))],
+                breakers.StateOf(node.Id),
+                node.Server))],
             [.. snapshot.Rejected.Take(MaxRejectedShown)],
-            snapshot.Rejected.Count);
+            snapshot.Rejected.Count,
+            [.. servers.States.Values.OrderBy(state => state.Name, StringComparer.Ordinal).Select(state => new ServerView(
+                state.Name,
+                UpstreamServers.NodeIdOf(state.Name),
+                snapshot.Node(UpstreamServers.NodeIdOf(state.Name)) is not null,
+                state.IsProbing,
+                state.IsProbing ? state.Since : null,
+                state.IsProbing ? state.Reason : null))]);
     }
 }
 
@@ -122,8 +134,25 @@ public static class ClusterApi
 /// <param name="Nodes">The live nodes.</param>
 /// <param name="Rejected">Registry records that get no calls, with the reason (at most <see cref="ClusterApi.MaxRejectedShown"/>).</param>
 /// <param name="RejectedCount">How many records were rejected in all.</param>
+/// <param name="Servers">The external MCP servers configured (<c>Coordinator:Servers</c>).</param>
 public sealed record NodesResponse(
-    bool Stale, string? StaleReason, DateTimeOffset? ReadAt, IReadOnlyList<ToolConflict> Conflicts, IReadOnlyList<NodeView> Nodes, IReadOnlyList<RejectedRecord> Rejected, int RejectedCount);
+    bool Stale,
+    string? StaleReason,
+    DateTimeOffset? ReadAt,
+    IReadOnlyList<ToolConflict> Conflicts,
+    IReadOnlyList<NodeView> Nodes,
+    IReadOnlyList<RejectedRecord> Rejected,
+    int RejectedCount,
+    IReadOnlyList<ServerView> Servers);
+
+/// <summary>One external MCP server in <c>GET /api/nodes</c>.</summary>
+/// <param name="Name">Its name in <c>Coordinator:Servers</c>.</param>
+/// <param name="Id">Its id among the nodes, while it is up.</param>
+/// <param name="Up">Whether its record is in the registry: the last probe reached it, and its tools are served.</param>
+/// <param name="ProbedHere">Whether this replica probes it; another one does otherwise, and logs what it finds.</param>
+/// <param name="Since">When this replica saw it come up or go down (only while it probes it).</param>
+/// <param name="Reason">Why the last probe failed, while it is down (only while this replica probes it).</param>
+public sealed record ServerView(string Name, string Id, bool Up, bool ProbedHere, DateTimeOffset? Since, string? Reason);
 
 /// <summary>One node in <c>GET /api/nodes</c>.</summary>
 /// <param name="Id">The node's id.</param>
@@ -138,6 +167,7 @@ public sealed record NodesResponse(
 /// <param name="HeartbeatAgeMs">How old its last heartbeat is.</param>
 /// <param name="CallsRouted">How many calls this coordinator has routed to it.</param>
 /// <param name="Breaker">Its circuit breaker in this coordinator: closed, open or half-open.</param>
+/// <param name="Server">For an external MCP server, its name in <c>Coordinator:Servers</c>; absent for a node of the cluster.</param>
 public sealed record NodeView(
     string Id,
     Uri McpUrl,
@@ -150,4 +180,5 @@ public sealed record NodeView(
     IReadOnlyList<string> Tools,
     long HeartbeatAgeMs,
     long CallsRouted,
-    string Breaker);
+    string Breaker,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Server);

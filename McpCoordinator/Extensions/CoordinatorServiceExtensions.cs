@@ -1,6 +1,7 @@
 using McpAspire.Cluster;
 using McpAspire.Cluster.Security;
 using McpAspire.Mcp;
+using McpAspire.McpCoordinator.Federation;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
 using McpAspire.McpCoordinator.Security;
@@ -34,6 +35,10 @@ public static class CoordinatorServiceExtensions
             .BindConfiguration(RegistryOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<ExternalServersOptions>()
+            .BindConfiguration(ExternalServersOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddOptions<NodeUrlOptions>()
             .BindConfiguration(NodeUrlOptions.SectionName)
             .ValidateDataAnnotations()
@@ -56,7 +61,10 @@ public static class CoordinatorServiceExtensions
         builder.Services.AddHostedService<NodeStatePruner>();
         builder.Services.AddSingleton<ToolRouter>();
         builder.Services.AddSingleton<NodeForwarder>();
-        builder.Services.AddSingleton<INodeProbe>(services => services.GetRequiredService<NodeForwarder>());
+        builder.Services.AddSingleton<INodeProbe, NodeProbe>();
+        builder.Services.AddSingleton<UpstreamServers>();
+        builder.Services.AddSingleton<ExternalServerMonitor>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ExternalServerMonitor>());
         builder.Services.AddSingleton<PinnedSessionIds>();
         CallAudit.Add(builder);
         builder.Services.AddSingleton<SessionQuota>();

@@ -46,6 +46,9 @@ public sealed class RegisteredNode
     /// <summary>When the latest heartbeat stops being valid.</summary>
     public DateTimeOffset ExpiresAt => Volatile.Read(ref _live).ExpiresAt;
 
+    /// <summary>The name of the external server this entry stands for; <see langword="null"/> for a node of the cluster.</summary>
+    public string? Server => Heartbeat.Server;
+
     /// <summary>Whether the node takes new calls.</summary>
     public bool IsReady => Heartbeat.Status == NodeStatus.Ready;
 
@@ -61,6 +64,7 @@ public sealed class RegisteredNode
             && heartbeat.ToolsHash == Tools.Hash
             && heartbeat.McpUrl == current.McpUrl
             && heartbeat.Version == current.Version
+            && heartbeat.Server == current.Server
             && heartbeat.Packs.SequenceEqual(current.Packs, StringComparer.Ordinal);
     }
 

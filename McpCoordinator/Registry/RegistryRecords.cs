@@ -1,6 +1,7 @@
 using System.Text.Json;
 using McpAspire.Cluster;
 using McpAspire.Cluster.Security;
+using McpAspire.McpCoordinator.Federation;
 using McpAspire.McpCoordinator.Routing;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
@@ -12,7 +13,7 @@ namespace McpAspire.McpCoordinator.Registry;
 /// <see cref="RegistryOptions"/>, the cluster key and the <see cref="NodeUrlPolicy"/>, and no content makes these
 /// methods throw. A record that fails says why, in words fit for a log line and <c>/api/nodes</c>.
 /// </summary>
-public sealed class RegistryRecords(ClusterKeyRing keys, NodeUrlPolicy urls, IOptions<RegistryOptions> options)
+public sealed class RegistryRecords(ClusterKeyRing keys, NodeUrlPolicy urls, IOptions<RegistryOptions> options, IOptions<ExternalServersOptions> servers)
 {
     /// <summary>The shortest and longest heartbeat TTL a node can be configured with (<c>Node:HeartbeatTtl</c>).</summary>
     private const long MinTtlMilliseconds = 300;
@@ -106,9 +107,35 @@ public sealed class RegistryRecords(ClusterKeyRing keys, NodeUrlPolicy urls, IOp
             return $"its signature is older than its TTL: sent at {heartbeat.SentAt:O}, valid for {heartbeat.TtlMilliseconds} ms";
         }
 
-        return heartbeat.McpUrl is null
-            ? "it has no MCP URL"
+        if (heartbeat.McpUrl is null)
+        {
+            return "it has no MCP URL";
+        }
+
+        return heartbeat.Server is { } server
+            ? CheckServer(id, heartbeat, server)
             : urls.Check(heartbeat.McpUrl) is { } refused ? $"its MCP URL {HeartbeatRecord.Shorten(heartbeat.McpUrl.ToString())} is refused: {refused}" : null;
+    }
+
+    /// <summary>
+    /// A record of an external server must be one this coordinator has configured, at the URL configured: calls go
+    /// there with this coordinator's own settings, so no record can point it anywhere else.
+    /// </summary>
+    private string? CheckServer(string id, NodeHeartbeat heartbeat, string server)
+    {
+        if (!servers.Value.Servers.TryGetValue(server, out var settings))
+        {
+            return $"it stands for external server '{HeartbeatRecord.Shorten(server)}', which this coordinator does not have in Coordinator:Servers";
+        }
+
+        if (id != UpstreamServers.NodeIdOf(server))
+        {
+            return $"it stands for external server '{server}' under id '{id}', not '{UpstreamServers.NodeIdOf(server)}'";
+        }
+
+        return heartbeat.McpUrl != settings.Url
+            ? $"it puts external server '{server}' at {HeartbeatRecord.Shorten(heartbeat.McpUrl.ToString())}, not at its configured Url"
+            : null;
     }
 
     /// <summary>

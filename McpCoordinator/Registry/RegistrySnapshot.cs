@@ -16,8 +16,9 @@ public sealed class RegistrySnapshot
     /// <summary>
     /// Builds the snapshot and its tool union, ordered by name. When nodes define one tool name differently
     /// (description, annotations, schemas: the whole definition), that is a <see cref="ToolConflict"/>: the definition
-    /// served, and routed to, is the one of the ready node with the newest version (then the lowest id), and only
-    /// nodes with that same definition get its calls.
+    /// served, and routed to, is the one of a ready node of the cluster before any external server's (their version
+    /// numbers say nothing about each other), then of the newest version, then of the lowest id; and only nodes with
+    /// that same definition get its calls.
     /// </summary>
     public RegistrySnapshot(
         IReadOnlyList<RegisteredNode> nodes, DateTimeOffset readAt, bool isStale = false, string? staleReason = null, IReadOnlyList<RejectedRecord>? rejected = null)
@@ -39,6 +40,7 @@ public sealed class RegistrySnapshot
         {
             var served = definitions
                 .OrderByDescending(pair => pair.Node.IsReady)
+                .ThenBy(pair => pair.Node.Server is not null)
                 .ThenByDescending(pair => VersionOf(pair.Node))
                 .ThenBy(pair => pair.Node.Id, StringComparer.Ordinal)
                 .First();

@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpAspire.Mcp;
+using McpAspire.McpCoordinator.Federation;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Security;
 using McpAspire.McpCoordinator.Sessions;
@@ -21,6 +22,7 @@ namespace McpAspire.McpCoordinator.Routing;
 public sealed partial class McpGateway(
     ToolRouter router,
     NodeForwarder forwarder,
+    UpstreamServers servers,
     LocalCallTracker calls,
     NodeRegistry registry,
     NodeBreakers breakers,
@@ -295,6 +297,12 @@ public sealed partial class McpGateway(
 
             tried.Add(node.Id);
             audited.NodeId = node.Id;
+            if (node.Server is not null && await RequestOfAsync(context, request) is null)
+            {
+                // An external server is called through a session of the coordinator's: the body must be read first.
+                return;
+            }
+
             var outcome = await ForwardTracedAsync(context, request, RequestMethods.ToolsCall, toolName, node, NodeRequest.Post(request) with { MayTryElsewhere = true }, guarded: true);
             if (outcome.Kind == ForwardOutcomeKind.Forwarded)
             {
@@ -355,14 +363,19 @@ public sealed partial class McpGateway(
         }
 
         var outcome = guarded
-            ? await breakers.ExecuteAsync(node.Id, () => forwarder.ForwardAsync(context, node, upstream), context.RequestAborted)
-            : await forwarder.ForwardAsync(context, node, upstream);
+            ? await breakers.ExecuteAsync(node.Id, Send, context.RequestAborted)
+            : await Send();
         if (outcome.Kind != ForwardOutcomeKind.Forwarded)
         {
             forward?.Fail(outcome.Kind.ToString());
         }
 
         return outcome;
+
+        // An external server takes tools/call only, parsed, through this replica's session with it.
+        Task<ForwardOutcome> Send() => node.Server is { } server
+            ? servers.CallToolAsync(context, (JsonRpcRequest)request.Message!, server, toolName!, context.RequestAborted)
+            : forwarder.ForwardAsync(context, node, upstream);
     }
 
     /// <summary>A tool call failed after it reached the node: it may or may not have run, and is not retried.</summary>

@@ -25,7 +25,7 @@ namespace McpAspire.McpCoordinator.Routing;
 /// since node URLs are concrete and the gateway logs and traces calls itself. The HTTP client span remains.
 /// No proxy is used: nodes are reached at the addresses they publish, whatever <c>HTTP_PROXY</c> says.
 /// </remarks>
-public sealed class NodeForwarder : INodeProbe, IDisposable
+public sealed class NodeForwarder : IDisposable
 {
     /// <summary>
     /// The largest answer with a <c>Content-Length</c> that is read whole before any of it is sent on. A node
@@ -110,8 +110,8 @@ public sealed class NodeForwarder : INodeProbe, IDisposable
     }
 
     /// <summary>
-    /// A JSON-RPC <c>ping</c> POST. Any HTTP answer short of a server error shows the node is up: a stateful node
-    /// answers 400 to a request without a session, and a busy or draining one 503.
+    /// A JSON-RPC <c>ping</c> POST, for <see cref="INodeProbe"/>. Any HTTP answer short of a server error shows the node
+    /// is up: a stateful node answers 400 to a request without a session, and a busy or draining one 503.
     /// </summary>
     public async Task<ForwardOutcome> ProbeAsync(RegisteredNode node, CancellationToken cancellationToken)
     {

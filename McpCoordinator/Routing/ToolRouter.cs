@@ -25,13 +25,15 @@ public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls, No
     }
 
     /// <summary>
-    /// Picks a node to open a session on: any ready node whose heartbeat has not run out, whose circuit breaker
-    /// admits calls, and that is not in <paramref name="excluded"/>; <see langword="null"/> when there is none.
+    /// Picks a node to open a session on: any ready node of the cluster (not an external server, whose tools are
+    /// served through the stateless coordinator) whose heartbeat has not run out, whose circuit breaker admits
+    /// calls, and that is not in <paramref name="excluded"/>; <see langword="null"/> when there is none.
     /// </summary>
     public RegisteredNode? SelectForSession(IReadOnlySet<string> excluded)
     {
         var snapshot = registry.Current;
-        return Choose(snapshot, snapshot.Nodes, excluded);
+        IReadOnlyList<RegisteredNode> nodes = snapshot.Nodes.All(node => node.Server is null) ? snapshot.Nodes : [.. snapshot.Nodes.Where(node => node.Server is null)];
+        return Choose(snapshot, nodes, excluded);
     }
 
     private RegisteredNode? Choose(RegistrySnapshot snapshot, IReadOnlyList<RegisteredNode> nodes, IReadOnlySet<string> excluded)

@@ -85,4 +85,12 @@ public sealed class ToolRule
         var name = pattern.EndsWith('*') ? pattern[..^1] : pattern;
         return (name.Length == 0 && pattern.Length == 1) || RegistryRecords.IsToolName(name);
     }
+
+    /// <summary>Whether the pattern (see <see cref="IsPattern"/>) takes in the tool named <paramref name="name"/>.</summary>
+    public static bool Matches(string pattern, string name)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        ArgumentNullException.ThrowIfNull(name);
+        return pattern.EndsWith('*') ? name.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal) : pattern == name;
+    }
 }

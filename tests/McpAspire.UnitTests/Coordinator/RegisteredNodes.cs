@@ -15,7 +15,7 @@ internal static class RegisteredNodes
             maxConcurrency: maxConcurrency,
             status: status);
 
-    public static RegisteredNode Create(string id, IReadOnlyList<Tool> tools, string? version = null, int inFlight = 0, int maxConcurrency = 10, string status = NodeStatus.Ready)
+    public static RegisteredNode Create(string id, IReadOnlyList<Tool> tools, string? version = null, int inFlight = 0, int maxConcurrency = 10, string status = NodeStatus.Ready, string? server = null)
     {
         var catalog = ToolCatalog.Of(tools);
         return new(
@@ -31,6 +31,7 @@ internal static class RegisteredNodes
                 ToolCount = catalog.Count,
                 SentAt = DateTimeOffset.UnixEpoch,
                 TtlMilliseconds = 6000,
+                Server = server,
             },
             new NodeTools(catalog.Hash, tools));
     }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using McpAspire.Cluster;
 using McpAspire.Cluster.Security;
+using McpAspire.McpCoordinator.Federation;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
 using Microsoft.Extensions.Options;
@@ -14,7 +15,9 @@ public sealed class RegistryRecordsTests
 {
     private static readonly DateTimeOffset Now = new(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private static readonly RegistryRecords Records = new(ClusterKeyRing.None, new NodeUrlPolicy(Options.Create(new NodeUrlOptions())), Options.Create(new RegistryOptions()));
+    private static readonly IOptions<ExternalServersOptions> NoServers = Options.Create(new ExternalServersOptions());
+
+    private static readonly RegistryRecords Records = new(ClusterKeyRing.None, new NodeUrlPolicy(Options.Create(new NodeUrlOptions())), Options.Create(new RegistryOptions()), NoServers);
 
     private static NodeHeartbeat Valid() => new()
     {
@@ -150,7 +153,7 @@ public sealed class RegistryRecordsTests
     public void Too_many_tools_and_too_many_bytes_are_refused()
     {
         var limits = new RegistryOptions { MaxToolsPerNode = 2, MaxToolsBytes = 4096 };
-        var records = new RegistryRecords(ClusterKeyRing.None, new NodeUrlPolicy(Options.Create(new NodeUrlOptions())), Options.Create(limits));
+        var records = new RegistryRecords(ClusterKeyRing.None, new NodeUrlPolicy(Options.Create(new NodeUrlOptions())), Options.Create(limits), NoServers);
         var three = ToolCatalog.Of([.. Enumerable.Range(0, 3).Select(i => new Tool { Name = $"t{i}" })]);
         var large = ToolCatalog.Of([new Tool { Name = "t", Description = new string('d', 5000) }]);
 
@@ -165,7 +168,7 @@ public sealed class RegistryRecordsTests
     public void A_signed_cluster_refuses_an_unsigned_heartbeat()
     {
         var keys = new ClusterKeyRing([System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)]);
-        var records = new RegistryRecords(keys, new NodeUrlPolicy(Options.Create(new NodeUrlOptions())), Options.Create(new RegistryOptions()));
+        var records = new RegistryRecords(keys, new NodeUrlPolicy(Options.Create(new NodeUrlOptions())), Options.Create(new RegistryOptions()), NoServers);
 
         Assert.Null(records.ReadHeartbeat("node-1", HeartbeatRecord.Write(Valid(), ClusterKeyRing.None), Now, out var problem));
         Assert.NotNull(records.ReadHeartbeat("node-1", HeartbeatRecord.Write(Valid(), keys), Now, out _));
@@ -186,5 +189,34 @@ public sealed class RegistryRecordsTests
         Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
 
         Assert.Contains(results, result => result.ErrorMessage!.Contains($"Coordinator:Registry:{property}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_record_of_a_configured_external_server_at_its_url_is_read_whatever_the_node_url_rules_say()
+    {
+        var servers = new ExternalServersOptions();
+        servers.Servers["tools"] = new ExternalServerOptions { Url = new Uri("https://tools.example.com/mcp") };
+        var policy = new NodeUrlOptions();
+        policy.AllowedNetworks.Add("10.0.0.0/8");
+        var records = new RegistryRecords(ClusterKeyRing.None, new NodeUrlPolicy(Options.Create(policy)), Options.Create(new RegistryOptions()), Options.Create(servers));
+        var record = Valid() with { Id = "server.tools", McpUrl = new Uri("https://tools.example.com/mcp"), Server = "tools" };
+
+        Assert.NotNull(records.ReadHeartbeat("server.tools", HeartbeatRecord.Write(record, ClusterKeyRing.None), Now, out var problem));
+        Assert.Null(problem);
+    }
+
+    [Theory]
+    [InlineData("server.elsewhere", "elsewhere", "https://tools.example.com/mcp", "does not have in Coordinator:Servers")]
+    [InlineData("server.other", "tools", "https://tools.example.com/mcp", "not 'server.tools'")]
+    [InlineData("server.tools", "tools", "http://169.254.169.254/mcp", "not at its configured Url")]
+    public void A_server_record_must_name_a_configured_server_under_its_id_at_its_url(string id, string server, string url, string reason)
+    {
+        var servers = new ExternalServersOptions();
+        servers.Servers["tools"] = new ExternalServerOptions { Url = new Uri("https://tools.example.com/mcp") };
+        var records = new RegistryRecords(ClusterKeyRing.None, new NodeUrlPolicy(Options.Create(new NodeUrlOptions())), Options.Create(new RegistryOptions()), Options.Create(servers));
+        var record = Valid() with { Id = id, McpUrl = new Uri(url), Server = server };
+
+        Assert.Null(records.ReadHeartbeat(id, HeartbeatRecord.Write(record, ClusterKeyRing.None), Now, out var problem));
+        Assert.Contains(reason, problem, StringComparison.Ordinal);
     }
 }

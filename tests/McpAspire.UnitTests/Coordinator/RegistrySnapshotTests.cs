@@ -90,6 +90,24 @@ public sealed class RegistrySnapshotTests
     }
 
     [Fact]
+    public void A_name_a_node_and_an_external_server_both_define_is_served_by_the_node_whatever_the_versions()
+    {
+        var snapshot = new RegistrySnapshot(
+            [
+                RegisteredNodes.Create("ours", [new Tool { Name = "echo", Description = "Ours." }], "1.0.0"),
+                RegisteredNodes.Create("server.theirs", [new Tool { Name = "echo", Description = "Theirs." }], "2026.8.31", server: "theirs"),
+                RegisteredNodes.Create("server.only", [new Tool { Name = "only_theirs", Description = "Theirs alone." }], "9.9.9", server: "only"),
+            ],
+            DateTimeOffset.UnixEpoch);
+
+        var conflict = Assert.Single(snapshot.Conflicts);
+        Assert.Equal(("echo", "ours"), (conflict.Tool, conflict.ServedFrom));
+        Assert.Equal(["server.theirs"], conflict.OtherNodes);
+        Assert.Equal("Ours.", snapshot.Tool("echo")!.Description);
+        Assert.Equal(["server.only"], snapshot.NodesOffering("only_theirs").Select(node => node.Id));
+    }
+
+    [Fact]
     public void Annotations_are_part_of_the_definition()
     {
         var snapshot = new RegistrySnapshot(
