@@ -19,6 +19,12 @@ public static class ClusterKeys
     public static string Tools(string hash) => $"mcpaspire:tools:{hash}";
 
     /// <summary>
+    /// The key of a record of resources, resource templates and prompts (<see cref="PrimitiveCatalog"/>), named by the
+    /// SHA-256 of its content like <see cref="Tools"/>.
+    /// </summary>
+    public static string Primitives(string hash) => $"mcpaspire:primitives:{hash}";
+
+    /// <summary>
     /// The key that asks a node to drain while it keeps running: while it exists, the node takes no new calls,
     /// finishes those in flight and reports <c>draining</c>; once it is deleted, the node is ready again. The
     /// AppHost's Drain and Resume commands set and delete it, and so can an operator with any Redis client.

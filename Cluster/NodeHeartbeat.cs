@@ -49,6 +49,14 @@ public sealed record NodeHeartbeat
     public int ToolCount { get; init; }
 
     /// <summary>
+    /// The SHA-256 of the node's record of resources, resource templates and prompts (<see cref="PrimitiveCatalog"/>),
+    /// stored under <see cref="ClusterKeys.Primitives"/>; <see langword="null"/> when it serves none.
+    /// </summary>
+    [JsonPropertyName("primitivesHash")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? PrimitivesHash { get; init; }
+
+    /// <summary>
     /// The name of the external MCP server this record stands for (<c>Coordinator:Servers:{name}</c>), written by the
     /// coordinator that probes it; <see langword="null"/> for a node, which writes its own record.
     /// </summary>

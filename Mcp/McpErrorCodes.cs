@@ -26,4 +26,7 @@ public static class McpErrorCodes
 
     /// <summary>The session in <c>Mcp-Session-Id</c> is unknown or has ended.</summary>
     public const int SessionNotFound = -32001;
+
+    /// <summary>A <c>resources/read</c> of a URI the server cannot read, before 2026-07-28 (from then on it is <see cref="InvalidParams"/>).</summary>
+    public const int ResourceNotFound = -32002;
 }

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using McpAspire.Cluster;
 using McpAspire.Cluster.Security;
+using McpAspire.McpCoordinator.Registry;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using StackExchange.Redis;
@@ -23,6 +25,7 @@ public sealed partial class ExternalServerMonitor(
     UpstreamServers upstreams,
     IConnectionMultiplexer redis,
     ClusterKeyRing keys,
+    IOptions<RegistryOptions> registryOptions,
     TimeProvider time,
     ILogger<ExternalServerMonitor> logger) : BackgroundService
 {
@@ -56,16 +59,16 @@ public sealed partial class ExternalServerMonitor(
         var lease = settings.HealthInterval * 3;
         var state = _states[name] = new ServerProbeState(name);
         using var wake = new SemaphoreSlim(0);
-        void OnToolsChanged(string server)
+        void OnListsChanged(string server)
         {
             if (server == name)
             {
-                state.ToolsChanged = true;
+                state.ListsChanged = true;
                 wake.Release();
             }
         }
 
-        upstreams.ToolsChanged += OnToolsChanged;
+        upstreams.ListsChanged += OnListsChanged;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -88,7 +91,7 @@ public sealed partial class ExternalServerMonitor(
         }
         finally
         {
-            upstreams.ToolsChanged -= OnToolsChanged;
+            upstreams.ListsChanged -= OnListsChanged;
             if (state.IsProbing)
             {
                 // The server is as up as it was: its record stays until it runs out, and by then another replica,
@@ -134,11 +137,12 @@ public sealed partial class ExternalServerMonitor(
         try
         {
             client = await upstreams.ClientAsync(name, timeout.Token);
-            if (state.Catalog is null || state.ToolsChanged || state.Session != client)
+            if (state.Catalog is null || state.ListsChanged || state.Session != client)
             {
-                state.ToolsChanged = false;
+                state.ListsChanged = false;
                 var listed = await client.ListToolsAsync(cancellationToken: timeout.Token);
                 state.Catalog = ToolCatalog.Of(Served(name, settings, listed.Select(tool => tool.ProtocolTool)));
+                state.Primitives = await ListPrimitivesAsync(client, settings, timeout.Token);
                 state.Session = client;
                 state.ServerVersion = VersionOf(client.ServerInfo);
             }
@@ -190,6 +194,51 @@ public sealed partial class ExternalServerMonitor(
         return [.. served.OrderBy(tool => tool.Name, StringComparer.Ordinal)];
     }
 
+    /// <summary>The server's resources, resource templates and prompts, as far as it declares them; <see langword="null"/> when it has none.</summary>
+    private async Task<PrimitiveCatalog?> ListPrimitivesAsync(McpClient client, ExternalServerOptions settings, CancellationToken cancellationToken)
+    {
+        var capabilities = client.ServerCapabilities;
+        IEnumerable<Resource> resources = [];
+        IEnumerable<ResourceTemplate> templates = [];
+        IEnumerable<Prompt> prompts = [];
+        if (capabilities.Resources is not null)
+        {
+            resources = (await client.ListResourcesAsync(cancellationToken: cancellationToken)).Select(resource => resource.ProtocolResource);
+            templates = (await client.ListResourceTemplatesAsync(cancellationToken: cancellationToken)).Select(template => template.ProtocolResourceTemplate);
+        }
+
+        if (capabilities.Prompts is not null)
+        {
+            prompts = (await client.ListPromptsAsync(cancellationToken: cancellationToken)).Select(prompt => prompt.ProtocolPrompt);
+        }
+
+        var catalog = ServedPrimitives(settings, resources, templates, prompts, registryOptions.Value.MaxPrimitivesPerNode);
+        return catalog.Count == 0 ? null : catalog;
+    }
+
+    /// <summary>
+    /// The server's resources, templates and prompts as the cluster serves them: those the registry takes (valid,
+    /// unique, at most <paramref name="max"/> of each, in key order), prompts under prefixed names like its tools.
+    /// </summary>
+    public static PrimitiveCatalog ServedPrimitives(
+        ExternalServerOptions settings, IEnumerable<Resource> resources, IEnumerable<ResourceTemplate> templates, IEnumerable<Prompt> prompts, int max)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return PrimitiveCatalog.Of(
+            [.. resources.Where(resource => RegistryRecords.IsResourceUri(resource.Uri)).DistinctBy(resource => resource.Uri).OrderBy(resource => resource.Uri, StringComparer.Ordinal).Take(max)],
+            [.. templates.Where(template => UriTemplatePattern.Compile(template.UriTemplate) is not null).DistinctBy(template => template.UriTemplate)
+                .OrderBy(template => template.UriTemplate, StringComparer.Ordinal).Take(max)],
+            [.. prompts.Select(prompt => (Prompt: prompt, Name: settings.Prefix + prompt.Name)).Where(entry => RegistryRecords.IsToolName(entry.Name)).DistinctBy(entry => entry.Name)
+                .OrderBy(entry => entry.Name, StringComparer.Ordinal).Take(max).Select(entry => Renamed(entry.Prompt, entry.Name))]);
+    }
+
+    private static Prompt Renamed(Prompt prompt, string name)
+    {
+        var copy = JsonSerializer.SerializeToNode(prompt, ClusterJson.Options)!.AsObject();
+        copy["name"] = name;
+        return copy.Deserialize<Prompt>(ClusterJson.Options)!;
+    }
+
     private async Task RecordAsync(string name, ExternalServerOptions settings, ServerProbeState state)
     {
         var catalog = state.Catalog!;
@@ -203,6 +252,7 @@ public sealed partial class ExternalServerMonitor(
             Version = state.ServerVersion,
             ToolsHash = catalog.Hash,
             ToolCount = catalog.Count,
+            PrimitivesHash = state.Primitives?.Hash,
             Server = name,
             SentAt = time.GetUtcNow(),
             TtlMilliseconds = (long)ttl.TotalMilliseconds,
@@ -211,6 +261,11 @@ public sealed partial class ExternalServerMonitor(
         {
             var database = redis.GetDatabase();
             await database.StringSetAsync(ClusterKeys.Tools(catalog.Hash), catalog.Json, ttl * 10);
+            if (state.Primitives is { } primitives)
+            {
+                await database.StringSetAsync(ClusterKeys.Primitives(primitives.Hash), primitives.Json, ttl * 10);
+            }
+
             await Task.WhenAll(
                 database.StringSetAsync(ClusterKeys.Heartbeat(heartbeat.Id), HeartbeatRecord.Write(heartbeat, keys), ttl),
                 database.SetAddAsync(ClusterKeys.NodeSet, heartbeat.Id));
@@ -297,11 +352,13 @@ public sealed class ServerProbeState(string name)
 
     internal ToolCatalog? Catalog { get; set; }
 
+    internal PrimitiveCatalog? Primitives { get; set; }
+
     internal McpClient? Session { get; set; }
 
     internal string? ServerVersion { get; set; }
 
-    internal volatile bool ToolsChanged;
+    internal volatile bool ListsChanged;
 
     internal string? LastLoggedReason { get; set; }
 

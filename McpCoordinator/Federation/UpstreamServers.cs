@@ -63,8 +63,11 @@ public sealed partial class UpstreamServers : IAsyncDisposable
         _servers = options.Value.Servers.ToDictionary(pair => pair.Key, pair => new Upstream(pair.Key, pair.Value), StringComparer.Ordinal);
     }
 
-    /// <summary>Raised with a server's name when it says its tools changed (<c>notifications/tools/list_changed</c>).</summary>
-    public event Action<string>? ToolsChanged;
+    /// <summary>
+    /// Raised with a server's name when it says its tools, resources or prompts changed
+    /// (<c>notifications/tools/list_changed</c> and the like).
+    /// </summary>
+    public event Action<string>? ListsChanged;
 
     /// <summary>The configured servers' names.</summary>
     public IEnumerable<string> Names => _servers.Keys;
@@ -141,14 +144,15 @@ public sealed partial class UpstreamServers : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends the client's <c>tools/call</c> to <paramref name="server"/>, as <paramref name="toolName"/> is called
-    /// there, and writes its answer to the client: the server's result or JSON-RPC error, under the client's request
-    /// id, with the server's progress notifications streamed ahead of it when the client asked for progress. A call
-    /// the server never received (no session could be opened, the server refused it before running anything, or
-    /// this replica already has <see cref="ExternalServerOptions.MaxConcurrentCalls"/> calls there) is answered by
+    /// Sends the client's request (<c>tools/call</c>, <c>resources/read</c>, <c>prompts/get</c> or
+    /// <c>completion/complete</c>) to <paramref name="server"/>, with the tool or prompt it names under the server's own
+    /// name, and writes its answer to the client: the server's result or JSON-RPC error, under the client's request id,
+    /// with the server's progress notifications streamed ahead of it when the client asked for progress. A request the
+    /// server never received (no session could be opened, the server refused it before running anything, or this
+    /// replica already has <see cref="ExternalServerOptions.MaxConcurrentCalls"/> requests there) is answered by
     /// nothing and says so, so the gateway may try elsewhere.
     /// </summary>
-    public async Task<ForwardOutcome> CallToolAsync(HttpContext context, JsonRpcRequest rpc, string server, string toolName, CancellationToken cancellationToken)
+    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, JsonRpcRequest rpc, string server, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(rpc);
@@ -178,7 +182,7 @@ public sealed partial class UpstreamServers : IAsyncDisposable
                     return ForwardOutcome.NotConnected(Describe(ex));
                 }
 
-                var outcome = await SendCallAsync(context, rpc, upstream, client, toolName, cancellationToken);
+                var outcome = await SendAsync(context, rpc, upstream, client, cancellationToken);
                 if (outcome is not null)
                 {
                     return outcome;
@@ -224,15 +228,15 @@ public sealed partial class UpstreamServers : IAsyncDisposable
     /// One try of a call on <paramref name="client"/>'s session: the outcome, or <see langword="null"/> when the server
     /// no longer knows the session (HTTP 404, or the 400 some servers give), so nothing ran and a new session may try.
     /// </summary>
-    private async Task<ForwardOutcome?> SendCallAsync(HttpContext context, JsonRpcRequest rpc, Upstream upstream, McpClient client, string toolName, CancellationToken cancellationToken)
+    private async Task<ForwardOutcome?> SendAsync(HttpContext context, JsonRpcRequest rpc, Upstream upstream, McpClient client, CancellationToken cancellationToken)
     {
-        var (parameters, progressToken) = UpstreamParams(rpc.Params, upstream.Settings.UpstreamName(toolName));
+        var (parameters, progressToken) = UpstreamParams(rpc, upstream.Settings);
         await using var progress = progressToken is not null && AcceptsEventStream(context.Request)
             ? new ProgressRelay(context, upstream, progressToken.Value, parameters)
             : null;
         try
         {
-            var response = await client.SendRequestAsync(new JsonRpcRequest { Method = RequestMethods.ToolsCall, Params = parameters }, cancellationToken);
+            var response = await client.SendRequestAsync(new JsonRpcRequest { Method = rpc.Method, Params = parameters }, cancellationToken);
             await AnswerAsync(context, progress, new JsonRpcResponse { Id = rpc.Id, Result = response.Result }, cancellationToken);
             return ForwardOutcome.Forwarded;
         }
@@ -267,15 +271,25 @@ public sealed partial class UpstreamServers : IAsyncDisposable
     };
 
     /// <summary>
-    /// The client's <c>tools/call</c> parameters as the server gets them: its own tool name, the client's arguments
-    /// and <c>_meta</c>, less the <c>io.modelcontextprotocol/</c> members that describe the client's exchange with
-    /// the coordinator (the SDK adds the server's own), and with a progress token of the coordinator's, unique in the
-    /// shared session, in place of the client's, which is returned.
+    /// The client's parameters as the server gets them: the tool or prompt they name under the server's own name, the
+    /// client's arguments and <c>_meta</c>, less the <c>io.modelcontextprotocol/</c> members that describe the client's
+    /// exchange with the coordinator (the SDK adds the server's own), and with a progress token of the coordinator's,
+    /// unique in the shared session, in place of the client's, which is returned.
     /// </summary>
-    private static (JsonObject Parameters, ProgressToken? ClientToken) UpstreamParams(JsonNode? clientParams, string upstreamName)
+    private static (JsonObject Parameters, ProgressToken? ClientToken) UpstreamParams(JsonRpcRequest rpc, ExternalServerOptions settings)
     {
-        var parameters = clientParams is JsonObject given ? (JsonObject)given.DeepClone() : [];
-        parameters["name"] = upstreamName;
+        var parameters = rpc.Params is JsonObject given ? (JsonObject)given.DeepClone() : [];
+        var named = rpc.Method switch
+        {
+            RequestMethods.ToolsCall or RequestMethods.PromptsGet => parameters,
+            RequestMethods.CompletionComplete when parameters["ref"] is JsonObject reference && McpParams.TryGetString(reference, out var type, "type") && type == "ref/prompt" => reference,
+            _ => null,
+        };
+        if (named is not null && McpParams.TryGetString(named, out var name, "name"))
+        {
+            named["name"] = settings.UpstreamName(name);
+        }
+
         ProgressToken? token = null;
         if (parameters["_meta"] is JsonObject meta)
         {
@@ -340,11 +354,12 @@ public sealed partial class UpstreamServers : IAsyncDisposable
                 {
                     NotificationHandlers =
                     [
-                        new(NotificationMethods.ToolListChangedNotification, (_, _) =>
-                        {
-                            ToolsChanged?.Invoke(upstream.Name);
-                            return ValueTask.CompletedTask;
-                        }),
+                        .. ((string[])[NotificationMethods.ToolListChangedNotification, NotificationMethods.ResourceListChangedNotification, NotificationMethods.PromptListChangedNotification])
+                            .Select(method => KeyValuePair.Create<string, Func<JsonRpcNotification, CancellationToken, ValueTask>>(method, (_, _) =>
+                            {
+                                ListsChanged?.Invoke(upstream.Name);
+                                return ValueTask.CompletedTask;
+                            })),
                         new(NotificationMethods.ProgressNotification, (notification, _) => upstream.RelayProgressAsync(notification)),
                     ],
                 },

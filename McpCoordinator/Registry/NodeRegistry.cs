@@ -45,11 +45,11 @@ public sealed partial class NodeRegistry(
     // Per node id, the last heartbeat record read and what checking it gave, so unchanged bytes are not checked again.
     private readonly Dictionary<string, LastRecord> _lastRecords = new(StringComparer.Ordinal);
 
-    // Tool definitions by hash: read once, while some node names them. A record whose content has its hash but fails
-    // the checks fails for good; one missing or not matching its hash is read again at the next refresh.
-    private readonly Dictionary<string, NodeTools> _tools = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _badTools = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _missingTools = new(StringComparer.Ordinal);
+    // Tool definitions, and resources and prompts, by hash: read once, while some node names them. A record whose
+    // content has its hash but fails the checks fails for good; one missing or not matching its hash is read again at
+    // the next refresh.
+    private readonly HashedRecords<NodeTools> _tools = new(ClusterKeys.Tools, "its tool definitions are not in the store");
+    private readonly HashedRecords<NodePrimitives> _primitives = new(ClusterKeys.Primitives, "its resources and prompts are not in the store");
 
     // The nodes whose status the last read changed; nodes are updated in place, so the old snapshot cannot tell.
     private readonly List<(string Id, string Status)> _statusChanges = [];
@@ -220,7 +220,8 @@ public sealed partial class NodeRegistry(
                 LogSwept(gone);
             }
 
-            await ReadNewToolsAsync(database, heartbeats, limits, cancellationToken);
+            await ReadNewAsync(database, heartbeats.Select(heartbeat => heartbeat.ToolsHash), _tools, limits.MaxToolsBytes, checks.ReadTools, cancellationToken);
+            await ReadNewAsync(database, heartbeats.Select(heartbeat => heartbeat.PrimitivesHash).OfType<string>(), _primitives, limits.MaxPrimitivesBytes, checks.ReadPrimitives, cancellationToken);
             var previous = Current;
             var (nodes, changed) = Follow(previous, heartbeats, rejected);
             if (previous.IsStale && previous.ReadAt != DateTimeOffset.MinValue)
@@ -395,21 +396,19 @@ public sealed partial class NodeRegistry(
         return heartbeat;
     }
 
-    /// <summary>Reads the tool definitions of every hash not read before, in one round trip.</summary>
-    private async Task ReadNewToolsAsync(IDatabase database, List<NodeHeartbeat> heartbeats, RegistryOptions limits, CancellationToken cancellationToken)
+    /// <summary>Reads the records of every hash not read before, in one round trip.</summary>
+    private static async Task ReadNewAsync<T>(
+        IDatabase database, IEnumerable<string> hashes, HashedRecords<T> cache, int maxBytes, RecordReader<T> read, CancellationToken cancellationToken)
+        where T : class
     {
-        var wanted = heartbeats
-            .Select(heartbeat => heartbeat.ToolsHash)
-            .Where(hash => !_tools.ContainsKey(hash) && !_badTools.ContainsKey(hash))
-            .Distinct(StringComparer.Ordinal)
-            .ToArray();
+        var wanted = hashes.Where(hash => !cache.Known.ContainsKey(hash) && !cache.Bad.ContainsKey(hash)).Distinct(StringComparer.Ordinal).ToArray();
         if (wanted.Length == 0)
         {
             return;
         }
 
         // One byte past the limit tells a record that is too large from one that just fits.
-        var reads = wanted.Select(hash => database.StringGetRangeAsync(ClusterKeys.Tools(hash), 0, limits.MaxToolsBytes)).ToArray();
+        var reads = wanted.Select(hash => database.StringGetRangeAsync(cache.KeyOf(hash), 0, maxBytes)).ToArray();
         var records = await Task.WhenAll(reads).WaitAsync(cancellationToken);
         BytesRead(records.Sum(record => (long)(((byte[]?)record)?.Length ?? 0)));
         for (var i = 0; i < wanted.Length; i++)
@@ -417,22 +416,22 @@ public sealed partial class NodeRegistry(
             var record = (byte[]?)records[i] ?? [];
             try
             {
-                if (checks.ReadTools(wanted[i], record, out var problem, out var lasting) is { } tools)
+                if (read(wanted[i], record, out var problem, out var lasting) is { } content)
                 {
-                    _tools[wanted[i]] = tools;
+                    cache.Known[wanted[i]] = content;
                 }
                 else if (lasting)
                 {
-                    _badTools[wanted[i]] = problem!;
+                    cache.Bad[wanted[i]] = problem!;
                 }
                 else
                 {
-                    _missingTools[wanted[i]] = problem!;
+                    cache.Missing[wanted[i]] = problem!;
                 }
             }
             catch (Exception ex)
             {
-                _badTools[wanted[i]] = $"its tool definitions could not be read: {HeartbeatRecord.Shorten(ex.Message)}";
+                cache.Bad[wanted[i]] = $"a record it names could not be read: {HeartbeatRecord.Shorten(ex.Message)}";
             }
         }
     }
@@ -449,11 +448,16 @@ public sealed partial class NodeRegistry(
         _statusChanges.Clear();
         foreach (var heartbeat in heartbeats)
         {
-            if (!_tools.TryGetValue(heartbeat.ToolsHash, out var tools))
+            if (!_tools.Known.TryGetValue(heartbeat.ToolsHash, out var tools))
             {
-                rejected[heartbeat.Id] = _badTools.GetValueOrDefault(heartbeat.ToolsHash)
-                    ?? _missingTools.GetValueOrDefault(heartbeat.ToolsHash)
-                    ?? "its tool definitions are not in the store";
+                rejected[heartbeat.Id] = _tools.Problem(heartbeat.ToolsHash);
+                continue;
+            }
+
+            var primitives = NodePrimitives.None;
+            if (heartbeat.PrimitivesHash is { } hash && !_primitives.Known.TryGetValue(hash, out primitives))
+            {
+                rejected[heartbeat.Id] = _primitives.Problem(hash);
                 continue;
             }
 
@@ -471,12 +475,13 @@ public sealed partial class NodeRegistry(
             }
             else
             {
-                nodes.Add(new RegisteredNode(heartbeat, tools));
+                nodes.Add(new RegisteredNode(heartbeat, tools, primitives));
                 changed = true;
             }
         }
 
-        _missingTools.Clear();
+        _tools.Missing.Clear();
+        _primitives.Missing.Clear();
         return (nodes, changed || nodes.Count != previous.Nodes.Count);
     }
 
@@ -520,15 +525,8 @@ public sealed partial class NodeRegistry(
             _lastRecords.Remove(id);
         }
 
-        var named = _lastRecords.Values.Select(last => last.Heartbeat?.ToolsHash).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        foreach (var cache in (IEnumerable<string>[])[_tools.Keys, _badTools.Keys])
-        {
-            foreach (var hash in cache.Where(hash => !named.Contains(hash)).ToArray())
-            {
-                _tools.Remove(hash);
-                _badTools.Remove(hash);
-            }
-        }
+        _tools.Retain(_lastRecords.Values.Select(last => last.Heartbeat?.ToolsHash).OfType<string>().ToHashSet(StringComparer.Ordinal));
+        _primitives.Retain(_lastRecords.Values.Select(last => last.Heartbeat?.PrimitivesHash).OfType<string>().ToHashSet(StringComparer.Ordinal));
     }
 
     /// <summary>A member of the node set as it may be shown: at most 64 characters, control characters replaced.</summary>
@@ -547,6 +545,36 @@ public sealed partial class NodeRegistry(
     private static void BytesRead(long bytes) => RegistryMetrics.BytesRead.Add(bytes);
 
     private sealed record LastRecord(byte[] Record, NodeHeartbeat? Heartbeat, string? Problem);
+
+    /// <summary>Reads a content record named by its hash, as <see cref="RegistryRecords"/> does.</summary>
+    private delegate T? RecordReader<T>(string hash, ReadOnlySpan<byte> record, out string? problem, out bool lasting);
+
+    /// <summary>The content records of one kind the registry has read, by hash, and those that failed.</summary>
+    private sealed class HashedRecords<T>(Func<string, string> keyOf, string notInStore)
+    {
+        public Func<string, string> KeyOf { get; } = keyOf;
+
+        public Dictionary<string, T> Known { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Records whose content has its hash but fails the checks: they fail for good.</summary>
+        public Dictionary<string, string> Bad { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Records missing, or not matching their hash, at the last read: read again at the next.</summary>
+        public Dictionary<string, string> Missing { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Why the record of <paramref name="hash"/> is not known.</summary>
+        public string Problem(string hash) => Bad.GetValueOrDefault(hash) ?? Missing.GetValueOrDefault(hash) ?? notInStore;
+
+        /// <summary>Forgets the records of hashes no node names any more.</summary>
+        public void Retain(HashSet<string> named)
+        {
+            foreach (var hash in Known.Keys.Concat(Bad.Keys).Where(hash => !named.Contains(hash)).ToArray())
+            {
+                Known.Remove(hash);
+                Bad.Remove(hash);
+            }
+        }
+    }
 
     /// <summary>
     /// Adds each node of the view before the outage that has not heartbeated since, valid for one of its TTLs from

@@ -12,19 +12,23 @@ public sealed class RegisteredNode
 {
     private Live _live;
 
-    /// <summary>Wraps a checked heartbeat and the node's checked tools, valid until the send time plus the TTL.</summary>
+    /// <summary>
+    /// Wraps a checked heartbeat and the node's checked tools (and resources, templates and prompts, when it has any),
+    /// valid until the send time plus the TTL.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">That expiry is past the end of the calendar.</exception>
-    public RegisteredNode(NodeHeartbeat heartbeat, NodeTools tools)
-        : this(heartbeat, tools, null)
+    public RegisteredNode(NodeHeartbeat heartbeat, NodeTools tools, NodePrimitives? primitives = null)
+        : this(heartbeat, tools, primitives ?? NodePrimitives.None, null)
     {
     }
 
-    private RegisteredNode(NodeHeartbeat heartbeat, NodeTools tools, DateTimeOffset? validUntil)
+    private RegisteredNode(NodeHeartbeat heartbeat, NodeTools tools, NodePrimitives primitives, DateTimeOffset? validUntil)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
         ArgumentNullException.ThrowIfNull(tools);
         Id = heartbeat.Id;
         Tools = tools;
+        Primitives = primitives;
         _live = new Live(heartbeat, validUntil ?? heartbeat.SentAt.AddMilliseconds(heartbeat.TtlMilliseconds));
     }
 
@@ -32,13 +36,16 @@ public sealed class RegisteredNode
     /// The same node, valid until <paramref name="expiresAt"/>: a node the registry lost sight of while it could not
     /// read the store is kept that long for its next heartbeat to arrive.
     /// </summary>
-    public RegisteredNode ValidUntil(DateTimeOffset expiresAt) => new(Heartbeat, Tools, expiresAt);
+    public RegisteredNode ValidUntil(DateTimeOffset expiresAt) => new(Heartbeat, Tools, Primitives, expiresAt);
 
     /// <summary>The node's id.</summary>
     public string Id { get; }
 
     /// <summary>The node's tools.</summary>
     public NodeTools Tools { get; }
+
+    /// <summary>The node's resources, resource templates and prompts.</summary>
+    public NodePrimitives Primitives { get; }
 
     /// <summary>The latest heartbeat read from Redis.</summary>
     public NodeHeartbeat Heartbeat => Volatile.Read(ref _live).Heartbeat;
@@ -62,6 +69,7 @@ public sealed class RegisteredNode
         var current = Heartbeat;
         return heartbeat.Id == Id
             && heartbeat.ToolsHash == Tools.Hash
+            && heartbeat.PrimitivesHash == Primitives.Hash
             && heartbeat.McpUrl == current.McpUrl
             && heartbeat.Version == current.Version
             && heartbeat.Server == current.Server

@@ -28,6 +28,17 @@ public sealed class RegistryOptions
     [Range(1, 100_000, ErrorMessage = "Coordinator:Registry:MaxToolsPerNode must be between 1 and 100000.")]
     public int MaxToolsPerNode { get; set; } = 1000;
 
+    /// <summary>The largest record of resources, resource templates and prompts read (<see cref="Cluster.PrimitiveCatalog"/>).</summary>
+    [Range(1024, 64 * 1024 * 1024, ErrorMessage = "Coordinator:Registry:MaxPrimitivesBytes must be between 1024 and 67108864.")]
+    public int MaxPrimitivesBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// The most resources, the most resource templates and the most prompts one node or server may list (each). An
+    /// external server that lists more has only the first ones served.
+    /// </summary>
+    [Range(1, 100_000, ErrorMessage = "Coordinator:Registry:MaxPrimitivesPerNode must be between 1 and 100000.")]
+    public int MaxPrimitivesPerNode { get; set; } = 1000;
+
     /// <summary>How far in the future a heartbeat's send time may be, for clocks that differ between machines.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Coordinator:Registry:MaxClockSkew must be between 0 and 10 minutes.")]
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromSeconds(30);

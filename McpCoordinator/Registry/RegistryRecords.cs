@@ -86,6 +86,11 @@ public sealed class RegistryRecords(ClusterKeyRing keys, NodeUrlPolicy urls, IOp
             return "its tools hash is not a SHA-256 in lower-case hex";
         }
 
+        if (heartbeat.PrimitivesHash is { } primitives && !ToolCatalog.IsHash(primitives))
+        {
+            return "its resources and prompts hash is not a SHA-256 in lower-case hex";
+        }
+
         if (heartbeat.ToolCount < 0 || heartbeat.ToolCount > limits.MaxToolsPerNode)
         {
             return $"it declares {heartbeat.ToolCount} tools; the most a node may have is {limits.MaxToolsPerNode} (Coordinator:Registry:MaxToolsPerNode)";
@@ -145,40 +150,78 @@ public sealed class RegistryRecords(ClusterKeyRing keys, NodeUrlPolicy urls, IOp
     /// </summary>
     public NodeTools? ReadTools(string hash, ReadOnlySpan<byte> record, out string? problem, out bool lasting)
     {
-        ArgumentNullException.ThrowIfNull(hash);
         var limits = options.Value;
+        return ReadHashed<Tool?[], NodeTools>(
+            hash, record, "its tool definitions", limits.MaxToolsBytes, "MaxToolsBytes",
+            tools => CheckTools(tools, limits),
+            tools => new NodeTools(hash, [.. tools.Select(tool => tool!)]),
+            out problem, out lasting);
+    }
+
+    /// <summary>
+    /// The resources, resource templates and prompts in <paramref name="record"/>, stored under
+    /// <see cref="ClusterKeys.Primitives"/> of <paramref name="hash"/>, if its content has that hash and every entry is
+    /// valid; <paramref name="lasting"/> as for <see cref="ReadTools"/>.
+    /// </summary>
+    public NodePrimitives? ReadPrimitives(string hash, ReadOnlySpan<byte> record, out string? problem, out bool lasting)
+    {
+        var limits = options.Value;
+        return ReadHashed<PrimitiveCatalog.Content, NodePrimitives>(
+            hash, record, "its resources and prompts", limits.MaxPrimitivesBytes, "MaxPrimitivesBytes",
+            content => content is null ? "its resources and prompts are JSON null" : CheckPrimitives(content, limits),
+            content => new NodePrimitives(hash, content.Resources, content.ResourceTemplates, content.Prompts),
+            out problem, out lasting);
+    }
+
+    /// <summary>
+    /// A record named by the hash of its content: present, within <paramref name="maxBytes"/>, with that hash, readable
+    /// as <typeparamref name="TContent"/>, passing <paramref name="check"/>, and servable (<paramref name="build"/>).
+    /// </summary>
+    private static T? ReadHashed<TContent, T>(
+        string hash,
+        ReadOnlySpan<byte> record,
+        string what,
+        int maxBytes,
+        string limitKey,
+        Func<TContent?, string?> check,
+        Func<TContent, T> build,
+        out string? problem,
+        out bool lasting)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(hash);
         lasting = false;
         if (record.IsEmpty)
         {
-            problem = "its tool definitions are not in the store";
+            problem = $"{what} are not in the store";
             return null;
         }
 
-        if (record.Length > limits.MaxToolsBytes)
+        if (record.Length > maxBytes)
         {
-            problem = $"its tool definitions are larger than {limits.MaxToolsBytes} bytes (Coordinator:Registry:MaxToolsBytes)";
+            problem = $"{what} are larger than {maxBytes} bytes (Coordinator:Registry:{limitKey})";
             return null;
         }
 
         if (ToolCatalog.HashOf(record) != hash)
         {
-            problem = "its tool definitions do not have the hash its heartbeat names";
+            problem = $"{what} do not have the hash its heartbeat names";
             return null;
         }
 
         lasting = true;
-        Tool?[]? tools;
+        TContent? content;
         try
         {
-            tools = JsonSerializer.Deserialize<Tool?[]>(record, ClusterJson.Options);
+            content = JsonSerializer.Deserialize<TContent>(record, ClusterJson.Options);
         }
         catch (Exception ex) when (ex is JsonException or ArgumentException or NotSupportedException or InvalidOperationException or FormatException)
         {
-            problem = $"its tool definitions cannot be read: {HeartbeatRecord.Shorten(ex.Message)}";
+            problem = $"{what} cannot be read: {HeartbeatRecord.Shorten(ex.Message)}";
             return null;
         }
 
-        problem = CheckTools(tools, limits);
+        problem = check(content);
         if (problem is not null)
         {
             return null;
@@ -186,13 +229,50 @@ public sealed class RegistryRecords(ClusterKeyRing keys, NodeUrlPolicy urls, IOp
 
         try
         {
-            return new NodeTools(hash, tools!.Select(tool => tool!).ToArray());
+            return build(content!);
         }
         catch (Exception ex) when (ex is JsonException or ArgumentException or NotSupportedException or InvalidOperationException)
         {
-            problem = $"its tool definitions cannot be served: {HeartbeatRecord.Shorten(ex.Message)}";
+            problem = $"{what} cannot be served: {HeartbeatRecord.Shorten(ex.Message)}";
             return null;
         }
+    }
+
+    private static string? CheckPrimitives(PrimitiveCatalog.Content content, RegistryOptions limits)
+    {
+        if (content.Resources is null || content.ResourceTemplates is null || content.Prompts is null)
+        {
+            return "its resources, templates or prompts are JSON null";
+        }
+
+        if (Math.Max(content.Resources.Count, Math.Max(content.ResourceTemplates.Count, content.Prompts.Count)) > limits.MaxPrimitivesPerNode)
+        {
+            return $"it lists more than {limits.MaxPrimitivesPerNode} resources, templates or prompts (Coordinator:Registry:MaxPrimitivesPerNode)";
+        }
+
+        return Unique(content.Resources, resource => resource?.Uri, IsResourceUri, "resource URI")
+            ?? Unique(content.ResourceTemplates, template => template?.UriTemplate, template => UriTemplatePattern.Compile(template) is not null, "resource template")
+            ?? Unique(content.Prompts, prompt => prompt?.Name, IsToolName, "prompt name");
+    }
+
+    /// <summary>The first entry whose key is missing, invalid or there twice, as a problem; <see langword="null"/> when none is.</summary>
+    private static string? Unique<T>(IReadOnlyList<T> items, Func<T, string?> key, Func<string, bool> isValid, string what)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            if (key(item) is not { } value || !isValid(value))
+            {
+                return $"a {what} is missing or not valid";
+            }
+
+            if (!seen.Add(value))
+            {
+                return $"it lists {what} '{HeartbeatRecord.Shorten(value)}' twice";
+            }
+        }
+
+        return null;
     }
 
     private static string? CheckTools(Tool?[]? tools, RegistryOptions limits)
@@ -229,7 +309,10 @@ public sealed class RegistryRecords(ClusterKeyRing keys, NodeUrlPolicy urls, IOp
         return null;
     }
 
-    /// <summary>Whether <paramref name="name"/> is a tool name the registry accepts: 1-128 letters, digits, '_', '-' or '.'.</summary>
+    /// <summary>Whether <paramref name="uri"/> is a resource URI the registry accepts: absolute, at most 2048 characters.</summary>
+    public static bool IsResourceUri(string? uri) => uri is { Length: > 0 and <= UriTemplatePattern.MaxLength } && Uri.TryCreate(uri, UriKind.Absolute, out _);
+
+    /// <summary>Whether <paramref name="name"/> is a tool (or prompt) name the registry accepts: 1-128 letters, digits, '_', '-' or '.'.</summary>
     public static bool IsToolName(string name) => IsName(name, MaxToolNameLength, extra: "_-.");
 
     private static bool IsName(string text, int maxLength, string extra)

@@ -14,10 +14,10 @@ using ModelContextProtocol.Protocol;
 namespace McpAspire.McpCoordinator.Routing;
 
 /// <summary>
-/// The coordinator's MCP endpoint. Stateless (the default), it answers <c>initialize</c>, <c>ping</c> and
-/// <c>tools/list</c> itself, from the registry, and forwards each <c>tools/call</c> to a chosen node, trying
-/// another node when the chosen one cannot be reached. Stateful, it pins each session to a node session
-/// (see McpGateway.Sessions.cs).
+/// The coordinator's MCP endpoint. Stateless (the default), it answers <c>initialize</c>, <c>ping</c> and the list
+/// methods itself, from the registry, and forwards each <c>tools/call</c> to a chosen node, trying another node when
+/// the chosen one cannot be reached (and reads of resources, prompts and completions, see McpGateway.Primitives.cs).
+/// Stateful, it pins each session to a node session (see McpGateway.Sessions.cs).
 /// </summary>
 public sealed partial class McpGateway(
     ToolRouter router,
@@ -48,7 +48,7 @@ public sealed partial class McpGateway(
 
     private static readonly string Instructions =
         $"McpAspire coordinator {typeof(McpGateway).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0"}: " +
-        "tools come from the cluster's nodes; each call runs on the least-loaded node that has the tool.";
+        "tools, resources and prompts come from the cluster's nodes and the MCP servers behind it; each request runs on the least-loaded one that has what it names.";
 
     /// <summary>Handles a POST to <c>/mcp</c>.</summary>
     public async Task HandlePostAsync(HttpContext context)
@@ -121,6 +121,12 @@ public sealed partial class McpGateway(
             case RequestMethods.ToolsList:
                 await ListToolsAsync(context, rpc, perRequest, registry.Current.Tools);
                 break;
+            case RequestMethods.ResourcesList or RequestMethods.ResourcesTemplatesList or RequestMethods.PromptsList:
+                await ListPrimitivesAsync(context, rpc, perRequest);
+                break;
+            case RequestMethods.ResourcesRead or RequestMethods.PromptsGet or RequestMethods.CompletionComplete:
+                await ForwardPrimitiveAsync(context, request, rpc, perRequest);
+                break;
             case RequestMethods.ToolsCall when toolName is null:
                 await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.InvalidParams,
                     "Invalid params: tools/call needs params.name, a string.", rpc.Id);
@@ -131,55 +137,67 @@ public sealed partial class McpGateway(
             default:
                 // From 2026-07-28 an unknown method is also an HTTP 404, so intermediaries can tell.
                 await McpHttpResponses.WriteErrorAsync(context, perRequest ? StatusCodes.Status404NotFound : StatusCodes.Status200OK, McpErrorCodes.MethodNotFound,
-                    $"Method not found: '{rpc.Method}'. The coordinator serves {(perRequest ? "server/discover" : "initialize")}, ping, tools/list and tools/call.", rpc.Id);
+                    $"Method not found: '{rpc.Method}'. The coordinator serves {(perRequest ? "server/discover" : "initialize")}, ping, tools/list, tools/call, resources/list, resources/templates/list, resources/read, prompts/list, prompts/get and completion/complete.", rpc.Id);
                 break;
         }
     }
 
-    /// <summary>
-    /// One page of <paramref name="tools"/> (in name order) that the caller may call, <see cref="CoordinatorOptions.ToolsPageSize"/>
-    /// at most. The cursor names the last tool of the page before, so pages stay consistent while nodes come and go.
-    /// </summary>
-    private async Task ListToolsAsync(HttpContext context, JsonRpcRequest rpc, bool perRequest, IReadOnlyList<Tool> tools)
+    /// <summary>One page of <paramref name="tools"/> that the caller may call (see <see cref="ListPageAsync{T}"/>).</summary>
+    private Task ListToolsAsync(HttpContext context, JsonRpcRequest rpc, bool perRequest, IReadOnlyList<Tool> tools)
     {
         var caller = Caller.Of(context);
         var all = access.HasRules ? [.. tools.Where(tool => access.MayCall(caller, tool))] : tools;
+        return ListPageAsync(context, rpc, "tools", all, tool => tool.Name, (page, next) => new ListToolsResult
+        {
+            Tools = page,
+            NextCursor = next,
+            TimeToLive = perRequest ? TimeSpan.Zero : null,
+            CacheScope = perRequest ? CacheScope.Private : null,
+        });
+    }
+
+    /// <summary>
+    /// One page of <paramref name="all"/> (in key order), <see cref="CoordinatorOptions.ToolsPageSize"/> items at most.
+    /// The cursor names the last item of the page before, so pages stay consistent while nodes come and go. From
+    /// 2026-07-28 a list says how long it may be cached: the builder marks it uncacheable, since the cluster's set can
+    /// change at any time.
+    /// </summary>
+    private async Task ListPageAsync<T>(HttpContext context, JsonRpcRequest rpc, string list, IReadOnlyList<T> all, Func<T, string> keyOf, Func<List<T>, string?, Result> build)
+    {
         var start = 0;
         if (rpc.Params is JsonObject parameters && parameters.ContainsKey("cursor"))
         {
-            if (!McpParams.TryGetString(rpc.Params, out var cursor, "cursor") || ToolsCursor.Decode(cursor) is not { } after)
+            if (!McpParams.TryGetString(rpc.Params, out var cursor, "cursor") || ListCursor.Decode(list, cursor) is not { } after)
             {
                 await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.InvalidParams,
-                    "Invalid params: 'cursor' is not one this server gave out; send tools/list without it to start again.", rpc.Id);
+                    $"Invalid params: 'cursor' is not one this server gave out for {list}; send the request without it to start again.", rpc.Id);
                 return;
             }
 
-            while (start < all.Count && string.CompareOrdinal(all[start].Name, after) <= 0)
+            while (start < all.Count && string.CompareOrdinal(keyOf(all[start]), after) <= 0)
             {
                 start++;
             }
         }
 
         var page = all.Skip(start).Take(options.Value.ToolsPageSize).ToList();
-        var result = new ListToolsResult
-        {
-            Tools = page,
-            NextCursor = start + page.Count < all.Count ? ToolsCursor.Encode(page[^1].Name) : null,
-        };
-        if (perRequest)
-        {
-            // From 2026-07-28 a list says how long it may be cached; the cluster's set can change at any time.
-            result.TimeToLive = TimeSpan.Zero;
-            result.CacheScope = CacheScope.Private;
-        }
-
-        await ReplyAsync(context, rpc, result, typeof(ListToolsResult));
+        var result = build(page, start + page.Count < all.Count ? ListCursor.Encode(list, keyOf(page[^1])) : null);
+        await ReplyAsync(context, rpc, result, result.GetType());
     }
+
+    /// <summary>What the stateless coordinator serves: the cluster's tools, resources and prompts, and completion of their arguments.</summary>
+    private static ServerCapabilities Capabilities => new()
+    {
+        Tools = new ToolsCapability(),
+        Resources = new ResourcesCapability(),
+        Prompts = new PromptsCapability(),
+        Completions = new CompletionsCapability(),
+    };
 
     private static DiscoverResult Discover() => new()
     {
         SupportedVersions = [McpProtocol.LatestVersion],
-        Capabilities = new ServerCapabilities { Tools = new ToolsCapability() },
+        Capabilities = Capabilities,
         Instructions = Instructions,
         TimeToLive = TimeSpan.Zero,
         CacheScope = CacheScope.Private,
@@ -197,7 +215,7 @@ public sealed partial class McpGateway(
             ProtocolVersion = requested is not null && McpProtocol.IsSupported(requested) && requested != McpProtocol.LatestVersion
                 ? requested
                 : FallbackInitializeVersion,
-            Capabilities = new ServerCapabilities { Tools = new ToolsCapability() },
+            Capabilities = Capabilities,
             ServerInfo = ServerInfo,
             Instructions = Instructions,
         };
@@ -372,9 +390,9 @@ public sealed partial class McpGateway(
 
         return outcome;
 
-        // An external server takes tools/call only, parsed, through this replica's session with it.
+        // An external server takes the parsed request through this replica's session with it.
         Task<ForwardOutcome> Send() => node.Server is { } server
-            ? servers.CallToolAsync(context, (JsonRpcRequest)request.Message!, server, toolName!, context.RequestAborted)
+            ? servers.ForwardAsync(context, (JsonRpcRequest)request.Message!, server, context.RequestAborted)
             : forwarder.ForwardAsync(context, node, upstream);
     }
 

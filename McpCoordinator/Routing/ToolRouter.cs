@@ -13,7 +13,17 @@ public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls, No
     public RouteDecision Select(string toolName, IReadOnlySet<string> excluded)
     {
         var snapshot = registry.Current;
-        var offering = snapshot.NodesOffering(toolName);
+        return Select(snapshot, snapshot.NodesOffering(toolName), excluded);
+    }
+
+    /// <summary>
+    /// Picks one of <paramref name="offering"/> (the nodes of <paramref name="snapshot"/> that have what a request
+    /// names: a resource, a prompt) as <see cref="Select(string, IReadOnlySet{string})"/> picks a node for a tool.
+    /// </summary>
+    public RouteDecision Select(RegistrySnapshot snapshot, IReadOnlyList<RegisteredNode> offering, IReadOnlySet<string> excluded)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(offering);
         if (offering.Count == 0)
         {
             return RouteDecision.Unknown;

@@ -74,6 +74,7 @@ public sealed partial class HeartbeatPublisher(
         Packs = node.Packs,
         ToolsHash = node.Catalog.Hash,
         ToolCount = node.Catalog.Count,
+        PrimitivesHash = node.Primitives?.Hash,
         SentAt = time.GetUtcNow(),
         TtlMilliseconds = (long)options.Value.HeartbeatTtl.TotalMilliseconds,
     };
@@ -105,7 +106,9 @@ public sealed partial class HeartbeatPublisher(
                 // Set before sending: once the commands may have reached the server, stopping must deregister.
                 _published = true;
                 var database = redis.GetDatabase();
-                toolsKept = database.KeyExpireAsync(ClusterKeys.Tools(node.Catalog.Hash), ToolsTtl);
+                toolsKept = BothAsync(
+                    database.KeyExpireAsync(ClusterKeys.Tools(node.Catalog.Hash), ToolsTtl),
+                    node.Primitives is { } primitives ? database.KeyExpireAsync(ClusterKeys.Primitives(primitives.Hash), ToolsTtl) : Task.FromResult(true));
                 sent = Task.WhenAll(
                     toolsKept,
                     database.StringSetAsync(key, heartbeat, options.Value.HeartbeatTtl),
@@ -115,7 +118,7 @@ public sealed partial class HeartbeatPublisher(
             await sent.WaitAsync(cancellationToken);
             if (!await toolsKept)
             {
-                // The record expired or the store lost it (a restart without persistence): write it again.
+                // A record expired or the store lost it (a restart without persistence): write them again.
                 await WriteToolsAsync(cancellationToken);
             }
 
@@ -143,11 +146,17 @@ public sealed partial class HeartbeatPublisher(
     /// </summary>
     private TimeSpan ToolsTtl => options.Value.HeartbeatTtl * 10;
 
+    /// <summary>Writes the tool definitions record, and the record of resources, templates and prompts when there is one.</summary>
     private async Task WriteToolsAsync(CancellationToken cancellationToken)
     {
-        await redis.GetDatabase().StringSetAsync(ClusterKeys.Tools(node.Catalog.Hash), node.Catalog.Json, ToolsTtl).WaitAsync(cancellationToken);
+        var database = redis.GetDatabase();
+        await Task.WhenAll(
+            database.StringSetAsync(ClusterKeys.Tools(node.Catalog.Hash), node.Catalog.Json, ToolsTtl),
+            node.Primitives is { } primitives ? database.StringSetAsync(ClusterKeys.Primitives(primitives.Hash), primitives.Json, ToolsTtl) : Task.CompletedTask).WaitAsync(cancellationToken);
         _toolsWritten = true;
     }
+
+    private static async Task<bool> BothAsync(Task<bool> first, Task<bool> second) => await first & await second;
 
     /// <summary>
     /// Drains or resumes as the node's drain key says; returns the event to announce when that changed anything.

@@ -15,7 +15,7 @@ public sealed class NodeDescriptor
     private readonly Uri? _publicUrl;
     private Uri? _mcpUrl;
 
-    /// <summary>Creates the descriptor from the node's options and the SDK's tool collection.</summary>
+    /// <summary>Creates the descriptor from the node's options and the SDK's tool, resource and prompt collections.</summary>
     public NodeDescriptor(IOptions<NodeOptions> options, IOptions<McpServerOptions> serverOptions, IServer server)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -29,6 +29,13 @@ public sealed class NodeDescriptor
         Tools = tools.Select(tool => tool.ProtocolTool).ToArray();
         ToolNames = Tools.Select(tool => tool.Name).ToArray();
         Catalog = ToolCatalog.Of(Tools);
+        var resources = serverOptions.Value.ResourceCollection?.ToArray() ?? [];
+        var prompts = serverOptions.Value.PromptCollection?.Select(prompt => prompt.ProtocolPrompt).OrderBy(prompt => prompt.Name, StringComparer.Ordinal).ToArray() ?? [];
+        var primitives = PrimitiveCatalog.Of(
+            [.. resources.Where(resource => !resource.IsTemplated).Select(resource => resource.ProtocolResource!).OrderBy(resource => resource.Uri, StringComparer.Ordinal)],
+            [.. resources.Where(resource => resource.IsTemplated).Select(resource => resource.ProtocolResourceTemplate).OrderBy(template => template.UriTemplate, StringComparer.Ordinal)],
+            prompts);
+        Primitives = primitives.Count == 0 ? null : primitives;
         EstimatedDurations = tools.ToDictionary(
             tool => tool.ProtocolTool.Name,
             tool => tool.Metadata.OfType<EstimatedDurationAttribute>().FirstOrDefault()?.Estimate ?? DefaultEstimate,
@@ -56,6 +63,12 @@ public sealed class NodeDescriptor
 
     /// <summary>The tool definitions as the registry stores them, and their hash, which the heartbeat carries.</summary>
     public ToolCatalog Catalog { get; }
+
+    /// <summary>
+    /// The resources, resource templates and prompts served, as the registry stores them; <see langword="null"/> when
+    /// there are none (the heartbeat then names no record).
+    /// </summary>
+    public PrimitiveCatalog? Primitives { get; }
 
     /// <summary>The names of the tools served.</summary>
     public IReadOnlyList<string> ToolNames { get; }

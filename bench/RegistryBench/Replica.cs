@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using McpAspire.Cluster.Security;
 using McpAspire.McpCoordinator;
+using McpAspire.McpCoordinator.Federation;
 using McpAspire.McpCoordinator.Registry;
 using McpAspire.McpCoordinator.Routing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -91,7 +92,7 @@ internal static class Replica
         private CurrentRegistry(IConnectionMultiplexer redis, byte[] key)
         {
             var time = TimeProvider.System;
-            var records = new RegistryRecords(new ClusterKeyRing([key]), new NodeUrlPolicy(Options.Create(new NodeUrlOptions())), Options.Create(new RegistryOptions()));
+            var records = new RegistryRecords(new ClusterKeyRing([key]), new NodeUrlPolicy(Options.Create(new NodeUrlOptions())), Options.Create(new RegistryOptions()), Options.Create(new ExternalServersOptions()));
             _registry = new NodeRegistry(
                 redis, new RegistryChanges(), records, Options.Create(new CoordinatorOptions()), Options.Create(new RegistryOptions()), time, NullLogger<NodeRegistry>.Instance);
             _listener.InstrumentPublished = (instrument, listener) =>

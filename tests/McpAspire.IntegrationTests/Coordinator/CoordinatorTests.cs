@@ -141,7 +141,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     [Fact]
     public async Task An_unknown_method_is_method_not_found()
     {
-        using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":9,"method":"resources/list"}"""), Cancel);
+        using var response = await _http.SendAsync(RawMcp.Post(cluster.Coordinator.McpUrl, """{"jsonrpc":"2.0","id":9,"method":"resources/subscribe","params":{"uri":"docs://guide"}}"""), Cancel);
 
         var message = await RawMcp.ReadMessageAsync(response);
         Assert.Equal(-32601, RawMcp.ErrorCode(message));

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using McpAspire.Cluster.Security;
 using McpAspire.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Protocol;
 
 namespace McpAspire.IntegrationTests.Coordinator;
@@ -37,10 +38,12 @@ public sealed class ExternalServerTests(ExternalServerTests.Cluster cluster) : I
             Everything = Own(await EverythingServer.StartAsync());
             Upstream = Own(await UpstreamMcpServer.StartAsync(UpstreamToken));
             Own(TestServices.StartNode(
+                services => services.AddMcpServer().WithResources<GuideResources>().WithPrompts<GuidePrompts>(),
                 ("ConnectionStrings:redis", Store.ConnectionString), ("Node:Id", "ours"), ("Cluster:Key", Key), ("Node:HeartbeatInterval", "00:00:00.200")));
             Coordinator = Own(TestServices.StartCoordinator(
                 Store.ConnectionString,
                 ("Coordinator:RegistryRefreshInterval", "00:00:00.200"),
+                ("Coordinator:ToolsPageSize", "5"),
                 ("Cluster:Key", Key),
                 ("Coordinator:Servers:everything:Url", Everything.McpUrl.ToString()),
                 ("Coordinator:Servers:everything:Prefix", "everything_"),
@@ -214,6 +217,82 @@ public sealed class ExternalServerTests(ExternalServerTests.Cluster cluster) : I
         {
             await cluster.UnregisterAsync("server.stranger", "server.plain-moved");
         }
+    }
+
+    [Fact]
+    public async Task Resources_templates_and_prompts_of_the_nodes_and_the_servers_are_listed_in_pages_through_one_endpoint()
+    {
+        await using var client = await OfficialClient.ConnectAsync(McpUrl);
+
+        var resources = (await client.ListResourcesAsync(cancellationToken: Cancel)).Select(resource => resource.Uri).ToList();
+        var templates = (await client.ListResourceTemplatesAsync(cancellationToken: Cancel)).Select(template => template.UriTemplate).ToList();
+        var prompts = (await client.ListPromptsAsync(cancellationToken: Cancel)).Select(prompt => prompt.Name).ToList();
+
+        Assert.Contains(GuideResources.GuideUri, resources);
+        Assert.Contains("demo://resource/static/document/architecture.md", resources);
+        Assert.True(resources.Count > 5, "the resources span more than one page of 5");
+        Assert.Equal(resources.Order(StringComparer.Ordinal), resources);
+        Assert.Contains("mcpaspire-test://notes/{id}", templates);
+        Assert.Contains("demo://resource/dynamic/text/{resourceId}", templates);
+        Assert.Contains("greet", prompts);
+        Assert.Contains("everything_simple-prompt", prompts);
+        Assert.DoesNotContain("simple-prompt", prompts);
+    }
+
+    [Fact]
+    public async Task A_resource_is_read_where_it_is_listed_or_where_a_template_takes_its_uri()
+    {
+        await using var client = await OfficialClient.ConnectAsync(McpUrl);
+
+        var guide = await client.ReadResourceAsync(GuideResources.GuideUri, cancellationToken: Cancel);
+        var note = await client.ReadResourceAsync("mcpaspire-test://notes/42", cancellationToken: Cancel);
+        var document = await client.ReadResourceAsync("demo://resource/static/document/architecture.md", cancellationToken: Cancel);
+        var dynamic = await client.ReadResourceAsync("demo://resource/dynamic/text/7", cancellationToken: Cancel);
+
+        Assert.Equal("The guide, served by a node.", Assert.IsType<TextResourceContents>(Assert.Single(guide.Contents)).Text);
+        Assert.Equal("Note 42, served by a node.", Assert.IsType<TextResourceContents>(Assert.Single(note.Contents)).Text);
+        Assert.NotEmpty(Assert.IsType<TextResourceContents>(Assert.Single(document.Contents)).Text);
+        Assert.StartsWith("Resource 7:", Assert.IsType<TextResourceContents>(Assert.Single(dynamic.Contents)).Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_malformed_or_oversized_read_or_prompt_is_refused_and_the_next_is_served()
+    {
+        using var read = await _http.SendAsync(RawMcp.Post(McpUrl,
+            """{"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"nowhere://at/all"}}"""), Cancel);
+        using var prompt = await _http.SendAsync(RawMcp.Post(McpUrl,
+            """{"jsonrpc":"2.0","id":6,"method":"prompts/get","params":{"name":"simple-prompt"}}"""), Cancel);
+        using var malformed = await _http.SendAsync(RawMcp.Post(McpUrl,
+            """{"jsonrpc":"2.0","id":7,"method":"completion/complete","params":{"ref":{"type":"ref/nothing"},"argument":{"name":"a","value":"b"}}}"""), Cancel);
+        using var huge = await _http.SendAsync(RawMcp.Post(McpUrl,
+            $$$"""{"jsonrpc":"2.0","id":8,"method":"resources/read","params":{"uri":"demo://resource/dynamic/text/{{{new string('7', 500_000)}}}"}}"""), Cancel);
+        using var nameless = await _http.SendAsync(RawMcp.Post(McpUrl, """{"jsonrpc":"2.0","id":9,"method":"prompts/get","params":{}}"""), Cancel);
+
+        var readAnswer = await RawMcp.ReadMessageAsync(read);
+        Assert.Equal(-32002, RawMcp.ErrorCode(readAnswer));
+        Assert.Contains("nowhere://at/all", RawMcp.ErrorMessage(readAnswer), StringComparison.Ordinal);
+        Assert.Equal(-32602, RawMcp.ErrorCode(await RawMcp.ReadMessageAsync(prompt)));
+        Assert.Equal(-32602, RawMcp.ErrorCode(await RawMcp.ReadMessageAsync(malformed)));
+        var hugeAnswer = await RawMcp.ReadMessageAsync(huge);
+        Assert.Equal(-32602, RawMcp.ErrorCode(hugeAnswer));
+        Assert.Contains("at most 8192 characters", RawMcp.ErrorMessage(hugeAnswer), StringComparison.Ordinal);
+        Assert.Equal(-32602, RawMcp.ErrorCode(await RawMcp.ReadMessageAsync(nameless)));
+        using var guide = await _http.SendAsync(RawMcp.Post(McpUrl, $$$"""{"jsonrpc":"2.0","id":10,"method":"resources/read","params":{"uri":"{{{GuideResources.GuideUri}}}"}}"""), Cancel);
+        Assert.NotNull((await RawMcp.ReadMessageAsync(guide))["result"]);
+    }
+
+    [Fact]
+    public async Task A_prompt_is_got_and_its_arguments_completed_where_it_is_served_under_the_servers_own_names()
+    {
+        await using var client = await OfficialClient.ConnectAsync(McpUrl);
+
+        var greet = await client.GetPromptAsync("greet", new Dictionary<string, object?> { ["name"] = "Ada" }, cancellationToken: Cancel);
+        var simple = await client.GetPromptAsync("everything_simple-prompt", cancellationToken: Cancel);
+        var completed = await client.CompleteAsync(new PromptReference { Name = "everything_completable-prompt" }, "department", "Eng", cancellationToken: Cancel);
+
+        Assert.Contains("Ada", Assert.IsType<TextContentBlock>(Assert.Single(greet.Messages).Content).Text, StringComparison.Ordinal);
+        Assert.NotEmpty(simple.Messages);
+        Assert.Equal(["Engineering"], completed.Completion.Values);
     }
 
     private async Task<List<string>> ToolNamesAsync()

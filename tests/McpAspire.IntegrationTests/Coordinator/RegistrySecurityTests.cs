@@ -53,6 +53,8 @@ public sealed class RegistrySecurityTests(RegistrySecurityTests.Cluster cluster)
     {
         { "calendar-end", "in the future" },
         { "schema-refused", "tool definitions" },
+        { "hostile-template", "resource template is missing or not valid" },
+        { "missing-primitives", "resources and prompts are not in the store" },
         { "ten-megabytes", "larger than 16384 bytes" },
         { "hundred-thousand-tools", "larger than 1048576 bytes" },
         { "negative-load", "out of range" },
@@ -349,6 +351,14 @@ public sealed class RegistrySecurityTests(RegistrySecurityTests.Cluster cluster)
                 var refused = """[{"name":"echo","inputSchema":{"type":"string"}}]"""u8.ToArray();
                 await redis.SetAsync(ClusterKeys.Tools(ToolCatalog.HashOf(refused)), refused, TimeSpan.FromMinutes(1), Cancel);
                 record = HeartbeatRecord.Write(forged with { ToolsHash = ToolCatalog.HashOf(refused) }, keys);
+                break;
+            case "hostile-template":
+                var primitives = PrimitiveCatalog.Of([], [new ResourceTemplate { UriTemplate = "x://{unclosed", Name = "bad" }], []);
+                await redis.SetAsync(ClusterKeys.Primitives(primitives.Hash), primitives.Json.ToArray(), TimeSpan.FromMinutes(1), Cancel);
+                record = HeartbeatRecord.Write(forged with { PrimitivesHash = primitives.Hash }, keys);
+                break;
+            case "missing-primitives":
+                record = HeartbeatRecord.Write(forged with { PrimitivesHash = new string('a', 64) }, keys);
                 break;
             case "ten-megabytes":
                 record = HeartbeatRecord.Write(forged with { Packs = [new string('x', 10 * 1024 * 1024)] }, keys);

@@ -99,6 +99,35 @@ public sealed class ExternalServerOptionsTests
         Assert.Equal("zeta", listed[0].Name);
     }
 
+    [Fact]
+    public void A_servers_resources_and_prompts_are_served_as_the_registry_takes_them_with_prompts_prefixed()
+    {
+        var server = new ExternalServerOptions { Prefix = "x_" };
+
+        var catalog = ExternalServerMonitor.ServedPrimitives(
+            server,
+            [new Resource { Uri = "b://2", Name = "b" }, new Resource { Uri = "a://1", Name = "a" }, new Resource { Uri = "a://1", Name = "again" }, new Resource { Uri = "not a uri", Name = "bad" }],
+            [new ResourceTemplate { UriTemplate = "t://{id}", Name = "t" }, new ResourceTemplate { UriTemplate = "t://{broken", Name = "bad" }],
+            [new Prompt { Name = "greet", Description = "Hi." }, new Prompt { Name = "has space" }],
+            max: 10);
+        var content = System.Text.Json.JsonSerializer.Deserialize<PrimitiveCatalog.Content>(catalog.Json.Span, ClusterJson.Options)!;
+
+        Assert.Equal(["a://1", "b://2"], content.Resources.Select(resource => resource.Uri));
+        Assert.Equal("a", content.Resources[0].Name);
+        Assert.Equal(["t://{id}"], content.ResourceTemplates.Select(template => template.UriTemplate));
+        Assert.Equal("x_greet", Assert.Single(content.Prompts).Name);
+        Assert.Equal("Hi.", content.Prompts[0].Description);
+    }
+
+    [Fact]
+    public void Only_the_first_of_too_many_resources_are_served()
+    {
+        var catalog = ExternalServerMonitor.ServedPrimitives(
+            new ExternalServerOptions(), [.. Enumerable.Range(0, 5).Select(i => new Resource { Uri = $"r://{i}", Name = $"r{i}" })], [], [], max: 3);
+
+        Assert.Equal(3, catalog.Count);
+    }
+
     private static ExternalServersOptions Bind(params (string Key, string? Value)[] settings)
     {
         var configuration = new ConfigurationBuilder()

@@ -7,6 +7,13 @@ namespace McpAspire.UnitTests.Coordinator;
 /// <summary>Builds registry entries for tests.</summary>
 internal static class RegisteredNodes
 {
+    /// <summary>A node with no tools of note that serves these resources, templates and prompts.</summary>
+    public static RegisteredNode Serving(string id, IReadOnlyList<Resource> resources, IReadOnlyList<ResourceTemplate> templates, IReadOnlyList<Prompt> prompts, string status = NodeStatus.Ready)
+    {
+        var catalog = PrimitiveCatalog.Of(resources, templates, prompts);
+        return Create(id, [new Tool { Name = "echo" }], status: status, primitives: new NodePrimitives(catalog.Hash, resources, templates, prompts));
+    }
+
     public static RegisteredNode Create(string id, int inFlight = 0, int maxConcurrency = 10, string status = NodeStatus.Ready, params string[] tools) =>
         Create(
             id,
@@ -15,7 +22,8 @@ internal static class RegisteredNodes
             maxConcurrency: maxConcurrency,
             status: status);
 
-    public static RegisteredNode Create(string id, IReadOnlyList<Tool> tools, string? version = null, int inFlight = 0, int maxConcurrency = 10, string status = NodeStatus.Ready, string? server = null)
+    public static RegisteredNode Create(
+        string id, IReadOnlyList<Tool> tools, string? version = null, int inFlight = 0, int maxConcurrency = 10, string status = NodeStatus.Ready, string? server = null, NodePrimitives? primitives = null)
     {
         var catalog = ToolCatalog.Of(tools);
         return new(
@@ -32,7 +40,9 @@ internal static class RegisteredNodes
                 SentAt = DateTimeOffset.UnixEpoch,
                 TtlMilliseconds = 6000,
                 Server = server,
+                PrimitivesHash = primitives?.Hash,
             },
-            new NodeTools(catalog.Hash, tools));
+            new NodeTools(catalog.Hash, tools),
+            primitives);
     }
 }

@@ -219,4 +219,59 @@ public sealed class RegistryRecordsTests
         Assert.Null(records.ReadHeartbeat(id, HeartbeatRecord.Write(record, ClusterKeyRing.None), Now, out var problem));
         Assert.Contains(reason, problem, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_valid_record_of_resources_and_prompts_is_read()
+    {
+        var catalog = PrimitiveCatalog.Of(
+            [new Resource { Uri = "docs://guide", Name = "guide" }],
+            [new ResourceTemplate { UriTemplate = "notes://{id}", Name = "note" }],
+            [new Prompt { Name = "greet" }]);
+
+        var primitives = Records.ReadPrimitives(catalog.Hash, catalog.Json.Span, out var problem, out _);
+
+        Assert.Null(problem);
+        Assert.Equal("docs://guide", Assert.Single(primitives!.Resources).Uri);
+        Assert.NotNull(primitives.PromptDefinition("greet"));
+    }
+
+    public static TheoryData<string, string> InvalidPrimitives() => new()
+    {
+        { """{"resources":[{"uri":"not a uri","name":"x"}],"resourceTemplates":[],"prompts":[]}""", "resource URI is missing or not valid" },
+        { """{"resources":[{"uri":"a://b","name":"x"},{"uri":"a://b","name":"y"}],"resourceTemplates":[],"prompts":[]}""", "resource URI 'a://b' twice" },
+        { """{"resources":[],"resourceTemplates":[{"uriTemplate":"a://{b","name":"x"}],"prompts":[]}""", "resource template is missing or not valid" },
+        { """{"resources":[],"resourceTemplates":[],"prompts":[{"name":"has space"}]}""", "prompt name is missing or not valid" },
+        { """{"resources":null,"resourceTemplates":[],"prompts":[]}""", "JSON null" },
+        { "null", "JSON null" },
+        { "[1,2]", "cannot be read" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidPrimitives))]
+    public void A_bad_record_of_resources_and_prompts_is_refused_for_good(string json, string reason)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+
+        Assert.Null(Records.ReadPrimitives(ToolCatalog.HashOf(bytes), bytes, out var problem, out var lasting));
+        Assert.Contains(reason, problem, StringComparison.Ordinal);
+        Assert.True(lasting);
+    }
+
+    [Fact]
+    public void Too_many_or_too_large_resources_and_prompts_are_refused()
+    {
+        var limits = new RegistryOptions { MaxPrimitivesPerNode = 2, MaxPrimitivesBytes = 2048 };
+        var records = new RegistryRecords(ClusterKeyRing.None, new NodeUrlPolicy(Options.Create(new NodeUrlOptions())), Options.Create(limits), NoServers);
+        var three = PrimitiveCatalog.Of([], [], [.. Enumerable.Range(0, 3).Select(i => new Prompt { Name = $"p{i}" })]);
+        var large = PrimitiveCatalog.Of([new Resource { Uri = "a://b", Name = "b", Description = new string('d', 3000) }], [], []);
+
+        Assert.Null(records.ReadPrimitives(three.Hash, three.Json.Span, out var tooMany, out _));
+        Assert.Null(records.ReadPrimitives(large.Hash, large.Json.Span, out var tooLarge, out _));
+        Assert.Null(records.ReadPrimitives(three.Hash, PrimitiveCatalog.Of([], [], []).Json.Span, out var otherHash, out var lasting));
+
+        Assert.Contains("more than 2 resources, templates or prompts", tooMany, StringComparison.Ordinal);
+        Assert.Contains("larger than 2048 bytes", tooLarge, StringComparison.Ordinal);
+        Assert.Contains("do not have the hash", otherHash, StringComparison.Ordinal);
+        Assert.False(lasting);
+    }
 }

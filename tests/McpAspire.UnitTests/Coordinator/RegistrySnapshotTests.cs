@@ -108,6 +108,46 @@ public sealed class RegistrySnapshotTests
     }
 
     [Fact]
+    public void Resources_templates_and_prompts_are_unions_by_key_and_requests_go_where_they_are_served()
+    {
+        var snapshot = new RegistrySnapshot(
+            [
+                RegisteredNodes.Serving("a", [new Resource { Uri = "docs://guide", Name = "guide" }], [new ResourceTemplate { UriTemplate = "notes://{id}", Name = "note" }], [new Prompt { Name = "greet" }]),
+                RegisteredNodes.Serving("b", [new Resource { Uri = "docs://guide", Name = "guide" }, new Resource { Uri = "docs://faq", Name = "faq" }], [], []),
+                RegisteredNodes.Serving("c", [new Resource { Uri = "docs://draining", Name = "d" }], [new ResourceTemplate { UriTemplate = "all://{+rest}", Name = "all" }], [], status: NodeStatus.Draining),
+            ],
+            DateTimeOffset.UnixEpoch);
+
+        Assert.Equal(["docs://faq", "docs://guide"], snapshot.Resources.Select(resource => resource.Uri));
+        Assert.Equal(["notes://{id}"], snapshot.ResourceTemplates.Select(template => template.UriTemplate));
+        Assert.Equal(["greet"], snapshot.Prompts.Select(prompt => prompt.Name));
+        Assert.Equal(["a", "b"], snapshot.NodesReading("docs://guide").Select(node => node.Id).Order());
+        Assert.Equal(["a"], snapshot.NodesReading("notes://42").Select(node => node.Id));
+        Assert.Equal(["c"], snapshot.NodesReading("docs://draining").Select(node => node.Id));
+        Assert.Empty(snapshot.NodesReading("elsewhere://x"));
+        Assert.Equal(["a"], snapshot.NodesWithPrompt("greet").Select(node => node.Id));
+        Assert.Equal(["a"], snapshot.NodesWithTemplate("notes://{id}").Select(node => node.Id));
+        Assert.Empty(snapshot.NodesWithPrompt("nope"));
+    }
+
+    [Fact]
+    public void A_prompt_defined_two_ways_goes_only_to_the_nodes_with_the_served_definition()
+    {
+        var snapshot = new RegistrySnapshot(
+            [
+                RegisteredNodes.Serving("theirs", [], [], [new Prompt { Name = "greet", Description = "Theirs." }]) is var theirs
+                    ? RegisteredNodes.Create("server.theirs", [new Tool { Name = "x" }], server: "theirs", primitives: theirs.Primitives)
+                    : null!,
+                RegisteredNodes.Serving("ours", [], [], [new Prompt { Name = "greet", Description = "Ours." }]),
+            ],
+            DateTimeOffset.UnixEpoch);
+
+        Assert.Equal("Ours.", Assert.Single(snapshot.Prompts).Description);
+        Assert.Equal(["ours"], snapshot.NodesWithPrompt("greet").Select(node => node.Id));
+        Assert.Empty(snapshot.Conflicts);
+    }
+
+    [Fact]
     public void Annotations_are_part_of_the_definition()
     {
         var snapshot = new RegistrySnapshot(
