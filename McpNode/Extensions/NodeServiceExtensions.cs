@@ -55,7 +55,7 @@ public static partial class NodeServiceExtensions
                 server.ServerInfo = new Implementation { Name = "McpAspire.McpNode", Version = typeof(NodeOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0" };
             })
             .WithHttpTransport()
-            .WithTools(packs.Select(pack => pack.ToolType))
+            .WithTools(packs.Select(pack => pack.ToolType).OfType<Type>())
             .WithRequestFilters(filters => filters.AddCallToolFilter(next => (context, cancellationToken) =>
                 context.Services!.GetRequiredService<CallLimits>().RunAsync(context, next, cancellationToken)));
         foreach (var pack in packs)

@@ -5,6 +5,7 @@ using McpAspire.McpNode.Packs.Core;
 using McpAspire.McpNode.Packs.Data;
 using McpAspire.McpNode.Packs.Files;
 using McpAspire.McpNode.Packs.Http;
+using McpAspire.McpNode.Packs.Stdio;
 using McpAspire.McpNode.Packs.Transactions;
 using ModelContextProtocol.Server;
 
@@ -23,6 +24,7 @@ public static class ToolPacks
         new("data", typeof(DataTools)),
         new("files", typeof(FileTools)),
         new("http", typeof(HttpTools)),
+        new(StdioPack.Name, ToolType: null, Extend: server => server.AddStdioBridge()),
         new("transactions", typeof(TransactionTools)),
     }.ToDictionary(pack => pack.Name, StringComparer.Ordinal);
 
@@ -44,7 +46,8 @@ public static class ToolPacks
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(packs);
         var packOf = packs
-            .SelectMany(pack => pack.ToolType.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
+            .Where(pack => pack.ToolType is not null)
+            .SelectMany(pack => pack.ToolType!.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
                 .Select(method => method.GetCustomAttribute<McpServerToolAttribute>()?.Name)
                 .OfType<string>()
                 .Select(tool => (Tool: tool, Pack: pack.Name)))
@@ -61,10 +64,10 @@ public static class ToolPacks
 
 /// <summary>One tool pack.</summary>
 /// <param name="Name">The name <c>Node:Packs</c> lists it by.</param>
-/// <param name="ToolType">The class whose <c>[McpServerTool]</c> methods are the pack's tools.</param>
+/// <param name="ToolType">The class whose <c>[McpServerTool]</c> methods are the pack's tools; <see langword="null"/> for a pack whose tools come while the node runs.</param>
 /// <param name="NeedsSession">
 /// Whether its tools need a stateful endpoint (<c>Mcp:Stateless=false</c>), for example to send
 /// requests back to the client; the node refuses to start without one.
 /// </param>
 /// <param name="Extend">What the pack adds to the server besides its tools: resources, prompts, handlers.</param>
-public sealed record ToolPack(string Name, Type ToolType, bool NeedsSession = false, Action<IMcpServerBuilder>? Extend = null);
+public sealed record ToolPack(string Name, Type? ToolType, bool NeedsSession = false, Action<IMcpServerBuilder>? Extend = null);

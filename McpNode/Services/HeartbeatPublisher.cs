@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Threading.Channels;
 using McpAspire.Cluster;
 using McpAspire.Cluster.Security;
 using Microsoft.Extensions.Options;
@@ -34,8 +35,9 @@ public sealed partial class HeartbeatPublisher(
     // Never disposed: a host that is stopped twice may still be deregistering as it disposes its services,
     // and a semaphore that never hands out its wait handle holds nothing to release.
     private readonly SemaphoreSlim _deregistering = new(1, 1);
+    private readonly Channel<bool> _offerChanged = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private string? _recordsWritten;
     private bool _published;
-    private bool _toolsWritten;
     private bool _announced;
     private bool _stopped;
     private bool _deregistered;
@@ -54,16 +56,51 @@ public sealed partial class HeartbeatPublisher(
             return;
         }
 
-        using var timer = new PeriodicTimer(options.Value.HeartbeatInterval, time);
-        do
+        // What the node offers can change while it runs (the stdio bridge): the records and a heartbeat naming them go
+        // out at once, not at the next tick.
+        node.Changed += OnOfferChanged;
+        try
         {
-            await PublishAsync(stoppingToken);
+            using var timer = new PeriodicTimer(options.Value.HeartbeatInterval, time);
+            var tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
+            var changed = _offerChanged.Reader.WaitToReadAsync(stoppingToken).AsTask();
+            do
+            {
+                await PublishAsync(stoppingToken);
+                if (await Task.WhenAny(tick, changed) == tick)
+                {
+                    if (!await tick)
+                    {
+                        break;
+                    }
+
+                    tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
+                }
+                else
+                {
+                    // Each wait is made again only once it has ended, so none is left behind at every tick.
+                    _offerChanged.Reader.TryRead(out _);
+                    changed = _offerChanged.Reader.WaitToReadAsync(stoppingToken).AsTask();
+                }
+            }
+            while (!stoppingToken.IsCancellationRequested);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            node.Changed -= OnOfferChanged;
+        }
     }
 
+    private void OnOfferChanged() => _offerChanged.Writer.TryWrite(true);
+
     /// <summary>Builds the heartbeat as it is now.</summary>
-    public NodeHeartbeat Snapshot() => new()
+    public NodeHeartbeat Snapshot() => Snapshot(node.Current);
+
+    private NodeHeartbeat Snapshot(NodeDescriptor.Offer offer) => new()
     {
         Id = node.Id,
         McpUrl = node.McpUrl ?? throw new InvalidOperationException("The node's MCP URL is not known before the server starts."),
@@ -72,9 +109,9 @@ public sealed partial class HeartbeatPublisher(
         MaxConcurrency = load.MaxConcurrency,
         Version = node.Version,
         Packs = node.Packs,
-        ToolsHash = node.Catalog.Hash,
-        ToolCount = node.Catalog.Count,
-        PrimitivesHash = node.Primitives?.Hash,
+        ToolsHash = offer.Catalog.Hash,
+        ToolCount = offer.Catalog.Count,
+        PrimitivesHash = offer.Primitives?.Hash,
         SentAt = time.GetUtcNow(),
         TtlMilliseconds = (long)options.Value.HeartbeatTtl.TotalMilliseconds,
     };
@@ -84,13 +121,15 @@ public sealed partial class HeartbeatPublisher(
         try
         {
             var drainChange = await FollowDrainRequestAsync(cancellationToken);
-            if (!_toolsWritten)
+            var offer = node.Current;
+            var offerChanged = _recordsWritten is not null && _recordsWritten != offer.Catalog.Hash + offer.Primitives?.Hash;
+            if (_recordsWritten != offer.Catalog.Hash + offer.Primitives?.Hash)
             {
                 // Before the first heartbeat that names them, so no coordinator looks for definitions not there yet.
-                await WriteToolsAsync(cancellationToken);
+                await WriteRecordsAsync(offer, cancellationToken);
             }
 
-            var heartbeat = HeartbeatRecord.Write(Snapshot(), keys);
+            var heartbeat = HeartbeatRecord.Write(Snapshot(offer), keys);
             var key = ClusterKeys.Heartbeat(node.Id);
             Task sent;
             Task<bool> toolsKept;
@@ -107,8 +146,8 @@ public sealed partial class HeartbeatPublisher(
                 _published = true;
                 var database = redis.GetDatabase();
                 toolsKept = BothAsync(
-                    database.KeyExpireAsync(ClusterKeys.Tools(node.Catalog.Hash), ToolsTtl),
-                    node.Primitives is { } primitives ? database.KeyExpireAsync(ClusterKeys.Primitives(primitives.Hash), ToolsTtl) : Task.FromResult(true));
+                    database.KeyExpireAsync(ClusterKeys.Tools(offer.Catalog.Hash), ToolsTtl),
+                    offer.Primitives is { } primitives ? database.KeyExpireAsync(ClusterKeys.Primitives(primitives.Hash), ToolsTtl) : Task.FromResult(true));
                 sent = Task.WhenAll(
                     toolsKept,
                     database.StringSetAsync(key, heartbeat, options.Value.HeartbeatTtl),
@@ -119,7 +158,7 @@ public sealed partial class HeartbeatPublisher(
             if (!await toolsKept)
             {
                 // A record expired or the store lost it (a restart without persistence): write them again.
-                await WriteToolsAsync(cancellationToken);
+                await WriteRecordsAsync(offer, cancellationToken);
             }
 
             if (!_announced)
@@ -131,6 +170,12 @@ public sealed partial class HeartbeatPublisher(
             else if (drainChange is not null)
             {
                 await AnnounceAsync(drainChange, cancellationToken);
+            }
+
+            if (offerChanged)
+            {
+                LogOfferChanged(node.Id, offer.Catalog.Count);
+                await AnnounceAsync(RegistryEvent.OfferChanged, cancellationToken);
             }
         }
         catch (Exception ex) when (ClusterStore.IsStoreFailure(ex, cancellationToken))
@@ -147,13 +192,13 @@ public sealed partial class HeartbeatPublisher(
     private TimeSpan ToolsTtl => options.Value.HeartbeatTtl * 10;
 
     /// <summary>Writes the tool definitions record, and the record of resources, templates and prompts when there is one.</summary>
-    private async Task WriteToolsAsync(CancellationToken cancellationToken)
+    private async Task WriteRecordsAsync(NodeDescriptor.Offer offer, CancellationToken cancellationToken)
     {
         var database = redis.GetDatabase();
         await Task.WhenAll(
-            database.StringSetAsync(ClusterKeys.Tools(node.Catalog.Hash), node.Catalog.Json, ToolsTtl),
-            node.Primitives is { } primitives ? database.StringSetAsync(ClusterKeys.Primitives(primitives.Hash), primitives.Json, ToolsTtl) : Task.CompletedTask).WaitAsync(cancellationToken);
-        _toolsWritten = true;
+            database.StringSetAsync(ClusterKeys.Tools(offer.Catalog.Hash), offer.Catalog.Json, ToolsTtl),
+            offer.Primitives is { } primitives ? database.StringSetAsync(ClusterKeys.Primitives(primitives.Hash), primitives.Json, ToolsTtl) : Task.CompletedTask).WaitAsync(cancellationToken);
+        _recordsWritten = offer.Catalog.Hash + offer.Primitives?.Hash;
     }
 
     private static async Task<bool> BothAsync(Task<bool> first, Task<bool> second) => await first & await second;
@@ -294,6 +339,9 @@ public sealed partial class HeartbeatPublisher(
 
     [LoggerMessage(EventId = 2009, Level = LogLevel.Information, Message = "Node {NodeId} takes calls again: its drain request was withdrawn")]
     private partial void LogResumed(string nodeId);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Node {NodeId} now offers {ToolCount} tool(s); its registry records are renewed")]
+    private partial void LogOfferChanged(string nodeId, int toolCount);
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "The node's MCP URL is unknown (no server address and no Node:PublicUrl); it will not register")]
     private partial void LogNoUrl();

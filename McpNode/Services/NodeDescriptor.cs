@@ -8,12 +8,19 @@ using ModelContextProtocol.Server;
 
 namespace McpAspire.McpNode.Services;
 
-/// <summary>Who this node is: id, version, packs, tools and the URL the coordinator reaches it on.</summary>
+/// <summary>
+/// Who this node is: id, version, packs, what it offers (tools, resources, templates, prompts) and the URL the
+/// coordinator reaches it on. What it offers follows the SDK's collections: a pack that adds or removes tools while
+/// the node runs (the stdio bridge) changes it, and <see cref="Changed"/> says so.
+/// </summary>
 public sealed class NodeDescriptor
 {
     private readonly IServer _server;
     private readonly Uri? _publicUrl;
+    private readonly McpServerOptions _serverOptions;
+    private readonly Lock _gate = new();
     private Uri? _mcpUrl;
+    private Offer _offer;
 
     /// <summary>Creates the descriptor from the node's options and the SDK's tool, resource and prompt collections.</summary>
     public NodeDescriptor(IOptions<NodeOptions> options, IOptions<McpServerOptions> serverOptions, IServer server)
@@ -23,30 +30,38 @@ public sealed class NodeDescriptor
         var node = options.Value;
         _server = server;
         _publicUrl = node.PublicUrl;
+        _serverOptions = serverOptions.Value;
         Id = string.IsNullOrWhiteSpace(node.Id) ? $"node-{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}" : node.Id;
         Packs = node.PackNames;
-        var tools = serverOptions.Value.ToolCollection?.OrderBy(tool => tool.ProtocolTool.Name, StringComparer.Ordinal).ToArray() ?? [];
-        Tools = tools.Select(tool => tool.ProtocolTool).ToArray();
-        ToolNames = Tools.Select(tool => tool.Name).ToArray();
-        Catalog = ToolCatalog.Of(Tools);
-        var resources = serverOptions.Value.ResourceCollection?.ToArray() ?? [];
-        var prompts = serverOptions.Value.PromptCollection?.Select(prompt => prompt.ProtocolPrompt).OrderBy(prompt => prompt.Name, StringComparer.Ordinal).ToArray() ?? [];
-        var primitives = PrimitiveCatalog.Of(
-            [.. resources.Where(resource => !resource.IsTemplated).Select(resource => resource.ProtocolResource!).OrderBy(resource => resource.Uri, StringComparer.Ordinal)],
-            [.. resources.Where(resource => resource.IsTemplated).Select(resource => resource.ProtocolResourceTemplate).OrderBy(template => template.UriTemplate, StringComparer.Ordinal)],
-            prompts);
-        Primitives = primitives.Count == 0 ? null : primitives;
-        EstimatedDurations = tools.ToDictionary(
-            tool => tool.ProtocolTool.Name,
-            tool => tool.Metadata.OfType<EstimatedDurationAttribute>().FirstOrDefault()?.Estimate ?? DefaultEstimate,
-            StringComparer.Ordinal);
+        _offer = Offer.Of(_serverOptions);
+        foreach (var collection in (IEnumerable<object?>)[_serverOptions.ToolCollection, _serverOptions.ResourceCollection, _serverOptions.PromptCollection])
+        {
+            switch (collection)
+            {
+                case McpServerPrimitiveCollection<McpServerTool> tools:
+                    tools.Changed += OnCollectionChanged;
+                    break;
+                case McpServerResourceCollection resources:
+                    resources.Changed += OnCollectionChanged;
+                    break;
+                case McpServerPrimitiveCollection<McpServerPrompt> prompts:
+                    prompts.Changed += OnCollectionChanged;
+                    break;
+            }
+        }
     }
+
+    /// <summary>Raised after what the node offers changed.</summary>
+    public event Action? Changed;
 
     /// <summary>The estimate of a tool without <see cref="EstimatedDurationAttribute"/>.</summary>
     public const string DefaultEstimate = "under 1 s";
 
+    /// <summary>What the node offers now, all of it from one moment.</summary>
+    public Offer Current => Volatile.Read(ref _offer);
+
     /// <summary>Each tool's estimated duration, by tool name.</summary>
-    public IReadOnlyDictionary<string, string> EstimatedDurations { get; }
+    public IReadOnlyDictionary<string, string> EstimatedDurations => Current.EstimatedDurations;
 
     /// <summary>The node's registry id.</summary>
     public string Id { get; }
@@ -59,19 +74,29 @@ public sealed class NodeDescriptor
     public IReadOnlyList<string> Packs { get; }
 
     /// <summary>The protocol definitions of the tools served, by name.</summary>
-    public IReadOnlyList<Tool> Tools { get; }
+    public IReadOnlyList<Tool> Tools => Current.Tools;
 
     /// <summary>The tool definitions as the registry stores them, and their hash, which the heartbeat carries.</summary>
-    public ToolCatalog Catalog { get; }
+    public ToolCatalog Catalog => Current.Catalog;
 
     /// <summary>
     /// The resources, resource templates and prompts served, as the registry stores them; <see langword="null"/> when
     /// there are none (the heartbeat then names no record).
     /// </summary>
-    public PrimitiveCatalog? Primitives { get; }
+    public PrimitiveCatalog? Primitives => Current.Primitives;
 
     /// <summary>The names of the tools served.</summary>
-    public IReadOnlyList<string> ToolNames { get; }
+    public IReadOnlyList<string> ToolNames => Current.ToolNames;
+
+    private void OnCollectionChanged(object? sender, EventArgs e)
+    {
+        lock (_gate)
+        {
+            Volatile.Write(ref _offer, Offer.Of(_serverOptions));
+        }
+
+        Changed?.Invoke();
+    }
 
     /// <summary>
     /// The node's MCP endpoint URL: <c>Node:PublicUrl</c>, or the first address Kestrel listens on
@@ -95,5 +120,36 @@ public sealed class NodeDescriptor
         }
 
         return builder.Uri;
+    }
+
+    /// <summary>What a node offers at one moment.</summary>
+    /// <param name="Tools">The tools' protocol definitions, by name.</param>
+    /// <param name="Catalog">The tool definitions record.</param>
+    /// <param name="Primitives">The record of resources, templates and prompts; <see langword="null"/> when there are none.</param>
+    /// <param name="EstimatedDurations">Each tool's estimated duration, by name.</param>
+    public sealed record Offer(IReadOnlyList<Tool> Tools, ToolCatalog Catalog, PrimitiveCatalog? Primitives, IReadOnlyDictionary<string, string> EstimatedDurations)
+    {
+        /// <summary>The names of the tools.</summary>
+        public IReadOnlyList<string> ToolNames { get; } = [.. Tools.Select(tool => tool.Name)];
+
+        /// <summary>What <paramref name="server"/>'s collections hold now.</summary>
+        public static Offer Of(McpServerOptions server)
+        {
+            var tools = server.ToolCollection?.OrderBy(tool => tool.ProtocolTool.Name, StringComparer.Ordinal).ToArray() ?? [];
+            var definitions = tools.Select(tool => tool.ProtocolTool).ToArray();
+            var resources = server.ResourceCollection?.ToArray() ?? [];
+            var primitives = PrimitiveCatalog.Of(
+                [.. resources.Where(resource => !resource.IsTemplated).Select(resource => resource.ProtocolResource!).OrderBy(resource => resource.Uri, StringComparer.Ordinal)],
+                [.. resources.Where(resource => resource.IsTemplated).Select(resource => resource.ProtocolResourceTemplate).OrderBy(template => template.UriTemplate, StringComparer.Ordinal)],
+                [.. (server.PromptCollection ?? []).Select(prompt => prompt.ProtocolPrompt).OrderBy(prompt => prompt.Name, StringComparer.Ordinal)]);
+            return new Offer(
+                definitions,
+                ToolCatalog.Of(definitions),
+                primitives.Count == 0 ? null : primitives,
+                tools.ToDictionary(
+                    tool => tool.ProtocolTool.Name,
+                    tool => tool.Metadata.OfType<EstimatedDurationAttribute>().FirstOrDefault()?.Estimate ?? DefaultEstimate,
+                    StringComparer.Ordinal));
+        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -282,8 +281,8 @@ public sealed class RegistrySecurityTests(RegistrySecurityTests.Cluster cluster)
     [Fact]
     public async Task A_coordinator_without_the_cluster_key_warns_at_start_and_one_with_it_does_not()
     {
-        var withoutKey = new WarningLog();
-        var withKey = new WarningLog();
+        var withoutKey = new CollectedLog(LogLevel.Warning);
+        var withKey = new CollectedLog(LogLevel.Warning);
         await using var unsigned = TestServices.StartCoordinator(cluster.Store.ConnectionString, services => services.AddSingleton<ILoggerProvider>(withoutKey));
         await using var signed = TestServices.StartCoordinator(cluster.Store.ConnectionString, services => services.AddSingleton<ILoggerProvider>(withKey), ("Cluster:Key", Cluster.Key));
 
@@ -291,31 +290,6 @@ public sealed class RegistrySecurityTests(RegistrySecurityTests.Cluster cluster)
         await CoordinatorCluster.WaitForNodesAsync(signed, "honest");
 
         Assert.DoesNotContain(withKey.Messages, message => message.StartsWith("Cluster:Key is not set", StringComparison.Ordinal));
-    }
-
-    /// <summary>The warnings a service logs.</summary>
-    private sealed class WarningLog : ILoggerProvider, ILogger
-    {
-        public ConcurrentQueue<string> Messages { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel))
-            {
-                Messages.Enqueue(formatter(state, exception));
-            }
-        }
-
-        public void Dispose()
-        {
-        }
     }
 
     private const string ClusterCredentialScheme = "McpAspire-Cluster";

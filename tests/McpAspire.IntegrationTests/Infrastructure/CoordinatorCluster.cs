@@ -135,7 +135,7 @@ public abstract class CoordinatorCluster : IAsyncLifetime
         return [.. body["nodes"]!.AsArray().Select(node => node!["id"]!.GetValue<string>())];
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         for (var i = _hosts.Count - 1; i >= 0; i--)
         {

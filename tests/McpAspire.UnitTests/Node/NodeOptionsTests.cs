@@ -19,7 +19,7 @@ public sealed class NodeOptionsTests
     {
         var errors = Validate(new NodeOptions { Packs = packs });
 
-        Assert.Contains(errors, message => message.Contains(fragment, StringComparison.Ordinal) && message.Contains("Known packs: conformance, core, data, files, http, transactions.", StringComparison.Ordinal));
+        Assert.Contains(errors, message => message.Contains(fragment, StringComparison.Ordinal) && message.Contains("Known packs: conformance, core, data, files, http, stdio, transactions.", StringComparison.Ordinal));
     }
 
     [Fact]
