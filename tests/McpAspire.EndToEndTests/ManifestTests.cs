@@ -78,6 +78,19 @@ public sealed class ManifestTests
     }
 
     [Fact]
+    public async Task A_published_coordinator_serves_servers_given_by_url_and_leaves_out_those_the_apphost_would_run()
+    {
+        var resources = await PublishAsync(
+            "--McpServers:search:Url=https://search.example.com/mcp", "--McpServers:search:Prefix=search_", "--McpServers:local:Command=npx");
+        var env = resources["coordinator"]!["env"]!;
+
+        Assert.Equal("https://search.example.com/mcp", env["Coordinator__Servers__search__Url"]!.GetValue<string>());
+        Assert.Equal("search_", env["Coordinator__Servers__search__Prefix"]!.GetValue<string>());
+        Assert.Null(resources["local"]);
+        Assert.Null(env["Coordinator__Servers__local__Url"]);
+    }
+
+    [Fact]
     public void Azure_yaml_points_azd_at_the_apphost()
     {
         var yaml = File.ReadAllLines(Path.Combine(Repository.Root, "azure.yaml")).Select(line => line.Trim()).ToList();

@@ -108,6 +108,14 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until <paramref name="resource"/> is healthy, as the dashboard shows it, failing after 3 minutes.</summary>
+    public async Task WaitForHealthyAsync(string resource)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        timeout.CancelAfter(StartTimeout);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+    }
+
     /// <summary>The base URL of <paramref name="resource"/>'s <c>http</c> endpoint.</summary>
     public Uri UrlOf(string resource) => _app.GetEndpoint(resource, "http");
 

@@ -8,15 +8,16 @@ using ModelContextProtocol.Server;
 namespace McpAspire.McpNode.Packs.Stdio;
 
 /// <summary>
-/// One tool of the child MCP server, served by the node: its definition as the child gives it (named as being in the
-/// <c>stdio</c> pack), and each call passed to the child through the bridge's current session, with the caller's
+/// One tool of the child MCP server, served by the node: its definition as the child gives it (under
+/// <c>Stdio:Prefix</c> plus its name, and named as being in the <c>stdio</c> pack), and each call passed to the child
+/// under its own name through the bridge's current session, with the caller's
 /// progress token, so the child's progress reaches the caller. The node's own checks (arguments against the schema,
 /// time limit, backpressure) run first, as for every tool.
 /// </summary>
-internal sealed class BridgedTool(Tool definition, Func<McpClient?> session) : McpServerTool
+internal sealed class BridgedTool(Tool definition, string? prefix, Func<McpClient?> session) : McpServerTool
 {
     /// <inheritdoc/>
-    public override Tool ProtocolTool { get; } = Stamped(definition);
+    public override Tool ProtocolTool { get; } = Stamped(definition, prefix);
 
     /// <inheritdoc/>
     public override IReadOnlyList<object> Metadata { get; } = [];
@@ -53,9 +54,10 @@ internal sealed class BridgedTool(Tool definition, Func<McpClient?> session) : M
 
     private static CallToolResult Failed(string message) => new() { IsError = true, Content = [new TextContentBlock { Text = message }] };
 
-    private static Tool Stamped(Tool definition)
+    private static Tool Stamped(Tool definition, string? prefix)
     {
         var copy = JsonSerializer.SerializeToNode(definition, ClusterJson.Options)!.AsObject();
+        copy["name"] = prefix + definition.Name;
         var meta = copy["_meta"] as System.Text.Json.Nodes.JsonObject ?? [];
         meta[ToolCatalog.PackMetaKey] = StdioPack.Name;
         copy["_meta"] = meta;

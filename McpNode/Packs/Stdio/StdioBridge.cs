@@ -175,9 +175,9 @@ public sealed partial class StdioBridge(
             Withdraw();
             foreach (var tool in listed)
             {
-                if (!Tools.TryAdd(new BridgedTool(tool.ProtocolTool, () => Session)))
+                if (!Tools.TryAdd(new BridgedTool(tool.ProtocolTool, options.Value.Prefix, () => Session)))
                 {
-                    LogNameTaken(tool.ProtocolTool.Name);
+                    LogNameTaken(options.Value.Prefix + tool.ProtocolTool.Name);
                 }
             }
         }

@@ -26,6 +26,12 @@ public sealed class StdioOptions : IValidatableObject
     /// <summary>The child's working directory; the node's when not set.</summary>
     public string? WorkingDirectory { get; set; }
 
+    /// <summary>
+    /// Put before each of the child's tool names as the node serves them (<c>memory_</c> makes <c>read_graph</c>
+    /// <c>memory_read_graph</c>); calls reach the child under its own names.
+    /// </summary>
+    public string? Prefix { get; set; }
+
     /// <summary>How long to wait before the first restart of a child that exited; each failure in a row doubles it.</summary>
     public TimeSpan RestartDelay { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -56,6 +62,11 @@ public sealed class StdioOptions : IValidatableObject
         if (StartTimeout < TimeSpan.FromSeconds(1) || StartTimeout > TimeSpan.FromMinutes(10))
         {
             yield return new ValidationResult("Stdio:StartTimeout must be between 1 second and 10 minutes.", [nameof(StartTimeout)]);
+        }
+
+        if (Prefix is not null && (Prefix.Length is 0 or > 32 || !Prefix.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))
+        {
+            yield return new ValidationResult($"Stdio:Prefix '{Prefix}' is not 1-32 letters, digits, '_', '-' or '.'.", [nameof(Prefix)]);
         }
 
         if (WorkingDirectory is { } directory && !Directory.Exists(directory))
