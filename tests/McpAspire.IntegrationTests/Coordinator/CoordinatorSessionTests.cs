@@ -33,6 +33,9 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
 
         public ServiceHost<CoordinatorOptions> Second { get; private set; } = null!;
 
+        /// <summary>An external MCP server both replicas serve: it is in the registry, yet no session is pinned to it.</summary>
+        public UpstreamMcpServer External { get; private set; } = null!;
+
         /// <summary>The HTTP requests both nodes are serving now.</summary>
         public ActiveRequests NodeRequests { get; } = new();
 
@@ -53,16 +56,32 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
                     ("Node:Packs", "core,conformance"), ("Mcp:Stateless", "false"), ("Cluster:Key", ClusterKey)));
             }
 
+            External = Own(await UpstreamMcpServer.StartAsync("external-token"));
             Coordinator = Own(StartReplica());
             Second = Own(StartReplica());
-            await WaitForNodesAsync("node-a", "node-b");
-            await WaitForNodesAsync(Second, "node-a", "node-b");
+            await WaitForNodesAsync("node-a", "node-b", "server.external");
+            await WaitForNodesAsync(Second, "node-a", "node-b", "server.external");
         }
 
         private ServiceHost<CoordinatorOptions> StartReplica() => TestServices.StartCoordinator(
             Store.ConnectionString,
             HeaderUser.Add,
-            ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", SessionKey), ("Coordinator:RegistryRefreshInterval", "00:00:00.100"), ("Cluster:Key", ClusterKey));
+            ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", SessionKey), ("Coordinator:RegistryRefreshInterval", "00:00:00.100"), ("Cluster:Key", ClusterKey),
+            ("Coordinator:Servers:external:Url", External.McpUrl.ToString()), ("Coordinator:Servers:external:BearerToken", "external-token"));
+    }
+
+    [Fact]
+    public async Task Sessions_are_pinned_only_to_nodes_never_to_an_external_server_in_the_registry()
+    {
+        var pinnedTo = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.True(cluster.Ids.TryOpen(await StartSessionAsync(), out var pinned));
+            pinnedTo.Add(pinned!.NodeId);
+        }
+
+        // Were the server a candidate, each of the 20 would have had a third of a chance to land on it.
+        Assert.Subset(new HashSet<string>(["node-a", "node-b"], StringComparer.Ordinal), pinnedTo);
     }
 
     [Fact]
