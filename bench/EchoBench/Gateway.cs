@@ -53,7 +53,7 @@ internal sealed class Gateway(DistributedApplication app, BenchTokens? tokens) :
                 project.Annotations.Remove(otlp);
             }
 
-            // The direct and proxy rounds call the node without the coordinator's credential, so the node takes calls
+            // The direct and yarp rounds call the node without the coordinator's credential, so the node takes calls
             // without one: all three rounds then run the same node code.
             // For the same reason the coordinators keep their audit records off the console, as they do when they
             // export them: this process would read back and log again a line per call.
@@ -94,14 +94,14 @@ internal sealed class Gateway(DistributedApplication app, BenchTokens? tokens) :
     }
 
     /// <summary>
-    /// The coordinator's, the bare proxy's, the node's and the load generator's CPU time: all on one machine, they
+    /// The coordinator's, the YARP proxy's, the node's and the load generator's CPU time: all on one machine, they
     /// share its cores.
     /// </summary>
-    public async Task<IReadOnlyList<CpuProbe>> CpuProbesAsync(BareProxy proxy) =>
+    public async Task<IReadOnlyList<CpuProbe>> CpuProbesAsync(YarpProxy proxy) =>
     [
         CpuProbe.Of("coordinator", await ServiceProcessIdAsync("coordinator")),
         .. tokens is null ? [] : (CpuProbe[])[CpuProbe.Of("coordinator+auth", await ServiceProcessIdAsync(AuthCoordinator))],
-        CpuProbe.Of("proxy", proxy.ProcessId),
+        CpuProbe.Of("yarp", proxy.ProcessId),
         CpuProbe.Of("node", await ServiceProcessIdAsync("node-1")),
         CpuProbe.Of("load", Environment.ProcessId),
     ];

@@ -11,13 +11,13 @@ using McpAspire.McpNode;
 // minimal-API JSON echo, in the same process and the same run. Rounds alternate between the two so
 // machine noise hits both; medians are compared. Throughput and latency under full load come from closed-loop
 // callers; the latency one call adds comes from a steady open-loop rate (--rate) well below capacity. With
-// --target gateway, it compares echo sent to the node directly with echo through a bare proxy and through the
+// --target gateway, it compares echo sent to the node directly with echo through YARP's forwarder and through the
 // coordinator, all real processes, and also reports each process's CPU time per call; --auth jwt adds a coordinator
 // that requires tokens, sent one with every call. With --soak S, it drives a
 // separate node process at a steady rate for S seconds and reports its working set over time.
-if (args is [BareProxy.ServeOption, var upstream])
+if (args is [YarpProxy.ServeOption, var upstream])
 {
-    await BareProxy.ServeAsync(new Uri(upstream));
+    await YarpProxy.ServeAsync(new Uri(upstream));
     return;
 }
 
@@ -31,8 +31,8 @@ if (settings.SoakSeconds > 0)
 if (settings.Target == "gateway")
 {
     await using var gateway = await Gateway.StartAsync(settings.Auth);
-    await using var proxy = await BareProxy.StartAsync(gateway.NodeUrl);
-    List<BenchTarget> targets = [new("direct", gateway.NodeUrl, settings.Call), new("proxy", proxy.Url, settings.Call), new("gateway", gateway.CoordinatorMcpUrl, settings.Call)];
+    await using var proxy = await YarpProxy.StartAsync(gateway.NodeUrl);
+    List<BenchTarget> targets = [new("direct", gateway.NodeUrl, settings.Call), new("yarp", proxy.Url, settings.Call), new("gateway", gateway.CoordinatorMcpUrl, settings.Call)];
     if (gateway.Tokens is { } tokens)
     {
         targets.Add(new("gateway+auth", gateway.AuthCoordinatorMcpUrl, settings.Call.WithBearer(tokens.Mint())));
