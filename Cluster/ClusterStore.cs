@@ -104,10 +104,12 @@ public static class ClusterStore
 
     /// <summary>
     /// Whether <paramref name="error"/> says that the store failed: unreachable, timed out, refused a command, or lost
-    /// its connection with the command in flight (which StackExchange.Redis reports as a cancelled task, although
-    /// <paramref name="cancellationToken"/>, the caller's, was not cancelled).
+    /// its connection with the command in flight. StackExchange.Redis reports that last case as a cancelled task
+    /// (although <paramref name="cancellationToken"/>, the caller's, was not cancelled), or, when the connection closed
+    /// while the command was being written, lets the pipe's own error through: an <see cref="InvalidOperationException"/>
+    /// from <c>System.IO.Pipelines</c> ("Writing is not allowed after writer was completed").
     /// </summary>
     public static bool IsStoreFailure(Exception error, CancellationToken cancellationToken = default) =>
-        error is RedisException or RedisTimeoutException
+        error is RedisException or RedisTimeoutException or InvalidOperationException { Source: "System.IO.Pipelines" }
         || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 }

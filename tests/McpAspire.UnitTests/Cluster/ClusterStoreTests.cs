@@ -79,6 +79,18 @@ public sealed class ClusterStoreTests
         Assert.False(ClusterStore.IsStoreFailure(new InvalidOperationException("a bug"), TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public void A_write_to_a_pipe_the_closing_connection_completed_is_a_store_failure()
+    {
+        // What StackExchange.Redis lets through when the server dies while a command is being written.
+        var pipe = new System.IO.Pipelines.Pipe();
+        pipe.Writer.Complete();
+        var error = Record.Exception(() => pipe.Writer.GetSpan());
+
+        Assert.IsType<InvalidOperationException>(error);
+        Assert.True(ClusterStore.IsStoreFailure(error, TestContext.Current.CancellationToken));
+    }
+
     private static HostApplicationBuilder Builder(string? connectionString)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
