@@ -13,6 +13,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly Queue<string> _history = new();
+    private readonly List<(string Text, TaskCompletionSource Seen)> _awaited = [];
     private readonly Lock _historyGate = new();
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -40,6 +41,25 @@ public sealed class ServerProcess : IAsyncDisposable
             {
                 return [.. _history];
             }
+        }
+    }
+
+    /// <summary>
+    /// Completes once the process has written a line containing <paramref name="text"/> (now or before, within
+    /// the kept history): proof that this process, not another on the same port, got where the line says.
+    /// </summary>
+    public Task PrintedAsync(string text)
+    {
+        lock (_historyGate)
+        {
+            if (_history.Any(line => line.Contains(text, StringComparison.Ordinal)))
+            {
+                return Task.CompletedTask;
+            }
+
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _awaited.Add((text, seen));
+            return seen.Task;
         }
     }
 
@@ -130,6 +150,12 @@ public sealed class ServerProcess : IAsyncDisposable
             }
 
             _history.Enqueue(line);
+            foreach (var (text, seen) in _awaited.Where(waiter => line.Contains(waiter.Text, StringComparison.Ordinal)))
+            {
+                seen.TrySetResult();
+            }
+
+            _awaited.RemoveAll(waiter => waiter.Seen.Task.IsCompleted);
         }
     }
 

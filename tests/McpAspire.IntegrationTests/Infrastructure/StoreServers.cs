@@ -81,24 +81,43 @@ public sealed class StoreServer : IAsyncDisposable
     public static Task<StoreServer> StartAsync(string kind, int port = 0, Action<ConfigurationOptions>? ready = null, params string[] arguments) =>
         kind == StoreServers.Redis ? StartRedisAsync(port, ready, arguments) : StartGarnetAsync(port, ready, arguments);
 
-    public static async Task<StoreServer> StartGarnetAsync(int port = 0, Action<ConfigurationOptions>? ready = null, params string[] arguments)
+    public static Task<StoreServer> StartGarnetAsync(int port = 0, Action<ConfigurationOptions>? ready = null, params string[] arguments)
     {
         var garnet = GarnetTool.Locate(RepositoryRoot.Path);
-        port = port == 0 ? PortAllocator.GetFreePort() : port;
-        var process = ServerProcess.Start("garnet", "dotnet", [garnet, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", .. arguments.Contains("--lua") ? arguments : ["--lua", .. arguments]],
-            RepositoryRoot.Path);
-        return await ReadyAsync(new StoreServer(process, port), ready);
+        return StartAsync(port, ready, chosen => ServerProcess.Start("garnet", "dotnet", [garnet, "--port", chosen, "--bind", "127.0.0.1", .. arguments.Contains("--lua") ? arguments : ["--lua", .. arguments]],
+            RepositoryRoot.Path));
     }
 
-    public static async Task<StoreServer> StartRedisAsync(int port = 0, Action<ConfigurationOptions>? ready = null, params string[] arguments)
+    public static Task<StoreServer> StartRedisAsync(int port = 0, Action<ConfigurationOptions>? ready = null, params string[] arguments) =>
+        StartAsync(port, ready, chosen => ServerProcess.Start("redis-server", ExecutableSearch.Find("redis-server")!, ["--port", chosen, "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", .. arguments],
+            RepositoryRoot.Path));
+
+    /// <summary>
+    /// Starts a server and waits until it says it listens, then until it answers. The line comes first: a port
+    /// picked here was only free a moment ago, and if another test's server took it, ours fails to bind and the
+    /// answer would be theirs. Then a server on a picked port is started again on a new one (three tries).
+    /// </summary>
+    private static async Task<StoreServer> StartAsync(int port, Action<ConfigurationOptions>? ready, Func<string, ServerProcess> start)
     {
-        port = port == 0 ? PortAllocator.GetFreePort() : port;
-        var process = ServerProcess.Start("redis-server", ExecutableSearch.Find("redis-server")!, ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", string.Empty, "--appendonly", "no", .. arguments],
-            RepositoryRoot.Path);
-        return await ReadyAsync(new StoreServer(process, port), ready);
+        for (var attempt = 1; ; attempt++)
+        {
+            var chosen = port == 0 ? PortAllocator.GetFreePort() : port;
+            var server = new StoreServer(start(chosen.ToString(System.Globalization.CultureInfo.InvariantCulture)), chosen);
+            var listening = server.Process.PrintedAsync("Ready to accept connections");
+            if (await Task.WhenAny(listening, server.Process.Exited, Task.Delay(TimeSpan.FromSeconds(60))) == listening)
+            {
+                return await AnswersAsync(server, ready);
+            }
+
+            await server.DisposeAsync();
+            if (port != 0 || attempt == 3)
+            {
+                throw new InvalidOperationException($"{server.Process.Name} did not start on port {chosen}: {string.Join(Environment.NewLine, server.Process.RecentOutput)}");
+            }
+        }
     }
 
-    private static async Task<StoreServer> ReadyAsync(StoreServer server, Action<ConfigurationOptions>? ready)
+    private static async Task<StoreServer> AnswersAsync(StoreServer server, Action<ConfigurationOptions>? ready)
     {
         var options = ClusterStore.Configure(ConfigurationOptions.Parse(server.ConnectionString));
         ready?.Invoke(options);
