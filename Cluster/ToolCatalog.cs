@@ -34,6 +34,26 @@ public sealed class ToolCatalog
         return tool.Meta?[PackMetaKey] is JsonValue value && value.TryGetValue<string>(out var pack) ? pack : null;
     }
 
+    /// <summary>
+    /// A copy of <paramref name="definition"/> (a tool or a prompt) under <paramref name="name"/>, naming
+    /// <paramref name="pack"/> as its pack in <c>_meta</c> when one is given, in place of any it claimed.
+    /// </summary>
+    public static T Renamed<T>(T definition, string name, string? pack = null)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var copy = JsonSerializer.SerializeToNode(definition, ClusterJson.Options)!.AsObject();
+        copy["name"] = name;
+        if (pack is not null)
+        {
+            var meta = copy["_meta"] as JsonObject ?? [];
+            meta[PackMetaKey] = pack;
+            copy["_meta"] = meta;
+        }
+
+        return copy.Deserialize<T>(ClusterJson.Options)!;
+    }
+
     /// <summary>The record's content.</summary>
     public ReadOnlyMemory<byte> Json { get; }
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using McpAspire.Cluster;
 using McpAspire.Cluster.Security;
 using McpAspire.McpCoordinator.Registry;
@@ -183,12 +182,7 @@ public sealed partial class ExternalServerMonitor(
                 continue;
             }
 
-            var copy = JsonSerializer.SerializeToNode(tool, ClusterJson.Options)!.AsObject();
-            copy["name"] = exposed;
-            var meta = copy["_meta"] as JsonObject ?? [];
-            meta[ToolCatalog.PackMetaKey] = PackOf(name);
-            copy["_meta"] = meta;
-            served.Add(copy.Deserialize<Tool>(ClusterJson.Options)!);
+            served.Add(ToolCatalog.Renamed(tool, exposed, PackOf(name)));
         }
 
         return [.. served.OrderBy(tool => tool.Name, StringComparer.Ordinal)];
@@ -229,14 +223,7 @@ public sealed partial class ExternalServerMonitor(
             [.. templates.Where(template => UriTemplatePattern.Compile(template.UriTemplate) is not null).DistinctBy(template => template.UriTemplate)
                 .OrderBy(template => template.UriTemplate, StringComparer.Ordinal).Take(max)],
             [.. prompts.Select(prompt => (Prompt: prompt, Name: settings.Prefix + prompt.Name)).Where(entry => RegistryRecords.IsToolName(entry.Name)).DistinctBy(entry => entry.Name)
-                .OrderBy(entry => entry.Name, StringComparer.Ordinal).Take(max).Select(entry => Renamed(entry.Prompt, entry.Name))]);
-    }
-
-    private static Prompt Renamed(Prompt prompt, string name)
-    {
-        var copy = JsonSerializer.SerializeToNode(prompt, ClusterJson.Options)!.AsObject();
-        copy["name"] = name;
-        return copy.Deserialize<Prompt>(ClusterJson.Options)!;
+                .OrderBy(entry => entry.Name, StringComparer.Ordinal).Take(max).Select(entry => ToolCatalog.Renamed(entry.Prompt, entry.Name))]);
     }
 
     private async Task RecordAsync(string name, ExternalServerOptions settings, ServerProbeState state)
@@ -286,10 +273,8 @@ public sealed partial class ExternalServerMonitor(
     private async Task WithdrawAsync(string name, ServerProbeState state, string reason)
     {
         var wasUp = state.IsUp;
-        state.MarkDown(time.GetUtcNow(), reason);
-        if (wasUp || state.LastLoggedReason != reason)
+        if (state.MarkDown(time.GetUtcNow(), reason))
         {
-            state.LastLoggedReason = reason;
             LogDown(name, reason);
         }
 
@@ -360,17 +345,18 @@ public sealed class ServerProbeState(string name)
 
     internal volatile bool ListsChanged;
 
-    internal string? LastLoggedReason { get; set; }
+    internal void MarkUp(DateTimeOffset now) => (IsUp, Since, Reason) = (true, now, null);
 
-    internal void MarkUp(DateTimeOffset now) => (IsUp, Since, Reason, LastLoggedReason) = (true, now, null, null);
-
-    internal void MarkDown(DateTimeOffset now, string reason)
+    /// <summary>Marks the server down for <paramref name="reason"/>; whether that is news (it was up, or failed otherwise), worth a log line.</summary>
+    internal bool MarkDown(DateTimeOffset now, string reason)
     {
-        if (IsUp || Reason != reason)
+        var changed = IsUp || Reason != reason;
+        if (changed)
         {
             Since = now;
         }
 
         (IsUp, Reason) = (false, reason);
+        return changed;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using McpAspire.Cluster;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -17,7 +16,7 @@ namespace McpAspire.McpNode.Packs.Stdio;
 internal sealed class BridgedTool(Tool definition, string? prefix, Func<McpClient?> session) : McpServerTool
 {
     /// <inheritdoc/>
-    public override Tool ProtocolTool { get; } = Stamped(definition, prefix);
+    public override Tool ProtocolTool { get; } = ToolCatalog.Renamed(definition, prefix + definition.Name, StdioPack.Name);
 
     /// <inheritdoc/>
     public override IReadOnlyList<object> Metadata { get; } = [];
@@ -53,14 +52,4 @@ internal sealed class BridgedTool(Tool definition, string? prefix, Func<McpClien
     }
 
     private static CallToolResult Failed(string message) => new() { IsError = true, Content = [new TextContentBlock { Text = message }] };
-
-    private static Tool Stamped(Tool definition, string? prefix)
-    {
-        var copy = JsonSerializer.SerializeToNode(definition, ClusterJson.Options)!.AsObject();
-        copy["name"] = prefix + definition.Name;
-        var meta = copy["_meta"] as System.Text.Json.Nodes.JsonObject ?? [];
-        meta[ToolCatalog.PackMetaKey] = StdioPack.Name;
-        copy["_meta"] = meta;
-        return copy.Deserialize<Tool>(ClusterJson.Options)!;
-    }
 }
