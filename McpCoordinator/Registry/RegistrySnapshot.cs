@@ -22,6 +22,7 @@ public sealed class RegistrySnapshot
     private readonly Dictionary<string, IReadOnlyList<RegisteredNode>> _nodesByTemplate = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyList<RegisteredNode>> _nodesByPrompt = new(StringComparer.Ordinal);
     private readonly (string UriTemplate, Regex Pattern)[] _templatePatterns;
+    private readonly Lazy<ToolListing> _listing;
 
     /// <summary>
     /// Builds the snapshot and its unions, each ordered by key: tools by name, resources by URI, templates by URI
@@ -60,6 +61,7 @@ public sealed class RegistrySnapshot
         Prompts = Union(ordered, node => node.Primitives.Prompts, prompt => prompt.Name,
             (a, b, name) => SamePrimitives(a, b) || JsonEquals(a.Primitives.PromptDefinition(name), b.Primitives.PromptDefinition(name)), _nodesByPrompt, conflicts: null);
         _templatePatterns = [.. ResourceTemplates.Select(template => (template.UriTemplate, Pattern: UriTemplatePattern.Compile(template.UriTemplate)!))];
+        _listing = new(() => new ToolListing(Tools));
     }
 
     /// <summary>The same nodes and unions, read again at <paramref name="readAt"/> with these rejections.</summary>
@@ -80,6 +82,7 @@ public sealed class RegistrySnapshot
         _nodesByTemplate = nodes._nodesByTemplate;
         _nodesByPrompt = nodes._nodesByPrompt;
         _templatePatterns = nodes._templatePatterns;
+        _listing = nodes._listing;
     }
 
     /// <summary>
@@ -148,6 +151,9 @@ public sealed class RegistrySnapshot
 
     /// <summary>The union of the ready nodes' tools.</summary>
     public IReadOnlyList<Tool> Tools { get; }
+
+    /// <summary><see cref="Tools"/> as <c>tools/list</c> pages them, built on first use and kept while the tools are the same.</summary>
+    public ToolListing Listing => _listing.Value;
 
     /// <summary>The union of the ready nodes' resources, by URI.</summary>
     public IReadOnlyList<Resource> Resources { get; }

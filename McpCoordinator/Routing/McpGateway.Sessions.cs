@@ -107,7 +107,7 @@ public sealed partial class McpGateway
         if (rpc?.Method == RequestMethods.ToolsList && access.HasRules)
         {
             // The node would list every tool it has; the caller sees only those the rules grant them.
-            await ListToolsAsync(context, rpc, perRequest: false, [.. node.Tools.Tools.OrderBy(tool => tool.Name, StringComparer.Ordinal)]);
+            await ListToolsAsync(context, rpc, perRequest: false, new ToolListing([.. node.Tools.Tools.OrderBy(tool => tool.Name, StringComparer.Ordinal)]));
             return;
         }
 

@@ -119,7 +119,7 @@ public sealed partial class McpGateway(
                 await ReplyAsync(context, rpc, Discover(), typeof(DiscoverResult));
                 break;
             case RequestMethods.ToolsList:
-                await ListToolsAsync(context, rpc, perRequest, registry.Current.Tools);
+                await ListToolsAsync(context, rpc, perRequest, registry.Current.Listing);
                 break;
             case RequestMethods.ResourcesList or RequestMethods.ResourcesTemplatesList or RequestMethods.PromptsList:
                 await ListPrimitivesAsync(context, rpc, perRequest);
@@ -142,18 +142,44 @@ public sealed partial class McpGateway(
         }
     }
 
-    /// <summary>One page of <paramref name="tools"/> that the caller may call (see <see cref="ListPageAsync{T}"/>).</summary>
-    private Task ListToolsAsync(HttpContext context, JsonRpcRequest rpc, bool perRequest, IReadOnlyList<Tool> tools)
+    /// <summary>
+    /// One page of the tools of <paramref name="listing"/> that the caller may call, after the cursor's tool, at most
+    /// <see cref="CoordinatorOptions.ToolsPageSize"/>: found by binary search, and written from the definitions the
+    /// listing serialized once, so its cost does not grow with the cluster's tools. (See <see cref="ListPageAsync{T}"/>.)
+    /// </summary>
+    private async Task ListToolsAsync(HttpContext context, JsonRpcRequest rpc, bool perRequest, ToolListing listing)
     {
-        var caller = Caller.Of(context);
-        var all = access.HasRules ? [.. tools.Where(tool => access.MayCall(caller, tool))] : tools;
-        return ListPageAsync(context, rpc, "tools", all, tool => tool.Name, (page, next) => new ListToolsResult
+        if (!TryReadCursor(rpc, "tools", out var after))
         {
-            Tools = page,
-            NextCursor = next,
-            TimeToLive = perRequest ? TimeSpan.Zero : null,
-            CacheScope = perRequest ? CacheScope.Private : null,
-        });
+            await RefuseCursorAsync(context, rpc, "tools");
+            return;
+        }
+
+        var caller = access.HasRules ? Caller.Of(context) : null;
+        var tools = listing.Tools;
+        var pageSize = options.Value.ToolsPageSize;
+        var page = new List<int>(Math.Min(pageSize, tools.Count));
+        string? next = null;
+        for (var index = after is null ? 0 : listing.IndexAfter(after); index < tools.Count; index++)
+        {
+            if (caller is not null && !access.MayCall(caller, tools[index]))
+            {
+                continue;
+            }
+
+            if (page.Count == pageSize)
+            {
+                next = ListCursor.Encode("tools", tools[page[^1]].Name);
+                break;
+            }
+
+            page.Add(index);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        listing.WriteAnswer(context.Response.BodyWriter, rpc.Id, page, next, uncacheable: perRequest);
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
     }
 
     /// <summary>
@@ -164,26 +190,42 @@ public sealed partial class McpGateway(
     /// </summary>
     private async Task ListPageAsync<T>(HttpContext context, JsonRpcRequest rpc, string list, IReadOnlyList<T> all, Func<T, string> keyOf, Func<List<T>, string?, Result> build)
     {
-        var start = 0;
-        if (rpc.Params is JsonObject parameters && parameters.ContainsKey("cursor"))
+        if (!TryReadCursor(rpc, list, out var after))
         {
-            if (!McpParams.TryGetString(rpc.Params, out var cursor, "cursor") || ListCursor.Decode(list, cursor) is not { } after)
-            {
-                await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.InvalidParams,
-                    $"Invalid params: 'cursor' is not one this server gave out for {list}; send the request without it to start again.", rpc.Id);
-                return;
-            }
+            await RefuseCursorAsync(context, rpc, list);
+            return;
+        }
 
-            while (start < all.Count && string.CompareOrdinal(keyOf(all[start]), after) <= 0)
-            {
-                start++;
-            }
+        var start = 0;
+        while (after is not null && start < all.Count && string.CompareOrdinal(keyOf(all[start]), after) <= 0)
+        {
+            start++;
         }
 
         var page = all.Skip(start).Take(options.Value.ToolsPageSize).ToList();
         var result = build(page, start + page.Count < all.Count ? ListCursor.Encode(list, keyOf(page[^1])) : null);
         await ReplyAsync(context, rpc, result, result.GetType());
     }
+
+    /// <summary>
+    /// The key a list request's cursor names (<see langword="null"/> without one, for the first page); false when the
+    /// cursor is not one this coordinator gave out for <paramref name="list"/>.
+    /// </summary>
+    private static bool TryReadCursor(JsonRpcRequest rpc, string list, out string? after)
+    {
+        after = null;
+        if (rpc.Params is not JsonObject parameters || !parameters.ContainsKey("cursor"))
+        {
+            return true;
+        }
+
+        after = McpParams.TryGetString(rpc.Params, out var cursor, "cursor") ? ListCursor.Decode(list, cursor) : null;
+        return after is not null;
+    }
+
+    private static Task RefuseCursorAsync(HttpContext context, JsonRpcRequest rpc, string list) =>
+        McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status200OK, McpErrorCodes.InvalidParams,
+            $"Invalid params: 'cursor' is not one this server gave out for {list}; send the request without it to start again.", rpc.Id);
 
     /// <summary>What the stateless coordinator serves: the cluster's tools, resources and prompts, and completion of their arguments.</summary>
     private static ServerCapabilities Capabilities => new()

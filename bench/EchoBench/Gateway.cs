@@ -3,6 +3,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using McpAspire.AppHost.Hosting;
+using McpAspire.Bench;
 
 /// <summary>
 /// A cluster of real processes for <c>--target gateway</c>: the AppHost's Garnet, coordinator and one node, started
@@ -94,16 +95,16 @@ internal sealed class Gateway(DistributedApplication app, BenchTokens? tokens) :
     }
 
     /// <summary>
-    /// The coordinator's, the YARP proxy's, the node's and the load generator's CPU time: all on one machine, they
-    /// share its cores.
+    /// The coordinator's, the YARP proxy's, the node's and the load generator's CPU time (all on one machine, they
+    /// share its cores), and the allocations of the three services.
     /// </summary>
-    public async Task<IReadOnlyList<CpuProbe>> CpuProbesAsync(YarpProxy proxy) =>
+    public async Task<IReadOnlyList<ProcessProbe>> ProbesAsync(ChildServer proxy) =>
     [
-        CpuProbe.Of("coordinator", await ServiceProcessIdAsync("coordinator")),
-        .. tokens is null ? [] : (CpuProbe[])[CpuProbe.Of("coordinator+auth", await ServiceProcessIdAsync(AuthCoordinator))],
-        CpuProbe.Of("yarp", proxy.ProcessId),
-        CpuProbe.Of("node", await ServiceProcessIdAsync("node-1")),
-        CpuProbe.Of("load", Environment.ProcessId),
+        ProcessProbe.Of("coordinator", await ServiceProcessIdAsync("coordinator")),
+        .. tokens is null ? [] : (ProcessProbe[])[ProcessProbe.Of("coordinator+auth", await ServiceProcessIdAsync(AuthCoordinator))],
+        ProcessProbe.Of("yarp", proxy.ProcessId),
+        ProcessProbe.Of("node", await ServiceProcessIdAsync("node-1")),
+        ProcessProbe.CpuOf("load", Environment.ProcessId),
     ];
 
     private static async Task<bool> ListsNodeAsync(HttpClient http, Uri nodes, string? token, CancellationToken cancellationToken)

@@ -5,19 +5,26 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using McpAspire.Bench;
 using McpAspire.McpNode;
 
 // echo through a node (stateless POST tools/call, the real node pipeline) against a raw ASP.NET Core
-// minimal-API JSON echo, in the same process and the same run. Rounds alternate between the two so
-// machine noise hits both; medians are compared. Throughput and latency under full load come from closed-loop
-// callers; the latency one call adds comes from a steady open-loop rate (--rate) well below capacity. With
-// --target gateway, it compares echo sent to the node directly with echo through YARP's forwarder and through the
-// coordinator, all real processes, and also reports each process's CPU time per call; --auth jwt adds a coordinator
-// that requires tokens, sent one with every call. With --soak S, it drives a
-// separate node process at a steady rate for S seconds and reports its working set over time.
-if (args is [YarpProxy.ServeOption, var upstream])
+// minimal-API JSON echo, each a process of its own, in the same run. Rounds alternate between the two so machine noise
+// hits both; medians are compared, with each process's CPU time and allocations per call. Throughput and latency under
+// full load come from closed-loop callers; the latency one call adds comes from a steady open-loop rate (--rate) well
+// below capacity. With --target gateway, it compares echo sent to the node directly with echo through YARP's forwarder
+// and through the coordinator, all real processes; --auth jwt adds a coordinator that requires tokens, sent one with
+// every call. With --soak S, it drives a separate node process at a steady rate for S seconds and reports its working
+// set over time.
+if (args is [ChildServer.ServeOption, var kind, .. var rest])
 {
-    await YarpProxy.ServeAsync(new Uri(upstream));
+    await (kind switch
+    {
+        "raw" => ChildServer.ServeAsync(Servers.Raw(), "/echo"),
+        "node" => ChildServer.ServeAsync(Servers.Node(), "/mcp"),
+        "yarp" when rest is [var upstream] => YarpProxy.ServeAsync(new Uri(upstream)),
+        _ => throw new ArgumentException($"{ChildServer.ServeOption} takes raw, node, or yarp and the node's URL."),
+    });
     return;
 }
 
@@ -31,20 +38,21 @@ if (settings.SoakSeconds > 0)
 if (settings.Target == "gateway")
 {
     await using var gateway = await Gateway.StartAsync(settings.Auth);
-    await using var proxy = await YarpProxy.StartAsync(gateway.NodeUrl);
+    await using var proxy = await ChildServer.StartAsync("yarp", gateway.NodeUrl.ToString());
     List<BenchTarget> targets = [new("direct", gateway.NodeUrl, settings.Call), new("yarp", proxy.Url, settings.Call), new("gateway", gateway.CoordinatorMcpUrl, settings.Call)];
     if (gateway.Tokens is { } tokens)
     {
         targets.Add(new("gateway+auth", gateway.AuthCoordinatorMcpUrl, settings.Call.WithBearer(tokens.Mint())));
     }
 
-    await Compare.RunAsync(settings, targets, await gateway.CpuProbesAsync(proxy));
+    await Compare.RunAsync(settings, targets, await gateway.ProbesAsync(proxy));
     return;
 }
 
-await using var raw = await Servers.StartRawAsync();
-await using var node = await Servers.StartNodeAsync();
-await Compare.RunAsync(settings, [new("raw", raw.Url, settings.Call), new("node", node.Url, settings.Call)], []);
+await using var raw = await ChildServer.StartAsync("raw");
+await using var node = await ChildServer.StartAsync("node");
+await Compare.RunAsync(settings, [new("raw", raw.Url, settings.Call), new("node", node.Url, settings.Call)],
+    [ProcessProbe.Of("raw", raw.ProcessId), ProcessProbe.Of("node", node.ProcessId), ProcessProbe.CpuOf("load", Environment.ProcessId)]);
 
 /// <summary>Command-line settings.</summary>
 internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeconds, int Rounds, int SoakSeconds, int Rate, string Target, string? Protocol = null, bool Auth = false)
@@ -102,11 +110,11 @@ internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeco
 internal static class Compare
 {
     /// <summary>Measures every target; the first is the reference the others are compared with.</summary>
-    public static async Task RunAsync(EchoSettings settings, IReadOnlyList<BenchTarget> targets, IReadOnlyList<CpuProbe> probes)
+    public static async Task RunAsync(EchoSettings settings, IReadOnlyList<BenchTarget> targets, IReadOnlyList<ProcessProbe> probes)
     {
         Console.WriteLine($"{settings.Concurrency} concurrent callers, {settings.Seconds} s per run, {settings.Rounds} rounds, after a {settings.WarmupSeconds} s warm-up each; protocol {settings.Protocol ?? "2025-03-26 (no version header)"}");
         var results = targets.ToDictionary(target => target.Name, _ => new List<LoadResult>());
-        var cpu = targets.ToDictionary(target => target.Name, _ => probes.ToDictionary(probe => probe.Name, _ => new List<double>()));
+        var costs = targets.ToDictionary(target => target.Name, _ => probes.ToDictionary(probe => probe.Name, _ => new List<CallCost>()));
         foreach (var (_, url, call) in targets)
         {
             await Load.RunAsync(url, call, settings.Concurrency, TimeSpan.FromSeconds(settings.WarmupSeconds));
@@ -116,17 +124,22 @@ internal static class Compare
         {
             foreach (var (name, url, call) in targets)
             {
-                var before = probes.Select(probe => probe.Read()).ToArray();
+                var allocatedBefore = await AllocatedAsync(probes);
+                var cpuBefore = probes.Select(probe => probe.Cpu()).ToArray();
                 var result = await Load.RunAsync(url, call, settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds));
+                var cpuAfter = probes.Select(probe => probe.Cpu()).ToArray();
+                var allocatedAfter = await AllocatedAsync(probes);
                 results[name].Add(result);
-                var perCall = probes.Select((probe, i) => (probe.Name, Micros: (probe.Read() - before[i]).TotalMicroseconds / Math.Max(1, result.Calls))).ToArray();
-                foreach (var (probe, micros) in perCall)
+                var calls = Math.Max(1, result.Calls);
+                var perCall = probes.Select((probe, i) => (probe.Name, Cost: new CallCost(
+                    (cpuAfter[i] - cpuBefore[i]).TotalMicroseconds / calls,
+                    allocatedAfter[i] - allocatedBefore[i] is { } bytes ? bytes / calls : null))).ToArray();
+                foreach (var (probe, cost) in perCall)
                 {
-                    cpu[name][probe].Add(micros);
+                    costs[name][probe].Add(cost);
                 }
 
-                var cpuText = string.Concat(perCall.Select(entry => $"  {entry.Name} {entry.Micros,4:0} µs"));
-                Console.WriteLine($"round {round} {name,-12}: {result.PerSecond,10:N0}/s  p50 {result.P50Ms,6:0.00} ms  p99 {result.P99Ms,6:0.00} ms  errors {result.Errors}{cpuText}");
+                Console.WriteLine($"round {round} {name,-12}: {result.PerSecond,10:N0}/s  p50 {result.P50Ms,6:0.00} ms  p99 {result.P99Ms,6:0.00} ms  errors {result.Errors}{string.Concat(perCall.Select(entry => $"  {entry.Name} {entry.Cost}"))}");
             }
         }
 
@@ -152,12 +165,14 @@ internal static class Compare
             Console.WriteLine($"{name,-12}  {full[name].PerSecond,19:N0}  {full[name].P50Ms,6:0.00}  {full[name].P99Ms,6:0.00}  |  {open[name].P50Ms,16:0.00}  {open[name].P99Ms,6:0.00}");
         }
 
-        if (probes.Count > 0)
+        foreach (var (name, _, _) in targets)
         {
-            foreach (var (name, _, _) in targets)
-            {
-                Console.WriteLine($"CPU per call, {name}: {string.Join(", ", cpu[name].Select(entry => $"{entry.Key} {entry.Value.Order().ElementAt(entry.Value.Count / 2):0} µs"))}");
-            }
+            Console.WriteLine($"CPU per call, {name}: {string.Join(", ", costs[name].Select(entry => $"{entry.Key} {Median(entry.Value.Select(cost => cost.CpuMicros)):0} µs"))}");
+        }
+
+        foreach (var (name, _, _) in targets)
+        {
+            Console.WriteLine($"allocated per call, {name}: {string.Join(", ", costs[name].Where(entry => entry.Value[0].Bytes is not null).Select(entry => $"{entry.Key} {Median(entry.Value.Select(cost => cost.Bytes!.Value)) / 1024:0.0} KB"))}");
         }
 
         var reference = targets[0].Name;
@@ -167,6 +182,12 @@ internal static class Compare
         }
     }
 
+    /// <summary>Each counting probe's allocated bytes so far (null for the others), read at once.</summary>
+    private static async Task<double?[]> AllocatedAsync(IReadOnlyList<ProcessProbe> probes) =>
+        await Task.WhenAll(probes.Select(async probe => probe.CountsAllocations ? await probe.AllocatedAsync() : (double?)null));
+
+    private static double Median(IEnumerable<double> values) => values.Order().ElementAt(values.Count() / 2);
+
     private static double MedianOf(List<LoadResult> runs, Func<LoadResult, double> by) => by(Median(runs, by));
 
     private static LoadResult Median(List<LoadResult> runs, Func<LoadResult, double> by) => runs.OrderBy(by).ElementAt(runs.Count / 2);
@@ -175,14 +196,10 @@ internal static class Compare
 /// <summary>Where a run sends its load, and the call it sends there.</summary>
 internal sealed record BenchTarget(string Name, Uri Url, EchoCall Call);
 
-/// <summary>A process whose CPU time is counted per call: a node, the coordinator, or the load generator itself.</summary>
-internal sealed record CpuProbe(string Name, Func<TimeSpan> Read)
+/// <summary>What one call cost a process: CPU time, and the bytes it allocated where they are counted.</summary>
+internal sealed record CallCost(double CpuMicros, double? Bytes)
 {
-    public static CpuProbe Of(string name, int processId) => new(name, () =>
-    {
-        using var process = Process.GetProcessById(processId);
-        return process.TotalProcessorTime;
-    });
+    public override string ToString() => Bytes is { } bytes ? $"{CpuMicros,4:0} µs {bytes / 1024,4:0.0} KB" : $"{CpuMicros,4:0} µs";
 }
 
 /// <summary>Throughput and latency of one run.</summary>
@@ -320,13 +337,11 @@ internal static class OpenLoop
     }
 }
 
-/// <summary>The two targets, each on its own loopback port.</summary>
-internal sealed class Servers(WebApplication app, Uri url) : IAsyncDisposable
+/// <summary>The two servers of the node target, each run in a process of its own (<see cref="ChildServer"/>).</summary>
+internal static class Servers
 {
-    public Uri Url { get; } = url;
-
     /// <summary>The reference: parse the JSON-RPC request, answer the result an echo tool would give.</summary>
-    public static async Task<Servers> StartRawAsync()
+    public static WebApplication Raw()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -345,11 +360,11 @@ internal sealed class Servers(WebApplication app, Uri url) : IAsyncDisposable
             context.Response.ContentType = "application/json";
             await JsonSerializer.SerializeAsync(context.Response.Body, answer, cancellationToken: context.RequestAborted);
         });
-        return await StartAsync(app, "/echo");
+        return app;
     }
 
     /// <summary>The node as Program.cs composes it, without Redis (standalone) and with warnings-only logs.</summary>
-    public static async Task<Servers> StartNodeAsync()
+    public static WebApplication Node()
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -361,16 +376,8 @@ internal sealed class Servers(WebApplication app, Uri url) : IAsyncDisposable
         var app = builder.Build();
         app.MapDefaultEndpoints();
         app.MapMcp("/mcp").WithRequestGate();
-        return await StartAsync(app, "/mcp");
+        return app;
     }
-
-    private static async Task<Servers> StartAsync(WebApplication app, string path)
-    {
-        await app.StartAsync();
-        return new Servers(app, new Uri(new Uri(app.Urls.Single()), path));
-    }
-
-    public async ValueTask DisposeAsync() => await app.DisposeAsync();
 }
 
 /// <summary>A steady load on a separate node process, sampling its working set.</summary>

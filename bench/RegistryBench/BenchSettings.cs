@@ -17,6 +17,9 @@ internal sealed record BenchSettings
 
     public int Port { get; init; }
 
+    /// <summary>What to measure: <c>registry</c> (the registry at scale) or <c>list</c> (<c>tools/list</c> at scale).</summary>
+    public string Measure { get; init; } = "registry";
+
     /// <summary>The designs to run, in order; both by default.</summary>
     public IReadOnlyList<string> Designs { get; init; } = [McpAspire.RegistryBench.Designs.Legacy, McpAspire.RegistryBench.Designs.Current];
 
@@ -42,10 +45,11 @@ internal sealed record BenchSettings
                 "--rounds" => settings with { Rounds = Number(value) },
                 "--port" => settings with { Port = Number(value) },
                 "--designs" => settings with { Designs = value.Split(',') },
+                "--measure" => value is "registry" or "list" ? settings with { Measure = value } : throw new ArgumentException($"--measure is registry or list, not '{value}'."),
                 "--coordinator" => settings with { Coordinator = value },
                 "--store" => settings with { Store = value },
                 "--key" => settings with { Key = value },
-                var other => throw new ArgumentException($"Unknown option {other}. Options: --nodes 500 --tools 20 --seconds 20 --joins 50 --rounds 1 --port 0 --designs legacy,current"),
+                var other => throw new ArgumentException($"Unknown option {other}. Options: --nodes 500 --tools 20 --seconds 20 --joins 50 --rounds 1 --port 0 --designs legacy,current --measure registry|list"),
             };
         }
 

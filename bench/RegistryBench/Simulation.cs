@@ -174,7 +174,7 @@ internal static class Simulation
     }
 
     /// <summary>The simulated nodes' records, written as nodes of <paramref name="design"/> write them.</summary>
-    private sealed class SimulatedNodes(string design, IConnectionMultiplexer redis, ClusterKeyRing keys, int toolsPerNode)
+    internal sealed class SimulatedNodes(string design, IConnectionMultiplexer redis, ClusterKeyRing keys, int toolsPerNode)
     {
         private readonly Dictionary<string, (string Service, ToolCatalog Catalog)> _nodes = new(StringComparer.Ordinal);
         private readonly Dictionary<string, ToolCatalog> _services = new(StringComparer.Ordinal);
