@@ -263,6 +263,13 @@ public static class McpHttpRequestReader
 
     private static bool AcceptsJsonAndEventStream(HttpRequest request)
     {
+        // What MCP clients send, checked without parsing it.
+        if (request.Headers.Accept is { Count: 1 } single
+            && string.Equals(single[0], "application/json, text/event-stream", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
         var json = false;
         var eventStream = false;
         foreach (var accept in request.GetTypedHeaders().Accept)
@@ -275,7 +282,8 @@ public static class McpHttpRequestReader
     }
 
     private static bool IsJsonContent(HttpRequest request) =>
-        MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
+        string.Equals(request.ContentType, "application/json", StringComparison.OrdinalIgnoreCase)
+        || MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
         && contentType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
 
     private static Task RejectTooLargeAsync(HttpContext context, McpEndpointOptions options) =>

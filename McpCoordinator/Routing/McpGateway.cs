@@ -37,6 +37,8 @@ public sealed partial class McpGateway(
     IHostApplicationLifetime lifetime,
     ILogger<McpGateway> logger)
 {
+    private static readonly IReadOnlySet<string> NoneTried = new HashSet<string>();
+
     /// <summary>The protocol version offered to clients that ask for one this gateway does not know.</summary>
     public const string FallbackInitializeVersion = "2025-11-25";
 
@@ -344,18 +346,18 @@ public sealed partial class McpGateway(
             return;
         }
 
-        var tried = new HashSet<string>(StringComparer.Ordinal);
-        var failures = new List<ForwardOutcome>();
+        // Made only when a call is tried again: the first attempt, which most calls need alone, excludes nothing.
+        HashSet<string>? tried = null;
+        List<ForwardOutcome>? failures = null;
         var route = RouteDecision.Unknown;
         for (var attempt = 1; attempt <= options.Value.MaxAttempts; attempt++)
         {
-            route = router.Select(toolName, tried);
+            route = router.Select(toolName, (IReadOnlySet<string>?)tried ?? NoneTried);
             if (route.Node is not { } node)
             {
                 break;
             }
 
-            tried.Add(node.Id);
             audited.NodeId = node.Id;
             if (node.Server is not null && await RequestOfAsync(context, request) is null)
             {
@@ -379,7 +381,8 @@ public sealed partial class McpGateway(
                 return;
             }
 
-            failures.Add(outcome with { Reason = $"node {node.Id}: {outcome.Reason}" });
+            (tried ??= new(StringComparer.Ordinal)).Add(node.Id);
+            (failures ??= []).Add(outcome with { Reason = $"node {node.Id}: {outcome.Reason}" });
             LogTryingElsewhere(toolName, node.Id, outcome.Kind, outcome.Reason!);
             // Only headers were set, never sent: the next node's answer replaces them.
             context.Response.Clear();
@@ -387,7 +390,7 @@ public sealed partial class McpGateway(
 
         if (await RequestOfAsync(context, request) is { } rpc)
         {
-            await NoRouteAsync(context, rpc, toolName, route, failures);
+            await NoRouteAsync(context, rpc, toolName, route, failures ?? []);
         }
     }
 

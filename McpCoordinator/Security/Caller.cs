@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using McpAspire.Cluster.Security;
 using McpAspire.McpCoordinator.Sessions;
+using Microsoft.AspNetCore.Http.Features.Authentication;
 
 namespace McpAspire.McpCoordinator.Security;
 
@@ -21,6 +22,9 @@ public sealed class Caller
     private static readonly string[] ClientClaims = ["azp", "client_id", "appid"];
 
     private string? _assertion;
+
+    /// <summary>The principal of a request no authentication ran for.</summary>
+    private static readonly ClaimsPrincipal Anonymous = new(new ClaimsIdentity());
 
     /// <summary>No scopes or roles.</summary>
     private static readonly IReadOnlySet<string> None = new HashSet<string>(StringComparer.Ordinal);
@@ -70,7 +74,10 @@ public sealed class Caller
             return known;
         }
 
-        var caller = Read(context.User, context.Connection.RemoteIpAddress?.ToString() ?? "local");
+        // The authentication feature holds the user once authentication ran; without it the caller is anonymous,
+        // and HttpContext.User would only make an empty principal to say so.
+        var user = context.Features.Get<IHttpAuthenticationFeature>()?.User ?? Anonymous;
+        var caller = Read(user, context.Connection.RemoteIpAddress?.ToString() ?? "local");
         context.Features.Set(caller);
         return caller;
     }

@@ -94,9 +94,12 @@ public sealed class McpOperation : IMcpErrorFeature, IDisposable
 
         _ended = true;
         var tags = _tags;
-        foreach (var tag in _errorTags)
+        if (ErrorType is not null)
         {
-            tags.Add(tag);
+            foreach (var tag in _errorTags)
+            {
+                tags.Add(tag);
+            }
         }
 
         var seconds = Stopwatch.GetElapsedTime(_started).TotalSeconds;
