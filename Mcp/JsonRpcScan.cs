@@ -48,12 +48,16 @@ internal static class JsonRpcScan
         }
 
         var parameters = paramsStart < 0 ? default : body[paramsStart..paramsEnd];
-        var (problem, progress) = method is null ? (null, false) : CheckParams(parameters, method);
-        return new JsonRpcSummary(method, id, IsRequest: method is not null && hasId, progress, problem);
+        var found = method is null ? default : CheckParams(parameters, method);
+        return new JsonRpcSummary(method, id, IsRequest: method is not null && hasId, found.Progress, found.Problem, found.Target, found.MetaVersion, found.TraceState);
     }
 
-    /// <summary>What is wrong with the params of a <paramref name="method"/> call, and whether they carry <c>_meta.progressToken</c>.</summary>
-    private static (string? Problem, bool Progress) CheckParams(ReadOnlySpan<byte> parameters, string method)
+    /// <summary>
+    /// What is wrong with the params of a <paramref name="method"/> call, whether they carry <c>_meta.progressToken</c>,
+    /// the string the method is about (<c>name</c> or <c>uri</c>), the version in <c>_meta</c>, if any, and whether
+    /// <c>_meta</c> carries a <c>tracestate</c>.
+    /// </summary>
+    private static (string? Problem, bool Progress, string? Target, string? MetaVersion, bool TraceState) CheckParams(ReadOnlySpan<byte> parameters, string method)
     {
         var key = method switch
         {
@@ -63,13 +67,16 @@ internal static class JsonRpcScan
         };
         var (keyKind, argumentsKind) = (JsonTokenType.None, JsonTokenType.None);
         var progress = false;
+        string? target = null;
+        string? metaVersion = null;
+        var traceState = false;
         if (!parameters.IsEmpty)
         {
             var reader = new Utf8JsonReader(parameters, new JsonReaderOptions { MaxDepth = JsonRpcEnvelope.MaxDepth + 1 });
             reader.Read();
             if (reader.TokenType is not JsonTokenType.StartObject and not JsonTokenType.Null)
             {
-                return ($"'params' must be an object, not {KindOf(reader.TokenType)}", false);
+                return ($"'params' must be an object, not {KindOf(reader.TokenType)}", false, null, null, false);
             }
 
             var names = new HashSet<string>(StringComparer.Ordinal);
@@ -83,6 +90,7 @@ internal static class JsonRpcScan
                 if (name == key && keyKind == JsonTokenType.None)
                 {
                     keyKind = reader.TokenType;
+                    target = keyKind == JsonTokenType.String ? StringOrNull(ref reader) : null;
                 }
                 else if (name == "arguments" && argumentsKind == JsonTokenType.None)
                 {
@@ -90,7 +98,10 @@ internal static class JsonRpcScan
                 }
                 else if (name == "_meta" && reader.TokenType == JsonTokenType.StartObject)
                 {
-                    progress |= HasMember(ref reader, "progressToken"u8);
+                    var (hasToken, version, hasTraceState) = ReadMeta(ref reader);
+                    progress |= hasToken;
+                    metaVersion ??= version;
+                    traceState |= hasTraceState;
                     continue;
                 }
 
@@ -99,42 +110,69 @@ internal static class JsonRpcScan
 
             if (twice)
             {
-                return ("params has a member given more than once", progress);
+                return ("params has a member given more than once", progress, null, null, false);
             }
 
             if (names.Count > MaxParamsMembers)
             {
-                return ($"params has {names.Count} members; at most {MaxParamsMembers} are accepted", progress);
+                return ($"params has {names.Count} members; at most {MaxParamsMembers} are accepted", progress, null, null, false);
             }
         }
 
         if (key is not null && keyKind is JsonTokenType.None or JsonTokenType.Null)
         {
-            return ($"params.{key} is required (a string)", progress);
+            return ($"params.{key} is required (a string)", progress, null, null, false);
         }
 
         if (key is not null && keyKind != JsonTokenType.String)
         {
-            return ($"params.{key} must be a string, not {KindOf(keyKind)}", progress);
+            return ($"params.{key} must be a string, not {KindOf(keyKind)}", progress, null, null, false);
         }
 
         return key == "name" && argumentsKind is not JsonTokenType.None and not JsonTokenType.Null and not JsonTokenType.StartObject
-            ? ($"params.arguments must be an object of named arguments, not {KindOf(argumentsKind)}", progress)
-            : (null, progress);
+            ? ($"params.arguments must be an object of named arguments, not {KindOf(argumentsKind)}", progress, null, null, false)
+            : (null, progress, target, metaVersion, traceState);
     }
 
-    /// <summary>Whether the object the reader starts has a member named <paramref name="name"/>; leaves the reader at its end.</summary>
-    private static bool HasMember(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
+    /// <summary>
+    /// Whether the <c>_meta</c> object the reader starts has a <c>progressToken</c>, the protocol version it
+    /// carries (the first, when a string), and whether it has a <c>tracestate</c>; leaves the reader at its end.
+    /// </summary>
+    private static (bool Progress, string? Version, bool TraceState) ReadMeta(ref Utf8JsonReader reader)
     {
-        var found = false;
+        var progress = false;
+        var traceState = false;
+        string? version = null;
+        var versionSeen = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            found |= reader.ValueTextEquals(name);
+            progress |= reader.ValueTextEquals("progressToken"u8);
+            traceState |= reader.ValueTextEquals("tracestate"u8);
+            var isVersion = !versionSeen && reader.ValueTextEquals(McpProtocol.ProtocolVersionMetaKey);
             reader.Read();
+            if (isVersion)
+            {
+                versionSeen = true;
+                version = reader.TokenType == JsonTokenType.String ? StringOrNull(ref reader) : null;
+            }
+
             reader.Skip();
         }
 
-        return found;
+        return (progress, version, traceState);
+    }
+
+    /// <summary>The string the reader is at, or <see langword="null"/> when it does not decode (an unpaired surrogate escaped, say).</summary>
+    private static string? StringOrNull(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static string KindOf(JsonTokenType token) => token switch
@@ -149,6 +187,10 @@ internal static class JsonRpcScan
 
 /// <summary>
 /// What <see cref="JsonRpcScan"/> read: the method (requests and notifications), the id (requests and
-/// responses), whether it is a request, whether it asks for progress, and what is wrong with its params.
+/// responses), whether it is a request, whether it asks for progress, and what is wrong with its params; when
+/// nothing is, the string the method is about (<c>params.name</c> of a tool call or prompt, <c>params.uri</c> of a
+/// read), the protocol version in <c>params._meta</c>, if it carries one, and whether <c>params._meta</c> carries a
+/// <c>tracestate</c>.
 /// </summary>
-public readonly record struct JsonRpcSummary(string? Method, RequestId Id, bool IsRequest, bool HasProgressToken, string? ParamsProblem);
+public readonly record struct JsonRpcSummary(
+    string? Method, RequestId Id, bool IsRequest, bool HasProgressToken, string? ParamsProblem, string? Target = null, string? MetaVersion = null, bool HasTraceState = false);

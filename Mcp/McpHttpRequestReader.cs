@@ -239,6 +239,29 @@ public static class McpHttpRequestReader
                 : null;
     }
 
+    /// <summary>
+    /// The tool a <c>tools/call</c> from before 2026-07-28, read by <see cref="ReadUnparsedAsync"/>, names in its body,
+    /// read in one reader pass without deserializing the message: for a gateway that routes it on the name and passes
+    /// the body on as it is. <see langword="null"/> unless <see cref="ParseAsync"/> would accept the request as that
+    /// call: the body passes the checks, it sends no <c>Mcp-Method</c> or <c>Mcp-Name</c> header and no version in
+    /// <c>params._meta</c> for <see cref="ParseAsync"/> to compare, nor a <c>tracestate</c> (which only the parsed
+    /// message gives the span); anything else is left to <see cref="ParseAsync"/>.
+    /// </summary>
+    public static string? ToolCalledInBody(HttpRequest http, McpHttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(request);
+        if (McpProtocol.IsPerRequest(request.ProtocolVersion)
+            || http.Headers.ContainsKey(McpProtocol.MethodHeader) || http.Headers.ContainsKey(McpProtocol.NameHeader)
+            || Check(request) is not null)
+        {
+            return null;
+        }
+
+        var summary = request.Summary;
+        return summary is { IsRequest: true, Method: RequestMethods.ToolsCall, Target: { } tool, MetaVersion: null, HasTraceState: false } ? tool : null;
+    }
+
     /// <summary>The version named by <c>MCP-Protocol-Version</c>, or <see langword="null"/> when the header is absent.</summary>
     public static string? DeclaredVersion(HttpRequest request)
     {

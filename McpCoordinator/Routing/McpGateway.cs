@@ -79,6 +79,17 @@ public sealed partial class McpGateway(
             return;
         }
 
+        if (endpointOptions.Value.IsStateless && !context.Request.Headers.ContainsKey(McpProtocol.SessionIdHeader)
+            && McpHttpRequestReader.ToolCalledInBody(context.Request, request) is { } called)
+        {
+            // An earlier version's call, routed on the tool its body names, read in one pass: the body goes to the
+            // node as it came, and is deserialized here only if the coordinator must answer it itself.
+            using var calledOperation = McpOperation.StartServer(RequestMethods.ToolsCall, called, request.ProtocolVersion, request.MetaTraceParent, request.Summary.Id);
+            context.Features.Set<IMcpErrorFeature>(calledOperation);
+            await CallToolAsync(context, request, called, calledOperation);
+            return;
+        }
+
         if (!await McpHttpRequestReader.ParseAsync(context, request))
         {
             return;
@@ -415,7 +426,7 @@ public sealed partial class McpGateway(
     /// </summary>
     private async Task<ForwardOutcome> ForwardTracedAsync(HttpContext context, McpHttpRequest request, string? method, string? toolName, RegisteredNode node, NodeRequest upstream, bool guarded)
     {
-        RequestId? id = request.IsParsed && request.Message is JsonRpcRequest rpc ? rpc.Id : null;
+        RequestId? id = request.IsParsed ? (request.Message as JsonRpcRequest)?.Id : request.Summary.IsRequest ? request.Summary.Id : null;
         using var forward = method is null ? null : McpOperation.StartClient(method, id, toolName, request.ProtocolVersion, node.Heartbeat.McpUrl);
         using var call = method is null ? null : calls.Start(node.Id);
         forward?.Activity?.SetTag(McpTelemetry.Attributes.NodeId, node.Id);

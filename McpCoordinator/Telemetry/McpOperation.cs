@@ -46,14 +46,14 @@ public sealed class McpOperation : IMcpErrorFeature, IDisposable
     }
 
     /// <summary>
-    /// Starts the server side of a request known from its headers only (a 2026-07-28 request routed without
-    /// parsing its body), so without its id. The parent is <paramref name="metaTraceParent"/> when it is a valid
-    /// <c>traceparent</c>, else the current activity.
+    /// Starts the server side of a request routed without deserializing its body: a 2026-07-28 request known from
+    /// its headers (without its id), or an earlier tool call read in one reader pass (with <paramref name="id"/>).
+    /// The parent is <paramref name="metaTraceParent"/> when it is a valid <c>traceparent</c>, else the current activity.
     /// </summary>
-    public static McpOperation StartServer(string method, string? toolName, string protocolVersion, string? metaTraceParent)
+    public static McpOperation StartServer(string method, string? toolName, string protocolVersion, string? metaTraceParent, RequestId? id = null)
     {
         ArgumentNullException.ThrowIfNull(method);
-        return Start(server: true, method, id: null, toolName, protocolVersion, ActivityKind.Server, ParentFrom(metaTraceParent, tracestate: null), serverAddress: null);
+        return Start(server: true, method, id, toolName, protocolVersion, ActivityKind.Server, ParentFrom(metaTraceParent, tracestate: null), serverAddress: null);
     }
 
     /// <summary>

@@ -15,6 +15,20 @@ public sealed class JsonRpcScanTests
     }
 
     [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ech\u006f","arguments":{"name":"other"}}}""", "echo", null, false)]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","tracestate":"a=b"},"uri":"demo://x"}}""", "demo://x", "2026-07-28", true)]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","_meta":{"io.modelcontextprotocol/protocolVersion":7,"x":{"tracestate":1}}}}""", "echo", null, false)]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"name":"echo"}}""", null, null, false)]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"\ud800","_meta":{"io.modelcontextprotocol/protocolVersion":"\udfff"}}}""", null, null, false)]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":[]}}""", null, null, false)]
+    public void A_valid_call_gives_what_it_names_its_meta_version_and_whether_it_has_a_tracestate(string body, string? target, string? version, bool traceState)
+    {
+        var summary = Scan(body);
+
+        Assert.Equal((target, version, traceState), (summary.Target, summary.MetaVersion, summary.HasTraceState));
+    }
+
+    [Theory]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","_meta":{"pad":{"progressToken":1}}}}""")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"_meta":{"progressToken":1}}}}""")]
     public void Only_a_progress_token_in_params_meta_counts(string body) => Assert.False(Scan(body).HasProgressToken);
