@@ -106,7 +106,7 @@ public static class Extensions
                 .AddRuntimeInstrumentation()
                 .AddMeter("McpAspire.*", McpSdkSource))
             .WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new BackgroundRedisSampler()))
+                .SetSampler(new ParentBasedSampler(OtlpConfiguration.StartsTraces(builder.Configuration) ? new BackgroundRedisSampler() : new AlwaysOffSampler()))
                 .AddSource("McpAspire.*", McpSdkSource)
                 .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context =>
                     !context.Request.Path.StartsWithSegments(HealthPath, StringComparison.OrdinalIgnoreCase)

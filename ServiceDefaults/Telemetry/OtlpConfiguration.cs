@@ -15,6 +15,26 @@ public static class OtlpConfiguration
     /// <summary>The exporter's protocol: <c>grpc</c> (its default) or <c>http/protobuf</c>.</summary>
     public const string ProtocolKey = "OTEL_EXPORTER_OTLP_PROTOCOL";
 
+    /// <summary>
+    /// Whether the service starts traces of its own: by default only when they are exported over OTLP. Without an
+    /// exporter, a root span costs every request its recording and goes nowhere; spans in a trace the caller sampled
+    /// are recorded all the same. Set it to true when traces leave by another exporter (Azure Monitor, say).
+    /// </summary>
+    public const string StartTracesKey = "Telemetry:StartTraces";
+
+    /// <summary>Whether the service starts traces of its own (<see cref="StartTracesKey"/>, else <see cref="IsExportOn"/>).</summary>
+    /// <exception cref="InvalidConfigurationException">A value is invalid; the message names the key.</exception>
+    public static bool StartsTraces(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return configuration[StartTracesKey] switch
+        {
+            null or "" => IsExportOn(configuration),
+            var text when bool.TryParse(text, out var on) => on,
+            var text => throw new InvalidConfigurationException($"{StartTracesKey} must be true or false, not '{text}'."),
+        };
+    }
+
     /// <summary>Whether export is on (an endpoint is set), once the settings are checked.</summary>
     /// <exception cref="InvalidConfigurationException">A value is invalid; the message names the key.</exception>
     public static bool IsExportOn(IConfiguration configuration)
