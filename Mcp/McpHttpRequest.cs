@@ -40,6 +40,9 @@ public sealed class McpHttpRequest : IDisposable
     /// </summary>
     public JsonRpcSummary Summary { get; private set; }
 
+    /// <summary>Whether the body has passed the checks, so <see cref="Summary"/> is there.</summary>
+    public bool IsChecked { get; private set; }
+
     /// <summary>Whether the body has been parsed and validated, so <see cref="Message"/> is there.</summary>
     public bool IsParsed => _message is not null;
 
@@ -119,7 +122,7 @@ public sealed class McpHttpRequest : IDisposable
     internal void Parsed(JsonRpcMessage message) => _message = message;
 
     /// <summary>Takes what the reader's checks read from the body.</summary>
-    internal void Checked(JsonRpcSummary summary) => Summary = summary;
+    internal void Checked(JsonRpcSummary summary) => (Summary, IsChecked) = (summary, true);
 
     /// <summary>
     /// Where the unescaped string value of <c>params._meta.traceparent</c> sits in the body. A body that is not

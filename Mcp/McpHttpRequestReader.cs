@@ -172,7 +172,8 @@ public static class McpHttpRequestReader
             return null;
         }
 
-        if (Check(request) is { } failure)
+        // A gateway may have run the checks already (see ToolCalledInBody); a body that failed them is checked again here, to be answered.
+        if (!request.IsChecked && Check(request) is { } failure)
         {
             return failure;
         }
@@ -253,7 +254,7 @@ public static class McpHttpRequestReader
         ArgumentNullException.ThrowIfNull(request);
         if (McpProtocol.IsPerRequest(request.ProtocolVersion)
             || http.Headers.ContainsKey(McpProtocol.MethodHeader) || http.Headers.ContainsKey(McpProtocol.NameHeader)
-            || Check(request) is not null)
+            || (!request.IsChecked && Check(request) is not null))
         {
             return null;
         }
