@@ -34,14 +34,7 @@ public sealed partial class CallAudit(ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<CallAudit>();
-        var exported = OtlpConfiguration.IsExportOn(builder.Configuration);
-        var console = builder.Configuration[ConsoleKey] switch
-        {
-            null or "" => !exported,
-            var text when bool.TryParse(text, out var on) => on,
-            var text => throw new InvalidConfigurationException($"{ConsoleKey} must be true or false, not '{text}'."),
-        };
-        if (!console)
+        if (!(ConfigurationSwitch.Read(builder.Configuration, ConsoleKey) ?? !OtlpConfiguration.IsExportOn(builder.Configuration)))
         {
             builder.Logging.AddFilter<ConsoleLoggerProvider>(Category, LogLevel.None);
         }

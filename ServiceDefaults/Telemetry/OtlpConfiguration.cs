@@ -24,16 +24,8 @@ public static class OtlpConfiguration
 
     /// <summary>Whether the service starts traces of its own (<see cref="StartTracesKey"/>, else <see cref="IsExportOn"/>).</summary>
     /// <exception cref="InvalidConfigurationException">A value is invalid; the message names the key.</exception>
-    public static bool StartsTraces(IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        return configuration[StartTracesKey] switch
-        {
-            null or "" => IsExportOn(configuration),
-            var text when bool.TryParse(text, out var on) => on,
-            var text => throw new InvalidConfigurationException($"{StartTracesKey} must be true or false, not '{text}'."),
-        };
-    }
+    public static bool StartsTraces(IConfiguration configuration) =>
+        ConfigurationSwitch.Read(configuration, StartTracesKey) ?? IsExportOn(configuration);
 
     /// <summary>Whether export is on (an endpoint is set), once the settings are checked.</summary>
     /// <exception cref="InvalidConfigurationException">A value is invalid; the message names the key.</exception>
