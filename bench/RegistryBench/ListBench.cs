@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -157,7 +155,7 @@ internal static class ListBench
 
             var stop = new CancellationTokenSource();
             var heartbeats = simulated.HeartbeatAsync(ids, stop.Token);
-            var httpPort = FreePort();
+            var httpPort = BenchRedisServer.FreePort();
             var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "McpAspire.McpCoordinator.dll")]) { RedirectStandardOutput = true, RedirectStandardError = true };
             start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}";
             start.Environment["ConnectionStrings__redis"] = store;
@@ -236,13 +234,6 @@ internal static class ListBench
 
                 await Task.Delay(500);
             }
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
         }
 
         public async ValueTask DisposeAsync()

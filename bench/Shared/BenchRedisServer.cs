@@ -46,7 +46,8 @@ internal sealed class BenchRedisServer : IAsyncDisposable
             .Select(directory => Path.Combine(directory, program))
             .FirstOrDefault(File.Exists);
 
-    private static int FreePort()
+    /// <summary>A port of 127.0.0.1 that was free a moment ago.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
