@@ -6,8 +6,8 @@ using McpAspire.AppHost.Hosting;
 using McpAspire.Bench;
 
 /// <summary>
-/// A cluster of real processes for <c>--target gateway</c>: the AppHost's Garnet, coordinator and one node, started
-/// under DCP through Aspire.Hosting.Testing, as the end-to-end tests start it. With <c>--auth jwt</c>, a second
+/// A cluster of real processes for <c>--target gateway</c> and <c>--target warmup</c>: the AppHost's Garnet,
+/// coordinator and nodes, started under DCP through Aspire.Hosting.Testing, as the end-to-end tests start it. With <c>--auth jwt</c>, a second
 /// coordinator on the same registry requires tokens of <see cref="Tokens"/>, with one authorization rule and limits
 /// far above the load, so it does the whole per-call work of authentication, authorization and rate limiting.
 /// </summary>
@@ -27,9 +27,14 @@ internal sealed class Gateway(DistributedApplication app, BenchTokens? tokens) :
     /// <summary>The node's MCP endpoint.</summary>
     public Uri NodeUrl => new(app.GetEndpoint("node-1", "http"), "/mcp");
 
-    public static async Task<Gateway> StartAsync(bool auth)
+    /// <summary>
+    /// Starts the cluster with <paramref name="nodes"/> nodes, and <paramref name="environment"/> set for every service
+    /// (a runtime setting to try, say), and returns once the coordinators route to every node.
+    /// </summary>
+    public static async Task<Gateway> StartAsync(int nodes, bool auth, IReadOnlyList<(string Name, string Value)> environment)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.McpAspire_AppHost>(["--nodes", "1", "--coordinator-port", "0"]);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.McpAspire_AppHost>(
+            ["--nodes", nodes.ToString(CultureInfo.InvariantCulture), "--coordinator-port", "0"]);
         var tokens = auth ? new BenchTokens() : null;
         if (tokens is not null)
         {
@@ -58,11 +63,15 @@ internal sealed class Gateway(DistributedApplication app, BenchTokens? tokens) :
             // without one: all three rounds then run the same node code.
             // For the same reason the coordinators keep their audit records off the console, as they do when they
             // export them: this process would read back and log again a line per call.
-            builder.CreateResourceBuilder(project)
+            var service = builder.CreateResourceBuilder(project)
                 .WithEnvironment("Node__RequireClusterCredential", "false")
                 .WithEnvironment("Node__MaxConcurrentCalls", "1024")
                 .WithEnvironment("Logging__LogLevel__Default", "Warning")
                 .WithEnvironment("Coordinator__Audit__Console", "false");
+            foreach (var (name, value) in environment)
+            {
+                service.WithEnvironment(name, value);
+            }
         }
 
         var app = await builder.BuildAsync();
@@ -71,7 +80,8 @@ internal sealed class Gateway(DistributedApplication app, BenchTokens? tokens) :
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
             await app.StartAsync(timeout.Token);
-            foreach (var name in (string[])["redis", "coordinator", "node-1", .. tokens is null ? [] : (string[])[AuthCoordinator]])
+            var nodeNames = Enumerable.Range(1, nodes).Select(i => $"node-{i}").ToArray();
+            foreach (var name in (string[])["redis", "coordinator", .. nodeNames, .. tokens is null ? [] : (string[])[AuthCoordinator]])
             {
                 await app.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
             }
@@ -79,7 +89,7 @@ internal sealed class Gateway(DistributedApplication app, BenchTokens? tokens) :
             using var http = new HttpClient();
             foreach (var (url, token) in (IEnumerable<(Uri, string?)>)[(gateway.CoordinatorMcpUrl, null), .. tokens is null ? [] : (IEnumerable<(Uri, string?)>)[(gateway.AuthCoordinatorMcpUrl, tokens.Mint(BenchTokens.AdminScope))]])
             {
-                while (!await ListsNodeAsync(http, new Uri(url, "/api/nodes"), token, timeout.Token))
+                while (!await ListsNodesAsync(http, new Uri(url, "/api/nodes"), token, nodeNames, timeout.Token))
                 {
                     await Task.Delay(100, timeout.Token);
                 }
@@ -107,7 +117,7 @@ internal sealed class Gateway(DistributedApplication app, BenchTokens? tokens) :
         ProcessProbe.CpuOf("load", Environment.ProcessId),
     ];
 
-    private static async Task<bool> ListsNodeAsync(HttpClient http, Uri nodes, string? token, CancellationToken cancellationToken)
+    private static async Task<bool> ListsNodesAsync(HttpClient http, Uri nodes, string? token, string[] names, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, nodes);
         if (token is not null)
@@ -116,7 +126,8 @@ internal sealed class Gateway(DistributedApplication app, BenchTokens? tokens) :
         }
 
         using var response = await http.SendAsync(request, cancellationToken);
-        return (await response.Content.ReadAsStringAsync(cancellationToken)).Contains("\"id\":\"node-1\"", StringComparison.Ordinal);
+        var listed = await response.Content.ReadAsStringAsync(cancellationToken);
+        return names.All(name => listed.Contains($"\"id\":\"{name}\"", StringComparison.Ordinal));
     }
 
     /// <summary>DCP runs a project as <c>dotnet run</c>, which runs the service as its only child: that child's id.</summary>

@@ -14,8 +14,9 @@ using McpAspire.McpNode;
 // full load come from closed-loop callers; the latency one call adds comes from a steady open-loop rate (--rate) well
 // below capacity. With --target gateway, it compares echo sent to the node directly with echo through YARP's forwarder
 // and through the coordinator, all real processes; --auth jwt adds a coordinator that requires tokens, sent one with
-// every call. With --soak S, it drives a separate node process at a steady rate for S seconds and reports its working
-// set over time.
+// every call. With --target warmup, it starts a cold cluster of three nodes again and again and follows each from its
+// first call to steady state, as built and with --env settings. With --soak S, it drives a separate node process at a
+// steady rate for S seconds and reports its working set over time.
 if (args is [ChildServer.ServeOption, var kind, .. var rest])
 {
     await (kind switch
@@ -35,9 +36,15 @@ if (settings.SoakSeconds > 0)
     return;
 }
 
+if (settings.Target == "warmup")
+{
+    await Warmup.RunAsync(settings);
+    return;
+}
+
 if (settings.Target == "gateway")
 {
-    await using var gateway = await Gateway.StartAsync(settings.Auth);
+    await using var gateway = await Gateway.StartAsync(settings.Nodes, settings.Auth, []);
     await using var proxy = await ChildServer.StartAsync("yarp", gateway.NodeUrl.ToString());
     List<BenchTarget> targets = [new("direct", gateway.NodeUrl, settings.Call), new("yarp", proxy.Url, settings.Call), new("gateway", gateway.CoordinatorMcpUrl, settings.Call)];
     if (gateway.Tokens is { } tokens)
@@ -55,14 +62,26 @@ await Compare.RunAsync(settings, [new("raw", raw.Url, settings.Call), new("node"
     [ProcessProbe.Of("raw", raw.ProcessId), ProcessProbe.Of("node", node.ProcessId), ProcessProbe.CpuOf("load", Environment.ProcessId)]);
 
 /// <summary>Command-line settings.</summary>
-internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeconds, int Rounds, int SoakSeconds, int Rate, string Target, string? Protocol = null, bool Auth = false)
+internal sealed record EchoSettings(int? ConcurrencyGiven, int? SecondsGiven, int WarmupSeconds, int Rounds, int SoakSeconds, int Rate, string Target, string? Protocol = null, bool Auth = false, int? NodesGiven = null)
 {
+    /// <summary>Closed-loop callers: 32, or 16 for <c>--target warmup</c>, as the cold cluster was first measured.</summary>
+    public int Concurrency => ConcurrencyGiven ?? (Target == "warmup" ? 16 : 32);
+
+    /// <summary>Seconds per run: 10, or 90 per cold start for <c>--target warmup</c>, long enough to reach steady state.</summary>
+    public int Seconds => SecondsGiven ?? (Target == "warmup" ? 90 : 10);
+
+    /// <summary>The cluster's nodes: 1 for <c>--target gateway</c>, 3 (the AppHost's default) for <c>--target warmup</c>.</summary>
+    public int Nodes => NodesGiven ?? (Target == "warmup" ? 3 : 1);
+
+    /// <summary>With <c>--target warmup</c>, environment variables set on every service in the second set of cold starts.</summary>
+    public IReadOnlyList<(string Name, string Value)> Environment { get; init; } = [];
+
     /// <summary>The call every caller sends: a 2025 one without a version header, or one of <see cref="Protocol"/>.</summary>
     public EchoCall Call => EchoCall.For(Protocol);
 
     public static EchoSettings Parse(string[] args)
     {
-        var settings = new EchoSettings(32, 10, 3, 3, 0, 500, "node");
+        var settings = new EchoSettings(null, null, 3, 3, 0, 500, "node");
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             if (args[i] == "--protocol")
@@ -83,22 +102,31 @@ internal sealed record EchoSettings(int Concurrency, int Seconds, int WarmupSeco
 
             if (args[i] == "--target")
             {
-                settings = args[i + 1] is "node" or "gateway"
+                settings = args[i + 1] is "node" or "gateway" or "warmup"
                     ? settings with { Target = args[i + 1] }
-                    : throw new ArgumentException($"--target is node (a node against a raw echo) or gateway (the coordinator against a node), not '{args[i + 1]}'.");
+                    : throw new ArgumentException($"--target is node (a node against a raw echo), gateway (the coordinator against a node) or warmup (a cold cluster until steady state), not '{args[i + 1]}'.");
+                continue;
+            }
+
+            if (args[i] == "--env")
+            {
+                settings = args[i + 1].Split('=', 2) is [{ Length: > 0 } name, var value]
+                    ? settings with { Environment = [.. settings.Environment, (name, value)] }
+                    : throw new ArgumentException($"--env takes NAME=VALUE, not '{args[i + 1]}'.");
                 continue;
             }
 
             var number = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
             settings = args[i] switch
             {
-                "--concurrency" => settings with { Concurrency = number },
-                "--seconds" => settings with { Seconds = number },
+                "--concurrency" => settings with { ConcurrencyGiven = number },
+                "--seconds" => settings with { SecondsGiven = number },
                 "--warmup" => settings with { WarmupSeconds = number },
                 "--rounds" => settings with { Rounds = number },
                 "--soak" => settings with { SoakSeconds = number },
                 "--rate" => settings with { Rate = number },
-                var other => throw new ArgumentException($"Unknown option {other}; use --target, --protocol, --auth, --concurrency, --seconds, --warmup, --rounds, --soak or --rate."),
+                "--nodes" => settings with { NodesGiven = number },
+                var other => throw new ArgumentException($"Unknown option {other}; use --target, --protocol, --auth, --env, --nodes, --concurrency, --seconds, --warmup, --rounds, --soak or --rate."),
             };
         }
 
@@ -267,6 +295,31 @@ internal static class Load
         {
             return false;
         }
+    }
+
+    /// <summary>Closed-loop callers for <paramref name="seconds"/> seconds: the calls answered in each second, and the failed calls.</summary>
+    public static async Task<(long[] PerSecond, long Errors)> CountPerSecondAsync(Uri url, EchoCall call, int concurrency, int seconds)
+    {
+        using var http = CreateClient(concurrency);
+        var answered = new long[seconds];
+        long errors = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            while (clock.Elapsed.TotalSeconds < seconds)
+            {
+                var ok = await TrySendAsync(http, url, call);
+                if (!ok)
+                {
+                    Interlocked.Increment(ref errors);
+                }
+                else if ((int)clock.Elapsed.TotalSeconds is var second && second < seconds)
+                {
+                    Interlocked.Increment(ref answered[second]);
+                }
+            }
+        })));
+        return (answered, errors);
     }
 
     public static async Task<LoadResult> RunAsync(Uri url, EchoCall call, int concurrency, TimeSpan duration)
