@@ -79,13 +79,23 @@ internal static class JsonRpcScan
                 return ($"'params' must be an object, not {KindOf(reader.TokenType)}", false, null, null, false);
             }
 
-            var names = new HashSet<string>(StringComparer.Ordinal);
+            // The members this reads are compared in place and remembered as bits; only other names are made into
+            // strings, to find a name given twice.
+            var seen = 0;
+            HashSet<string>? others = null;
+            var members = 0;
             var twice = false;
             var isObject = reader.TokenType == JsonTokenType.StartObject;
             while (isObject && reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var name = reader.GetString()!;
-                twice |= !names.Add(name);
+                members++;
+                var (bit, name) = reader.ValueTextEquals("name"u8) ? (1, "name")
+                    : reader.ValueTextEquals("uri"u8) ? (2, "uri")
+                    : reader.ValueTextEquals("arguments"u8) ? (4, "arguments")
+                    : reader.ValueTextEquals("_meta"u8) ? (8, "_meta")
+                    : (0, reader.GetString()!);
+                twice |= bit != 0 ? (seen & bit) != 0 : !(others ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
+                seen |= bit;
                 reader.Read();
                 if (name == key && keyKind == JsonTokenType.None)
                 {
@@ -113,9 +123,9 @@ internal static class JsonRpcScan
                 return ("params has a member given more than once", progress, null, null, false);
             }
 
-            if (names.Count > MaxParamsMembers)
+            if (members > MaxParamsMembers)
             {
-                return ($"params has {names.Count} members; at most {MaxParamsMembers} are accepted", progress, null, null, false);
+                return ($"params has {members} members; at most {MaxParamsMembers} are accepted", progress, null, null, false);
             }
         }
 

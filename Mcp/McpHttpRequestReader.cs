@@ -57,7 +57,7 @@ public static class McpHttpRequestReader
         if (!IsJsonContent(request))
         {
             await McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, McpErrorCodes.ServerError,
-                "Unsupported Media Type: the Content-Type must be application/json.");
+                "Unsupported Media Type: the Content-Type must be application/json, in UTF-8.");
             return null;
         }
 
@@ -305,10 +305,14 @@ public static class McpHttpRequestReader
         return json && eventStream;
     }
 
+    // JSON-RPC over HTTP is UTF-8: another charset would not be read as the bytes were checked. The first two values
+    // are what MCP clients send (.NET's JsonContent and StringContent send the second), compared without parsing them.
     private static bool IsJsonContent(HttpRequest request) =>
         string.Equals(request.ContentType, "application/json", StringComparison.OrdinalIgnoreCase)
+        || string.Equals(request.ContentType, "application/json; charset=utf-8", StringComparison.OrdinalIgnoreCase)
         || MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
-        && contentType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+        && contentType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        && (!contentType.Charset.HasValue || HeaderUtilities.RemoveQuotes(contentType.Charset).Equals("utf-8", StringComparison.OrdinalIgnoreCase));
 
     private static Task RejectTooLargeAsync(HttpContext context, McpEndpointOptions options) =>
         McpHttpResponses.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, McpErrorCodes.InvalidRequest,

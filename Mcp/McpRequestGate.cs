@@ -65,6 +65,13 @@ internal sealed class McpRequestGate(IOptions<McpEndpointOptions> options, McpHo
 
         admission?.AttachTo(context);
         context.Request.Body = request.OpenBody();
+        // The body was checked as UTF-8 JSON; the SDK reads it under the bare media type, whatever parameters came
+        // with it (it fails on a quoted charset).
+        if (!string.Equals(context.Request.ContentType, "application/json", StringComparison.Ordinal))
+        {
+            context.Request.ContentType = "application/json";
+        }
+
         if (!ServedWithoutSession(context.Request) || message.HasProgressToken)
         {
             // In a session the server may send requests to the client on this stream, and progress must

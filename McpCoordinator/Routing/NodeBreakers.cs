@@ -71,7 +71,7 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
 
         try
         {
-            return await breaker.Pipeline.ExecuteAsync(static async (run, _) => await run(), forward, cancellationToken);
+            return await breaker.Pipeline.ExecuteAsync(static (run, _) => new ValueTask<ForwardOutcome>(run()), forward, cancellationToken);
         }
         catch (BrokenCircuitException)
         {

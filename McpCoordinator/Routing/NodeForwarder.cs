@@ -89,10 +89,14 @@ public sealed class NodeForwarder : IDisposable
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(request);
         using var upstream = Upstream(context, node, request);
-        var (response, failure) = await SendAsync(upstream, cancellationToken);
-        if (response is null)
+        HttpResponseMessage response;
+        try
         {
-            return failure!;
+            response = await _nodes.SendAsync(upstream, cancellationToken);
+        }
+        catch (Exception ex) when (SendFailure(ex, cancellationToken) is { } failure)
+        {
+            return failure;
         }
 
         using (response)
@@ -124,10 +128,14 @@ public sealed class NodeForwarder : IDisposable
         AddCredential(ping);
         try
         {
-            var (response, failure) = await SendAsync(ping, timeout.Token);
-            if (response is null)
+            HttpResponseMessage response;
+            try
             {
-                return failure!;
+                response = await _nodes.SendAsync(ping, timeout.Token);
+            }
+            catch (Exception ex) when (SendFailure(ex, timeout.Token) is { } failure)
+            {
+                return failure;
             }
 
             using (response)
@@ -143,33 +151,21 @@ public sealed class NodeForwarder : IDisposable
         }
     }
 
+    /// <summary>
+    /// Why a request sent to its node got no response, when <paramref name="ex"/> says: nothing was sent when the node
+    /// could not be reached (or connecting timed out); otherwise it may have been. <see langword="null"/> for anything
+    /// else, the caller's own cancellation among it.
+    /// </summary>
+    private static ForwardOutcome? SendFailure(Exception ex, CancellationToken cancellationToken) => ex switch
+    {
+        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } => ForwardOutcome.NotConnected(ex.Message),
+        OperationCanceledException { InnerException: TimeoutException } when !cancellationToken.IsCancellationRequested => ForwardOutcome.NotConnected("connecting timed out"),
+        HttpRequestException => ForwardOutcome.FailedAfterSend(ex.Message),
+        _ => null,
+    };
+
     /// <inheritdoc />
     public void Dispose() => _nodes.Dispose();
-
-    /// <summary>
-    /// Sends <paramref name="request"/> to its node: the node's response, or why none came. Nothing was sent when
-    /// the node could not be reached (or connecting timed out); otherwise it may have been.
-    /// </summary>
-    private async Task<(HttpResponseMessage? Response, ForwardOutcome? Failure)> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await _nodes.SendAsync(request, cancellationToken), null);
-        }
-        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
-        {
-            return (null, ForwardOutcome.NotConnected(ex.Message));
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && ex.InnerException is TimeoutException)
-        {
-            // The connect timeout: nothing was sent.
-            return (null, ForwardOutcome.NotConnected("connecting timed out"));
-        }
-        catch (HttpRequestException ex)
-        {
-            return (null, ForwardOutcome.FailedAfterSend(ex.Message));
-        }
-    }
 
     private void AddCredential(HttpRequestMessage request)
     {

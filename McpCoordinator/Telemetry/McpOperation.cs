@@ -14,15 +14,20 @@ public sealed class McpOperation : IMcpErrorFeature, IDisposable
 {
     private readonly bool _server;
     private readonly long _started;
-    private readonly TagList _tags;
-    private TagList _errorTags;
+    private readonly string _method;
+    private readonly string _protocolVersion;
+    private readonly string? _toolName;
     private bool _ended;
 
-    private McpOperation(bool server, Activity? activity, TagList tags)
+    // The attributes are kept as their values, and made into tags only when they are recorded: a TagList is a large
+    // struct, and an operation is made twice for every forwarded call.
+    private McpOperation(bool server, Activity? activity, string method, string protocolVersion, string? toolName)
     {
         _server = server;
         Activity = activity;
-        _tags = tags;
+        _method = method;
+        _protocolVersion = protocolVersion;
+        _toolName = toolName;
         _started = Stopwatch.GetTimestamp();
     }
 
@@ -79,7 +84,6 @@ public sealed class McpOperation : IMcpErrorFeature, IDisposable
     public void Fail(string errorType)
     {
         ErrorType = errorType;
-        _errorTags = new TagList { { McpTelemetry.Attributes.ErrorType, errorType } };
         Activity?.SetTag(McpTelemetry.Attributes.ErrorType, errorType);
         Activity?.SetStatus(ActivityStatusCode.Error, errorType);
     }
@@ -93,39 +97,30 @@ public sealed class McpOperation : IMcpErrorFeature, IDisposable
         }
 
         _ended = true;
-        var tags = _tags;
-        if (ErrorType is not null)
+        var duration = _server ? McpTelemetry.ServerDuration : McpTelemetry.ClientDuration;
+        if (duration.Enabled)
         {
-            foreach (var tag in _errorTags)
+            var tags = Tags(_method, _protocolVersion, _toolName);
+            if (ErrorType is not null)
             {
-                tags.Add(tag);
+                tags.Add(McpTelemetry.Attributes.ErrorType, ErrorType);
             }
+
+            duration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
         }
 
-        var seconds = Stopwatch.GetElapsedTime(_started).TotalSeconds;
-        (_server ? McpTelemetry.ServerDuration : McpTelemetry.ClientDuration).Record(seconds, tags);
         Activity?.Dispose();
     }
 
     private static McpOperation Start(bool server, string method, RequestId? id, string? toolName, string protocolVersion, ActivityKind kind, ActivityContext parent, Uri? serverAddress)
     {
-        var tags = new TagList
-        {
-            { McpTelemetry.Attributes.MethodName, method },
-            { McpTelemetry.Attributes.ProtocolVersion, protocolVersion },
-            { "network.transport", "tcp" },
-            { "network.protocol.name", "http" },
-        };
-        if (toolName is not null)
-        {
-            tags.Add(McpTelemetry.Attributes.ToolName, toolName);
-            tags.Add(McpTelemetry.Attributes.OperationName, "execute_tool");
-        }
-
-        var activity = McpTelemetry.Source.StartActivity(kind, parent, name: McpTelemetry.SpanName(method, toolName));
+        // The span's name is made only when something listens to the source.
+        var activity = McpTelemetry.Source.HasListeners()
+            ? McpTelemetry.Source.StartActivity(kind, parent, name: McpTelemetry.SpanName(method, toolName))
+            : null;
         if (activity is { IsAllDataRequested: true })
         {
-            foreach (var tag in tags)
+            foreach (var tag in Tags(method, protocolVersion, toolName))
             {
                 activity.SetTag(tag.Key, tag.Value);
             }
@@ -142,7 +137,26 @@ public sealed class McpOperation : IMcpErrorFeature, IDisposable
             }
         }
 
-        return new McpOperation(server, activity, tags);
+        return new McpOperation(server, activity, method, protocolVersion, toolName);
+    }
+
+    /// <summary>The operation's low-cardinality attributes, shared by its span and its duration.</summary>
+    private static TagList Tags(string method, string protocolVersion, string? toolName)
+    {
+        var tags = new TagList
+        {
+            { McpTelemetry.Attributes.MethodName, method },
+            { McpTelemetry.Attributes.ProtocolVersion, protocolVersion },
+            { "network.transport", "tcp" },
+            { "network.protocol.name", "http" },
+        };
+        if (toolName is not null)
+        {
+            tags.Add(McpTelemetry.Attributes.ToolName, toolName);
+            tags.Add(McpTelemetry.Attributes.OperationName, "execute_tool");
+        }
+
+        return tags;
     }
 
     /// <summary>The remote parent a <c>traceparent</c> names, or none (the current activity then) when it is absent or invalid.</summary>

@@ -23,6 +23,8 @@ public static class BadInputs
         new("missing_accept", url => RawMcp.Post(url, Ping, accept: null), HttpStatusCode.NotAcceptable, -32000, "text/event-stream"),
         new("accept_json_only", url => RawMcp.Post(url, Ping, accept: "application/json"), HttpStatusCode.NotAcceptable, -32000, "text/event-stream"),
         new("wrong_content_type", url => RawMcp.Post(url, Ping, contentType: "text/plain"), HttpStatusCode.UnsupportedMediaType, -32000, "application/json"),
+        new("wrong_content_type_with_charset", url => RawMcp.Post(url, Ping, contentType: "text/plain; charset=utf-8"), HttpStatusCode.UnsupportedMediaType, -32000, "application/json"),
+        new("json_in_utf16", url => RawMcp.Post(url, Encoding.Unicode.GetBytes(Ping), contentType: "application/json; charset=utf-16"), HttpStatusCode.UnsupportedMediaType, -32000, "in UTF-8"),
         new("unsupported_protocol_version", url => WithHeader(RawMcp.Post(url, Ping), "MCP-Protocol-Version", "1999-01-01"), HttpStatusCode.BadRequest, -32022, "Supported: 2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25, 2026-07-28"),
         new("batch", url => RawMcp.Post(url, $"[{Ping}]"), HttpStatusCode.BadRequest, -32600, "batches are not supported"),
         new("not_a_message", url => RawMcp.Post(url, """{"hello":"world"}"""), HttpStatusCode.BadRequest, -32600, "Invalid Request"),

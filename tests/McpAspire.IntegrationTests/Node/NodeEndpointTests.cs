@@ -61,6 +61,20 @@ public sealed class NodeEndpointTests : IClassFixture<NodeEndpointTests.Standalo
         Assert.Equal("still serving", await RawMcp.EchoAsync(_http, _node.McpUrl));
     }
 
+    [Theory]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("Application/JSON; Charset=UTF-8")]
+    [InlineData("application/json;charset=utf-8")]
+    [InlineData("application/json; charset=\"utf-8\"")]
+    public async Task Json_with_a_charset_is_served(string contentType)
+    {
+        using var response = await _http.SendAsync(
+            RawMcp.Post(_node.McpUrl, """{"jsonrpc":"2.0","id":1,"method":"ping"}""", contentType: contentType), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.NotNull((await RawMcp.ReadMessageAsync(response))["result"]);
+    }
+
     [Fact]
     public async Task A_body_limit_above_kestrels_own_cap_is_honoured()
     {

@@ -46,6 +46,9 @@ public sealed class JsonRpcScanTests
 
     [Theory]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"na\u006de":"echo","name":"echo"}}""", "params has a member given more than once")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{},"arguments":{}}}""", "params has a member given more than once")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","extra":1,"ex\u0074ra":2}}""", "params has a member given more than once")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"uri":"a","uri":"b"}}""", "params has a member given more than once")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":null}}""", "params.name is required (a string)")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":{"a":1}}}""", "params.uri must be a string, not an object")]
     [InlineData("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":true}}""", "params.arguments must be an object of named arguments, not a boolean")]
