@@ -64,7 +64,7 @@ public sealed partial class McpGateway
             }
 
             tried.Add(node.Id);
-            var outcome = await ForwardTracedAsync(context, request, rpc.Method, toolName: null, node, NodeRequest.Post(request) with { MayTryElsewhere = true }, guarded: true);
+            var outcome = await ForwardTracedAsync(context, request, rpc.Method, toolName: null, node, NodeRequest.Post(request, mayTryElsewhere: true), guarded: true);
             if (outcome.Kind == ForwardOutcomeKind.Forwarded)
             {
                 return;

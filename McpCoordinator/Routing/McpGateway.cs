@@ -376,7 +376,7 @@ public sealed partial class McpGateway(
                 return;
             }
 
-            var outcome = await ForwardTracedAsync(context, request, RequestMethods.ToolsCall, toolName, node, NodeRequest.Post(request) with { MayTryElsewhere = true }, guarded: true);
+            var outcome = await ForwardTracedAsync(context, request, RequestMethods.ToolsCall, toolName, node, NodeRequest.Post(request, mayTryElsewhere: true), guarded: true);
             if (outcome.Kind == ForwardOutcomeKind.Forwarded)
             {
                 return;
@@ -437,20 +437,20 @@ public sealed partial class McpGateway(
         }
 
         var outcome = guarded
-            ? await breakers.ExecuteAsync(node.Id, Send, context.RequestAborted)
-            : await Send();
+            ? await breakers.ExecuteAsync(node.Id, static send => send.Gateway.SendAsync(send.Context, send.Request, send.Node, send.Upstream), (Gateway: this, Context: context, Request: request, Node: node, Upstream: upstream), context.RequestAborted)
+            : await SendAsync(context, request, node, upstream);
         if (outcome.Kind != ForwardOutcomeKind.Forwarded)
         {
             forward?.Fail(outcome.Kind.ToString());
         }
 
         return outcome;
-
-        // An external server takes the parsed request through this replica's session with it.
-        Task<ForwardOutcome> Send() => node.Server is { } server
-            ? servers.ForwardAsync(context, (JsonRpcRequest)request.Message!, server, context.RequestAborted)
-            : forwarder.ForwardAsync(context, node, upstream);
     }
+
+    /// <summary>Sends to the node; an external server takes the parsed request through this replica's session with it.</summary>
+    private Task<ForwardOutcome> SendAsync(HttpContext context, McpHttpRequest request, RegisteredNode node, NodeRequest upstream) => node.Server is { } server
+        ? servers.ForwardAsync(context, (JsonRpcRequest)request.Message!, server, context.RequestAborted)
+        : forwarder.ForwardAsync(context, node, upstream);
 
     /// <summary>A tool call failed after it reached the node: it may or may not have run, and is not retried.</summary>
     private async Task CallFailedAsync(HttpContext context, JsonRpcRequest rpc, string toolName, string nodeId, ForwardOutcome outcome, McpOperation operation)

@@ -57,10 +57,11 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
     public void Retain(IReadOnlySet<string> liveNodeIds) => _breakers.RetainKeys(liveNodeIds);
 
     /// <summary>
-    /// Runs <paramref name="forward"/> through the node's breaker and records its outcome. An open breaker
-    /// (or a half-open one whose trial is taken) answers <see cref="ForwardOutcome.NotConnected"/>: nothing was sent.
+    /// Runs <paramref name="forward"/> on <paramref name="state"/> through the node's breaker and records its outcome.
+    /// An open breaker (or a half-open one whose trial is taken) answers <see cref="ForwardOutcome.NotConnected"/>:
+    /// nothing was sent. The state is passed in, so a caller's forward need not be a closure made for every call.
     /// </summary>
-    public async Task<ForwardOutcome> ExecuteAsync(string nodeId, Func<Task<ForwardOutcome>> forward, CancellationToken cancellationToken)
+    public async Task<ForwardOutcome> ExecuteAsync<TState>(string nodeId, Func<TState, Task<ForwardOutcome>> forward, TState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(forward);
         // Looked up first: GetOrAdd with a method group would allocate a delegate on every call.
@@ -71,7 +72,7 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
 
         try
         {
-            return await breaker.Pipeline.ExecuteAsync(static (run, _) => new ValueTask<ForwardOutcome>(run()), forward, cancellationToken);
+            return await breaker.Pipeline.ExecuteAsync(static (run, _) => new ValueTask<ForwardOutcome>(run.Forward(run.State)), (Forward: forward, State: state), cancellationToken);
         }
         catch (BrokenCircuitException)
         {

@@ -389,11 +389,14 @@ public sealed record NodeRequest
     /// </summary>
     public Func<string?, string?>? SessionIdForClient { get; init; }
 
-    /// <summary>A POST of <paramref name="request"/>'s exact body outside any session.</summary>
-    public static NodeRequest Post(McpHttpRequest request)
+    /// <summary>
+    /// A POST of <paramref name="request"/>'s exact body outside any session; <paramref name="mayTryElsewhere"/> sets
+    /// <see cref="MayTryElsewhere"/> (made here, not with <c>with</c>, since a call makes one per attempt).
+    /// </summary>
+    public static NodeRequest Post(McpHttpRequest request, bool mayTryElsewhere = false)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return new NodeRequest { Method = HttpMethod.Post, Body = request.Body, ProtocolVersion = request.DeclaredVersion };
+        return new NodeRequest { Method = HttpMethod.Post, Body = request.Body, ProtocolVersion = request.DeclaredVersion, MayTryElsewhere = mayTryElsewhere };
     }
 }
 

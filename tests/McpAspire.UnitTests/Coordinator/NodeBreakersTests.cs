@@ -28,7 +28,7 @@ public sealed class NodeBreakersTests
         var node = RegisteredNodes.Create("n1");
         await FeedAsync(ForwardOutcome.NotConnected("refused"), 4);
         var openedAdmits = _breakers.Admits(node);
-        var refused = await _breakers.ExecuteAsync(node.Id, () => Task.FromResult(ForwardOutcome.Forwarded), Cancel);
+        var refused = await _breakers.ExecuteAsync(node.Id, Task.FromResult, ForwardOutcome.Forwarded, Cancel);
         Assert.False(openedAdmits);
         Assert.Equal(ForwardOutcomeKind.NotConnected, refused.Kind);
         Assert.Contains("circuit breaker is open", refused.Reason, StringComparison.Ordinal);
@@ -123,7 +123,7 @@ public sealed class NodeBreakersTests
     {
         for (var i = 0; i < times; i++)
         {
-            await _breakers.ExecuteAsync("n1", () => Task.FromResult(outcome), Cancel);
+            await _breakers.ExecuteAsync("n1", Task.FromResult, outcome, Cancel);
         }
     }
 
