@@ -7,9 +7,10 @@ using McpAspire.Bench;
 
 /// <summary>
 /// A cluster of real processes for <c>--target gateway</c> and <c>--target warmup</c>: the AppHost's Garnet,
-/// coordinator and nodes, started under DCP through Aspire.Hosting.Testing, as the end-to-end tests start it. With <c>--auth jwt</c>, a second
-/// coordinator on the same registry requires tokens of <see cref="Tokens"/>, with one authorization rule and limits
-/// far above the load, so it does the whole per-call work of authentication, authorization and rate limiting.
+/// coordinator and nodes, started under DCP through Aspire.Hosting.Testing, as the end-to-end tests start it. With
+/// <c>--auth jwt</c>, a second coordinator on the same registry requires tokens of <see cref="Tokens"/>, with one
+/// authorization rule and limits far above the load, so it does the whole per-call work of authentication,
+/// authorization and rate limiting.
 /// </summary>
 internal sealed class Gateway(DistributedApplication app, BenchTokens? tokens) : IAsyncDisposable
 {

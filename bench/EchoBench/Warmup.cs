@@ -18,6 +18,12 @@ internal static class Warmup
 
     public static async Task RunAsync(EchoSettings settings)
     {
+        if (settings.Seconds < 3 * Span)
+        {
+            // Steady state is read from the last third, and warmth from spans of Span seconds.
+            throw new ArgumentException($"--target warmup needs --seconds of at least {3 * Span}, not {settings.Seconds}.");
+        }
+
         List<(string Name, IReadOnlyList<(string Name, string Value)> Environment)> variants = [("as built", [])];
         if (settings.Environment.Count > 0)
         {
