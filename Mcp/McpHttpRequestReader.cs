@@ -41,7 +41,7 @@ public static class McpHttpRequestReader
     /// <see langword="null"/>. A gateway that can route on the headers alone forwards the body as it is and
     /// leaves checking it to the server behind; anything it answers itself needs <see cref="ParseAsync"/> first.
     /// </summary>
-    public static async Task<McpHttpRequest?> ReadUnparsedAsync(HttpContext context, McpEndpointOptions options)
+    public static async ValueTask<McpHttpRequest?> ReadUnparsedAsync(HttpContext context, McpEndpointOptions options)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(options);
@@ -125,7 +125,7 @@ public static class McpHttpRequestReader
     /// front of an SDK that reads the body again and compares them itself. What the gate needs of the message
     /// is in <see cref="McpHttpRequest.Summary"/>. Answers a failure and returns <see langword="null"/>.
     /// </summary>
-    public static async Task<McpHttpRequest?> ReadCheckedAsync(HttpContext context, McpEndpointOptions options)
+    public static async ValueTask<McpHttpRequest?> ReadCheckedAsync(HttpContext context, McpEndpointOptions options)
     {
         var request = await ReadUnparsedAsync(context, options);
         if (request is null)
@@ -346,7 +346,7 @@ public static class McpHttpRequestReader
     }
 
     /// <summary>Reads the whole body into a pooled buffer, stopping as soon as it passes the limit.</summary>
-    private static async Task<(byte[]? Buffer, int Length)> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    private static async ValueTask<(byte[]? Buffer, int Length)> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
         // One byte more than a declared length, so reading the end of the body needs no second buffer.
         var initial = (int)Math.Min(limit + 1, request.ContentLength is > 0 and var known ? known + 1 : 4096);

@@ -349,7 +349,7 @@ public sealed partial class McpGateway(
         return false;
     }
 
-    private async Task CallToolAsync(HttpContext context, McpHttpRequest request, string toolName, McpOperation operation)
+    private async ValueTask CallToolAsync(HttpContext context, McpHttpRequest request, string toolName, McpOperation operation)
     {
         using var audited = audit.Start(context, toolName, operation);
         if (!await AdmitCallAsync(context, request, audited))
@@ -424,7 +424,7 @@ public sealed partial class McpGateway(
     /// on the node when it is a request (<paramref name="method"/> is set). <paramref name="guarded"/>: through the node's circuit breaker, which
     /// the outcome feeds.
     /// </summary>
-    private async Task<ForwardOutcome> ForwardTracedAsync(HttpContext context, McpHttpRequest request, string? method, string? toolName, RegisteredNode node, NodeRequest upstream, bool guarded)
+    private async ValueTask<ForwardOutcome> ForwardTracedAsync(HttpContext context, McpHttpRequest request, string? method, string? toolName, RegisteredNode node, NodeRequest upstream, bool guarded)
     {
         RequestId? id = request.IsParsed ? (request.Message as JsonRpcRequest)?.Id : request.Summary.IsRequest ? request.Summary.Id : null;
         using var forward = method is null ? null : McpOperation.StartClient(method, id, toolName, request.ProtocolVersion, node.Heartbeat.McpUrl);
@@ -436,9 +436,21 @@ public sealed partial class McpGateway(
             request.TryReplaceTraceParent(span.Id!);
         }
 
-        var outcome = guarded
-            ? await breakers.ExecuteAsync(node.Id, static send => send.Gateway.SendAsync(send.Context, send.Request, send.Node, send.Upstream), (Gateway: this, Context: context, Request: request, Node: node, Upstream: upstream), context.RequestAborted)
-            : await SendAsync(context, request, node, upstream);
+        ForwardOutcome outcome;
+        if (guarded && breakers.RefusalOf(node.Id) is { } refused)
+        {
+            // Its breaker opened since the router chose it: nothing is sent.
+            outcome = refused;
+        }
+        else
+        {
+            outcome = await SendAsync(context, request, node, upstream);
+            if (guarded)
+            {
+                breakers.Record(node.Id, outcome);
+            }
+        }
+
         if (outcome.Kind != ForwardOutcomeKind.Forwarded)
         {
             forward?.Fail(outcome.Kind.ToString());
@@ -448,8 +460,8 @@ public sealed partial class McpGateway(
     }
 
     /// <summary>Sends to the node; an external server takes the parsed request through this replica's session with it.</summary>
-    private Task<ForwardOutcome> SendAsync(HttpContext context, McpHttpRequest request, RegisteredNode node, NodeRequest upstream) => node.Server is { } server
-        ? servers.ForwardAsync(context, (JsonRpcRequest)request.Message!, server, context.RequestAborted)
+    private ValueTask<ForwardOutcome> SendAsync(HttpContext context, McpHttpRequest request, RegisteredNode node, NodeRequest upstream) => node.Server is { } server
+        ? new(servers.ForwardAsync(context, (JsonRpcRequest)request.Message!, server, context.RequestAborted))
         : forwarder.ForwardAsync(context, node, upstream);
 
     /// <summary>A tool call failed after it reached the node: it may or may not have run, and is not retried.</summary>

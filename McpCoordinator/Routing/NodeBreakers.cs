@@ -19,6 +19,8 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
     /// <summary>How long a probe may take before it counts as failed.</summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
+    private static readonly ForwardOutcome BreakerOpen = ForwardOutcome.NotConnected("its circuit breaker is open");
+
     private readonly ConcurrentDictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
 
     /// <summary>The breaker's state for a node: <c>closed</c> (also for a node never called), <c>open</c> or <c>half-open</c> (its probe is out).</summary>
@@ -57,26 +59,43 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
     public void Retain(IReadOnlySet<string> liveNodeIds) => _breakers.RetainKeys(liveNodeIds);
 
     /// <summary>
-    /// Runs <paramref name="forward"/> on <paramref name="state"/> through the node's breaker and records its outcome.
-    /// An open breaker (or a half-open one whose trial is taken) answers <see cref="ForwardOutcome.NotConnected"/>:
-    /// nothing was sent. The state is passed in, so a caller's forward need not be a closure made for every call.
+    /// What to answer instead of sending a call to the node: <see cref="ForwardOutcome.NotConnected"/> (nothing was sent)
+    /// while its breaker is open or half-open; <see langword="null"/> while it is closed, or the node was never called.
+    /// Unlike <see cref="Admits"/>, asking never starts a probe.
     /// </summary>
-    public async Task<ForwardOutcome> ExecuteAsync<TState>(string nodeId, Func<TState, Task<ForwardOutcome>> forward, TState state, CancellationToken cancellationToken)
+    public ForwardOutcome? RefusalOf(string nodeId) =>
+        _breakers.TryGetValue(nodeId, out var breaker) && breaker.State.CircuitState != CircuitState.Closed ? BreakerOpen : null;
+
+    /// <summary>
+    /// Feeds the node's breaker the outcome of a call sent to it, once the call is over. Only a closed breaker counts it:
+    /// an open one has nothing to learn from a call sent before it opened, and a half-open one waits for its probe
+    /// (decision 7). A call that ended in an exception (its client went away, say) proves nothing, and is not fed at all.
+    /// </summary>
+    /// <remarks>
+    /// The outcome goes through the breaker's pipeline after the call, not around it, so the pipeline completes at once:
+    /// it costs the call no asynchronous state of its own, and the forward keeps its own.
+    /// </remarks>
+    public void Record(string nodeId, ForwardOutcome outcome)
     {
-        ArgumentNullException.ThrowIfNull(forward);
+        ArgumentNullException.ThrowIfNull(outcome);
         // Looked up first: GetOrAdd with a method group would allocate a delegate on every call.
         if (!_breakers.TryGetValue(nodeId, out var breaker))
         {
             breaker = _breakers.GetOrAdd(nodeId, Create);
         }
 
+        if (breaker.State.CircuitState != CircuitState.Closed)
+        {
+            return;
+        }
+
         try
         {
-            return await breaker.Pipeline.ExecuteAsync(static (run, _) => new ValueTask<ForwardOutcome>(run.Forward(run.State)), (Forward: forward, State: state), cancellationToken);
+            breaker.Pipeline.Execute(static (ForwardOutcome known) => known, outcome);
         }
         catch (BrokenCircuitException)
         {
-            return ForwardOutcome.NotConnected("its circuit breaker is open");
+            // Another call's outcome opened it just now.
         }
     }
 

@@ -76,14 +76,14 @@ public sealed class NodeForwarder : IDisposable
     /// Sends <paramref name="request"/> to the node, with the client's MCP headers, and copies the node's
     /// answer to the client (as it arrives, unless it came whole).
     /// </summary>
-    public Task<ForwardOutcome> ForwardAsync(HttpContext context, RegisteredNode node, NodeRequest request) =>
+    public ValueTask<ForwardOutcome> ForwardAsync(HttpContext context, RegisteredNode node, NodeRequest request) =>
         ForwardAsync(context, node, request, context?.RequestAborted ?? default);
 
     /// <summary>
     /// As <see cref="ForwardAsync(HttpContext, RegisteredNode, NodeRequest)"/>, ended by <paramref name="cancellationToken"/>
     /// (which must include the client's disconnect) rather than by the client's disconnect alone.
     /// </summary>
-    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, RegisteredNode node, NodeRequest request, CancellationToken cancellationToken)
+    public async ValueTask<ForwardOutcome> ForwardAsync(HttpContext context, RegisteredNode node, NodeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(node);
@@ -218,14 +218,15 @@ public sealed class NodeForwarder : IDisposable
     /// An answer the node sent whole, with its length: read all of it, then send it on in one write. If reading
     /// fails, nothing has reached the client, and the caller may still answer it afresh.
     /// </summary>
-    private static async Task<ForwardOutcome> ForwardWholeAsync(HttpContext context, NodeRequest request, HttpResponseMessage response, int length, CancellationToken cancellationToken)
+    private static async ValueTask<ForwardOutcome> ForwardWholeAsync(HttpContext context, NodeRequest request, HttpResponseMessage response, int length, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         try
         {
             try
             {
-                await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+                // The node's answer is already a stream of the connection: taking it blocks nothing, and makes no task.
+                await using var body = response.Content.ReadAsStream(cancellationToken);
                 await body.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken);
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
@@ -249,7 +250,7 @@ public sealed class NodeForwarder : IDisposable
     }
 
     /// <summary>An answer of unknown length (an event stream that carries progress, say): copy it as it comes.</summary>
-    private static async Task<ForwardOutcome> ForwardStreamAsync(HttpContext context, NodeRequest request, HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async ValueTask<ForwardOutcome> ForwardStreamAsync(HttpContext context, NodeRequest request, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (!CopyHeaders(context, request, response))
         {

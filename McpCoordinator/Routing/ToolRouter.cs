@@ -5,6 +5,9 @@ namespace McpAspire.McpCoordinator.Routing;
 /// <summary>Chooses the node for a tool call from the registry's current view.</summary>
 public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls, NodeBreakers breakers, TimeProvider time)
 {
+    /// <summary>This coordinator's in-flight calls by node, made a delegate once rather than for every choice.</summary>
+    private readonly Func<string, int> _inFlight = calls.InFlight;
+
     /// <summary>
     /// Picks a ready node that offers <paramref name="toolName"/>, whose heartbeat has not run out (unless the
     /// registry is stale), whose circuit
@@ -56,21 +59,41 @@ public sealed class ToolRouter(NodeRegistry registry, LocalCallTracker calls, No
         var now = time.GetUtcNow();
         var expiryCounts = !snapshot.IsStale;
 
-        // The common case, every node a candidate, needs no filtered copy.
-        var candidates = nodes.All(IsCandidate)
-            ? nodes
-            : [.. nodes.Where(IsCandidate)];
-        return LeastLoadedSelector.Select(candidates, calls.InFlight, Random.Shared);
+        // The common case, every node a candidate, needs no filtered copy. Loops, not LINQ: a lambda over these
+        // locals would be a closure and a delegate made for every call.
+        var first = 0;
+        while (first < nodes.Count && IsCandidate(nodes[first], now, expiryCounts, excluded))
+        {
+            first++;
+        }
 
-        bool IsCandidate(RegisteredNode node) => node.IsReady && (!expiryCounts || node.IsLiveAt(now)) && !excluded.Contains(node.Id) && breakers.Admits(node);
+        IReadOnlyList<RegisteredNode> candidates = nodes;
+        if (first < nodes.Count)
+        {
+            var some = new List<RegisteredNode>(nodes.Count - 1);
+            for (var i = 0; i < nodes.Count; i++)
+            {
+                if (i < first || (i > first && IsCandidate(nodes[i], now, expiryCounts, excluded)))
+                {
+                    some.Add(nodes[i]);
+                }
+            }
+
+            candidates = some;
+        }
+
+        return LeastLoadedSelector.Select(candidates, _inFlight, Random.Shared);
     }
+
+    private bool IsCandidate(RegisteredNode node, DateTimeOffset now, bool expiryCounts, IReadOnlySet<string> excluded) =>
+        node.IsReady && (!expiryCounts || node.IsLiveAt(now)) && !excluded.Contains(node.Id) && breakers.Admits(node);
 }
 
-/// <summary>The router's answer: a node, or why there is none.</summary>
-public sealed record RouteDecision
+/// <summary>The router's answer: a node, or why there is none. A value, since every routed call gets one.</summary>
+public readonly record struct RouteDecision
 {
     /// <summary>No live node offers the tool.</summary>
-    public static RouteDecision Unknown { get; } = new();
+    public static RouteDecision Unknown => default;
 
     /// <summary>The chosen node, when there is one.</summary>
     public RegisteredNode? Node { get; private init; }

@@ -114,12 +114,12 @@ public sealed class McpOperation : IMcpErrorFeature, IDisposable
 
     private static McpOperation Start(bool server, string method, RequestId? id, string? toolName, string protocolVersion, ActivityKind kind, ActivityContext parent, Uri? serverAddress)
     {
-        // The span's name is made only when something listens to the source.
-        var activity = McpTelemetry.Source.HasListeners()
-            ? McpTelemetry.Source.StartActivity(kind, parent, name: McpTelemetry.SpanName(method, toolName))
-            : null;
+        // The operation is named by its method, a constant; the span's name, with the tool, is made only for a span
+        // that exists (a trace nobody samples makes none here).
+        var activity = McpTelemetry.Source.StartActivity(kind, parent, name: method);
         if (activity is { IsAllDataRequested: true })
         {
+            activity.DisplayName = McpTelemetry.SpanName(method, toolName);
             foreach (var tag in Tags(method, protocolVersion, toolName))
             {
                 activity.SetTag(tag.Key, tag.Value);
