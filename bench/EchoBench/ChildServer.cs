@@ -6,7 +6,7 @@ using System.Diagnostics;
 /// </summary>
 internal sealed class ChildServer(Process process, Uri url) : IAsyncDisposable
 {
-    /// <summary>The option that makes EchoBench serve instead of running a benchmark: <c>--serve raw|node|yarp [upstream]</c>.</summary>
+    /// <summary>The option that makes EchoBench serve instead of running a benchmark: <c>--serve raw|node|yarp|yarp-defaults [upstream]</c>.</summary>
     public const string ServeOption = "--serve";
 
     private const string ListeningPrefix = "listening on ";

@@ -106,14 +106,15 @@ internal sealed class Gateway(DistributedApplication app, BenchTokens? tokens) :
     }
 
     /// <summary>
-    /// The coordinator's, the YARP proxy's, the node's and the load generator's CPU time (all on one machine, they
-    /// share its cores), and the allocations of the three services.
+    /// The coordinator's, the YARP proxies', the node's and the load generator's CPU time (all on one machine, they
+    /// share its cores), and the allocations of the services.
     /// </summary>
-    public async Task<IReadOnlyList<ProcessProbe>> ProbesAsync(ChildServer proxy) =>
+    public async Task<IReadOnlyList<ProcessProbe>> ProbesAsync(ChildServer proxy, ChildServer proxyWithDefaults) =>
     [
         ProcessProbe.Of("coordinator", await ServiceProcessIdAsync("coordinator")),
         .. tokens is null ? [] : (ProcessProbe[])[ProcessProbe.Of("coordinator+auth", await ServiceProcessIdAsync(AuthCoordinator))],
         ProcessProbe.Of("yarp", proxy.ProcessId),
+        ProcessProbe.Of("yarp+defaults", proxyWithDefaults.ProcessId),
         ProcessProbe.Of("node", await ServiceProcessIdAsync("node-1")),
         ProcessProbe.CpuOf("load", Environment.ProcessId),
     ];

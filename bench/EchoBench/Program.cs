@@ -23,8 +23,9 @@ if (args is [ChildServer.ServeOption, var kind, .. var rest])
     {
         "raw" => ChildServer.ServeAsync(Servers.Raw(), "/echo"),
         "node" => ChildServer.ServeAsync(Servers.Node(), "/mcp"),
-        "yarp" when rest is [var upstream] => YarpProxy.ServeAsync(new Uri(upstream)),
-        _ => throw new ArgumentException($"{ChildServer.ServeOption} takes raw, node, or yarp and the node's URL."),
+        "yarp" when rest is [var upstream] => YarpProxy.ServeAsync(new Uri(upstream), serviceDefaults: false),
+        "yarp-defaults" when rest is [var upstream] => YarpProxy.ServeAsync(new Uri(upstream), serviceDefaults: true),
+        _ => throw new ArgumentException($"{ChildServer.ServeOption} takes raw, node, or yarp or yarp-defaults and the node's URL."),
     });
     return;
 }
@@ -46,13 +47,20 @@ if (settings.Target == "gateway")
 {
     await using var gateway = await Gateway.StartAsync(settings.Nodes, settings.Auth, []);
     await using var proxy = await ChildServer.StartAsync("yarp", gateway.NodeUrl.ToString());
-    List<BenchTarget> targets = [new("direct", gateway.NodeUrl, settings.Call), new("yarp", proxy.Url, settings.Call), new("gateway", gateway.CoordinatorMcpUrl, settings.Call)];
+    await using var proxyWithDefaults = await ChildServer.StartAsync("yarp-defaults", gateway.NodeUrl.ToString());
+    List<BenchTarget> targets =
+    [
+        new("direct", gateway.NodeUrl, settings.Call),
+        new("yarp", proxy.Url, settings.Call),
+        new("yarp+defaults", proxyWithDefaults.Url, settings.Call),
+        new("gateway", gateway.CoordinatorMcpUrl, settings.Call),
+    ];
     if (gateway.Tokens is { } tokens)
     {
         targets.Add(new("gateway+auth", gateway.AuthCoordinatorMcpUrl, settings.Call.WithBearer(tokens.Mint())));
     }
 
-    await Compare.RunAsync(settings, targets, await gateway.ProbesAsync(proxy));
+    await Compare.RunAsync(settings, targets, await gateway.ProbesAsync(proxy, proxyWithDefaults));
     return;
 }
 
