@@ -447,7 +447,7 @@ public sealed partial class McpGateway(
             outcome = await SendAsync(context, request, node, upstream);
             if (guarded)
             {
-                breakers.Record(node.Id, outcome);
+                await breakers.RecordAsync(node.Id, outcome);
             }
         }
 

@@ -72,10 +72,12 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
     /// (decision 7). A call that ended in an exception (its client went away, say) proves nothing, and is not fed at all.
     /// </summary>
     /// <remarks>
-    /// The outcome goes through the breaker's pipeline after the call, not around it, so the pipeline completes at once:
-    /// it costs the call no asynchronous state of its own, and the forward keeps its own.
+    /// The outcome goes through the breaker's pipeline after the call, not around it, with a callback that has the
+    /// outcome already: the pipeline completes at once and allocates nothing, unless the outcome opens the breaker,
+    /// when it waits (asynchronously) for Polly to run <c>OnOpened</c>. Polly's synchronous <c>Execute</c> would block a
+    /// thread-pool thread on that instead, which under load can wait long for a thread to run it.
     /// </remarks>
-    public void Record(string nodeId, ForwardOutcome outcome)
+    public async ValueTask RecordAsync(string nodeId, ForwardOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(outcome);
         // Looked up first: GetOrAdd with a method group would allocate a delegate on every call.
@@ -91,7 +93,7 @@ public sealed partial class NodeBreakers(IOptions<CoordinatorOptions> options, T
 
         try
         {
-            breaker.Pipeline.Execute(static (ForwardOutcome known) => known, outcome);
+            await breaker.Pipeline.ExecuteAsync(static (known, _) => ValueTask.FromResult(known), outcome, CancellationToken.None);
         }
         catch (BrokenCircuitException)
         {

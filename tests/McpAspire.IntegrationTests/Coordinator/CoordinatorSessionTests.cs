@@ -249,7 +249,7 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
     [Fact]
     public async Task A_session_whose_node_cannot_be_reached_is_404_and_new_sessions_avoid_a_draining_node()
     {
-        await using var registered = await cluster.RegisterInStatusAsync(NodeStatus.Draining, "node-dead", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "echo");
+        await using var registered = await cluster.RegisterInStatusAsync(NodeStatus.Draining, "node-dead", new Uri($"http://127.0.0.1:{PortAllocator.RefusingPort}/mcp"), "echo");
         var session = cluster.Ids.Seal(new PinnedSession("node-dead", "its-session", Owner: null))!;
 
         using var response = await Http.SendAsync(RawMcp.InSession(RawMcp.Post(McpUrl, RawMcp.EchoCall), session), Cancel);
@@ -270,7 +270,7 @@ public sealed class CoordinatorSessionTests(CoordinatorSessionTests.Cluster clus
     {
         // The coordinator's store cannot be reached, so its registry never lists a node.
         await using var lonely = TestServices.StartCoordinator(
-            $"127.0.0.1:{PortAllocator.GetFreePort()}", ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", cluster.SessionKey));
+            $"127.0.0.1:{PortAllocator.RefusingPort}", ("Mcp:Stateless", "false"), ("Coordinator:SessionKey", cluster.SessionKey));
 
         using var response = await Http.SendAsync(RawMcp.Post(lonely.McpUrl, """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"""), Cancel);
 

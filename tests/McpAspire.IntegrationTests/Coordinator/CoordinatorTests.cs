@@ -171,7 +171,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
     [Fact]
     public async Task A_node_that_cannot_be_reached_is_skipped_without_failing_any_call()
     {
-        await using var registered = await cluster.PublishAsync("ghost", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), NodeStatus.Ready, [RealEcho]);
+        await using var registered = await cluster.PublishAsync("ghost", new Uri($"http://127.0.0.1:{PortAllocator.RefusingPort}/mcp"), NodeStatus.Ready, [RealEcho]);
         await EveryEchoSucceedsAsync(30);
     }
 
@@ -215,7 +215,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Cancel));
         var snapshot = await RegistryEvents.NextAsync(reader, "snapshot");
 
-        await cluster.RegisterAsync("announced", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "announced_tool");
+        await cluster.RegisterAsync("announced", new Uri($"http://127.0.0.1:{PortAllocator.RefusingPort}/mcp"), "announced_tool");
         var joined = await RegistryEvents.NextAsync(reader, "join");
         await cluster.UnregisterAsync("announced");
         var left = await RegistryEvents.NextAsync(reader, "leave");
@@ -379,7 +379,7 @@ public sealed class CoordinatorTests(CoordinatorTests.Cluster cluster) : IClassF
         await using var coordinator = TestServices.StartCoordinator(
             cluster.Store.ConnectionString, ("Coordinator:RegistryRefreshInterval", "00:00:00.100"), ("Coordinator:BreakerBreakDuration", "00:00:00.500"),
             ("Coordinator:BreakerMinimumThroughput", "2"));
-        await cluster.RegisterAsync("revives", new Uri($"http://127.0.0.1:{PortAllocator.GetFreePort()}/mcp"), "revive_tool");
+        await cluster.RegisterAsync("revives", new Uri($"http://127.0.0.1:{PortAllocator.RefusingPort}/mcp"), "revive_tool");
         await using var revived = await FaultyNode.StartAsync(FaultyNode.Fault.SlowCalls);
         var calls = new List<Task<HttpResponseMessage>>();
         try

@@ -90,7 +90,7 @@ public sealed class HeartbeatTests(StoreServers stores)
     [Fact]
     public async Task A_node_whose_store_is_down_reports_it_degraded_and_stays_ready()
     {
-        await using var node = TestServices.StartNode(("ConnectionStrings:redis", $"127.0.0.1:{PortAllocator.GetFreePort()},connectTimeout=500"), ("Node:Id", $"health-{Guid.NewGuid():N}"));
+        await using var node = TestServices.StartNode(("ConnectionStrings:redis", $"127.0.0.1:{PortAllocator.RefusingPort},connectTimeout=500"), ("Node:Id", $"health-{Guid.NewGuid():N}"));
         using var http = new HttpClient();
 
         using var response = await http.GetAsync(new Uri(node.BaseUrl, "/health"), TestContext.Current.CancellationToken);

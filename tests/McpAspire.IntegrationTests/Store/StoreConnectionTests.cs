@@ -62,7 +62,7 @@ public sealed class StoreConnectionTests(StoreServers stores)
     [Fact]
     public async Task Commands_fail_at_once_with_a_clear_error_while_no_server_is_reachable()
     {
-        var options = ClusterStore.Configure(ConfigurationOptions.Parse($"127.0.0.1:{PortAllocator.GetFreePort()},connectTimeout=500"));
+        var options = ClusterStore.Configure(ConfigurationOptions.Parse($"127.0.0.1:{PortAllocator.RefusingPort},connectTimeout=500"));
         await using var redis = await ConnectionMultiplexer.ConnectAsync(options);
 
         // Queued commands would wait for the store and time out; the services' commands are refused at once.

@@ -40,9 +40,15 @@ public sealed class TraceStartTests
 
         // Spans are exported as they end: the traced request's server span ends once its answer is written.
         await Eventually.UntilAsync(() => Task.FromResult(spans.ToArray().Any(span => span.TraceId == trace && span.Kind == ActivityKind.Server)));
-        var own = spans.ToArray().Where(span => span.TraceId != trace && span.Kind == ActivityKind.Server).ToArray();
+        // Only this node's requests: the exporter hears every host in this test process, and other tests' hosts record
+        // server spans of their own.
+        var own = spans.ToArray().Where(span => span.TraceId != trace && span.Kind == ActivityKind.Server && IsOf(node, span)).ToArray();
         Assert.Equal(startsOwn, own.Length > 0);
     }
+
+    /// <summary>Whether a server span is of a request to <paramref name="node"/>: ASP.NET Core's spans carry the port served.</summary>
+    private static bool IsOf(ServiceHost<McpAspire.McpNode.NodeOptions> node, Activity span) =>
+        span.GetTagItem("server.port") is int port && port == node.McpUrl.Port;
 
     [Fact]
     public void A_start_traces_setting_that_is_not_a_boolean_stops_the_service_naming_the_key()

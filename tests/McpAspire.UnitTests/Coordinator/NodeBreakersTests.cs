@@ -26,7 +26,7 @@ public sealed class NodeBreakersTests
     public async Task Failures_open_the_breaker_and_after_the_break_a_probe_not_a_call_closes_it()
     {
         var node = RegisteredNodes.Create("n1");
-        Feed(ForwardOutcome.NotConnected("refused"), 4);
+        await FeedAsync(ForwardOutcome.NotConnected("refused"), 4);
         var openedAdmits = _breakers.Admits(node);
         var refused = _breakers.RefusalOf(node.Id);
         Assert.False(openedAdmits);
@@ -81,12 +81,12 @@ public sealed class NodeBreakersTests
     }
 
     [Fact]
-    public void Refusals_and_successes_never_open_it_and_a_closed_breaker_never_probes()
+    public async Task Refusals_and_successes_never_open_it_and_a_closed_breaker_never_probes()
     {
         var node = RegisteredNodes.Create("n1");
 
-        Feed(ForwardOutcome.Refused("Server overloaded", TimeSpan.FromSeconds(1)), 20);
-        Feed(ForwardOutcome.Forwarded, 20);
+        await FeedAsync(ForwardOutcome.Refused("Server overloaded", TimeSpan.FromSeconds(1)), 20);
+        await FeedAsync(ForwardOutcome.Forwarded, 20);
         _clock.Advance(BreakDuration);
 
         Assert.Equal("closed", _breakers.StateOf(node.Id));
@@ -101,8 +101,8 @@ public sealed class NodeBreakersTests
         var node = await OpenUntilProbedAsync(ForwardOutcome.NotConnected("refused"));
 
         // A long call sent before the breaker opened ends now, well or badly: only the probe is the trial.
-        _breakers.Record(node.Id, ForwardOutcome.Forwarded);
-        _breakers.Record(node.Id, ForwardOutcome.FailedAfterSend("reset"));
+        await _breakers.RecordAsync(node.Id, ForwardOutcome.Forwarded);
+        await _breakers.RecordAsync(node.Id, ForwardOutcome.FailedAfterSend("reset"));
         Assert.Equal("half-open", _breakers.StateOf(node.Id));
         Assert.Equal(ForwardOutcomeKind.NotConnected, _breakers.RefusalOf(node.Id)?.Kind);
 
@@ -115,13 +115,13 @@ public sealed class NodeBreakersTests
     {
         var node = RegisteredNodes.Create("n1");
         Assert.Null(_breakers.RefusalOf("never-called"));
-        _breakers.Record(node.Id, ForwardOutcome.Forwarded);
+        await _breakers.RecordAsync(node.Id, ForwardOutcome.Forwarded);
         Assert.Null(_breakers.RefusalOf(node.Id));
-        Feed(ForwardOutcome.BrokenMidStream("reset"), 4);
+        await FeedAsync(ForwardOutcome.BrokenMidStream("reset"), 4);
         _clock.Advance(BreakDuration);
 
         // A call sent before the breaker opened ends after its break: it is not the trial, and does not close it.
-        _breakers.Record(node.Id, ForwardOutcome.Forwarded);
+        await _breakers.RecordAsync(node.Id, ForwardOutcome.Forwarded);
         Assert.Equal("open", _breakers.StateOf(node.Id));
 
         Assert.False(_breakers.Admits(node));
@@ -132,10 +132,10 @@ public sealed class NodeBreakersTests
     }
 
     [Fact]
-    public void A_forgotten_node_starts_closed()
+    public async Task A_forgotten_node_starts_closed()
     {
         var node = RegisteredNodes.Create("n1");
-        Feed(ForwardOutcome.NotConnected("refused"), 4);
+        await FeedAsync(ForwardOutcome.NotConnected("refused"), 4);
         Assert.Equal("open", _breakers.StateOf(node.Id));
 
         _breakers.Retain(new HashSet<string>(StringComparer.Ordinal) { "n2" });
@@ -148,18 +148,18 @@ public sealed class NodeBreakersTests
     private async Task<RegisteredNode> OpenUntilProbedAsync(ForwardOutcome failure)
     {
         var node = RegisteredNodes.Create("n1");
-        Feed(failure, 4);
+        await FeedAsync(failure, 4);
         _clock.Advance(BreakDuration);
         Assert.False(_breakers.Admits(node));
         await _probe.NextAsync();
         return node;
     }
 
-    private void Feed(ForwardOutcome outcome, int times)
+    private async Task FeedAsync(ForwardOutcome outcome, int times)
     {
         for (var i = 0; i < times; i++)
         {
-            _breakers.Record("n1", outcome);
+            await _breakers.RecordAsync("n1", outcome);
         }
     }
 
