@@ -421,8 +421,8 @@ public sealed partial class McpGateway(
 
     /// <summary>
     /// Forwards to <paramref name="node"/> inside a client span of its own, counted in this coordinator's load
-    /// on the node when it is a request (<paramref name="method"/> is set). <paramref name="guarded"/>: through the node's circuit breaker, which
-    /// the outcome feeds.
+    /// on the node when it is a request (<paramref name="method"/> is set). <paramref name="guarded"/>: only while the node's circuit
+    /// breaker is closed, and the outcome is fed to it.
     /// </summary>
     private async ValueTask<ForwardOutcome> ForwardTracedAsync(HttpContext context, McpHttpRequest request, string? method, string? toolName, RegisteredNode node, NodeRequest upstream, bool guarded)
     {

@@ -115,7 +115,7 @@ public sealed class McpOperation : IMcpErrorFeature, IDisposable
     private static McpOperation Start(bool server, string method, RequestId? id, string? toolName, string protocolVersion, ActivityKind kind, ActivityContext parent, Uri? serverAddress)
     {
         // The operation is named by its method, a constant; the span's name, with the tool, is made only for a span
-        // that exists (a trace nobody samples makes none here).
+        // that records (an unsampled trace makes none, or one that only carries the trace on).
         var activity = McpTelemetry.Source.StartActivity(kind, parent, name: method);
         if (activity is { IsAllDataRequested: true })
         {
