@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 /// <summary>
 /// A server EchoBench runs as a process of its own (EchoBench started with <see cref="ServeOption"/>): the raw echo,
-/// the node, or the YARP proxy. Each is then measured as the coordinator is, by its own CPU time and allocations.
+/// the node, or a YARP proxy (bare or with the service defaults). Each is then measured as the coordinator is, by its own CPU time and allocations.
 /// </summary>
 internal sealed class ChildServer(Process process, Uri url) : IAsyncDisposable
 {

@@ -61,7 +61,7 @@ internal sealed class Gateway(DistributedApplication app, BenchTokens? tokens) :
             }
 
             // The direct and yarp rounds call the node without the coordinator's credential, so the node takes calls
-            // without one: all three rounds then run the same node code.
+            // without one: every round then runs the same node code.
             // For the same reason the coordinators keep their audit records off the console, as they do when they
             // export them: this process would read back and log again a line per call.
             var service = builder.CreateResourceBuilder(project)

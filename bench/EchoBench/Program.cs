@@ -13,7 +13,7 @@ using McpAspire.McpNode;
 // hits both; medians are compared, with each process's CPU time and allocations per call. Throughput and latency under
 // full load come from closed-loop callers; the latency one call adds comes from a steady open-loop rate (--rate) well
 // below capacity. With --target gateway, it compares echo sent to the node directly with echo through YARP's forwarder
-// and through the coordinator, all real processes; --auth jwt adds a coordinator that requires tokens, sent one with
+// (bare, and with this solution's service defaults) and through the coordinator, all real processes; --auth jwt adds a coordinator that requires tokens, sent one with
 // every call. With --target warmup, it starts a cold cluster of three nodes again and again and follows each from its
 // first call to steady state, as built and with --env settings. With --soak S, it drives a separate node process at a
 // steady rate for S seconds and reports its working set over time.
